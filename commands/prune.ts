@@ -1,0 +1,22 @@
+import {Flags} from '@oclif/core'
+import {DcsnapCommand, targetFlags} from '../src/cli/base-command.js'
+
+export default class Prune extends DcsnapCommand {
+  static override summary = 'Destroy the checkpoints of all but the N most recent builds.'
+  static override description = 'Keeps the N most recent builds whole and destroys the baseline and checkpoints of every older build. Manual snapshots are never pruned; held snapshots and snapshots with clones are kept and reported. --dry-run lists exactly what would be destroyed.'
+  static override examples = ['<%= config.bin %> prune --keep 3 --dry-run', '<%= config.bin %> prune --keep 1 -m dcsnap.yaml --json']
+  static override flags = {
+    ...targetFlags,
+    keep: Flags.integer({description: 'How many of the most recent builds to keep.', required: true, min: 0}),
+    'dry-run': Flags.boolean({char: 'n', description: 'List what would be destroyed and change nothing.'}),
+  }
+
+  async run() {
+    const {flags} = await this.parse(Prune)
+    const {sessionFromFlags} = await import('../src/cli/session.js')
+    const {planPrune} = await import('../src/operations/destroy.js')
+    const {runDestroyPlan} = await import('../src/cli/destroy.js')
+    const session = await sessionFromFlags(flags, this.logger)
+    return runDestroyPlan(this, session, await planPrune(session, flags.keep), flags['dry-run'])
+  }
+}

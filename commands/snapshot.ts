@@ -1,0 +1,20 @@
+import {Args} from '@oclif/core'
+import {DcsnapCommand, targetFlags} from '../src/cli/base-command.js'
+
+export default class Snapshot extends DcsnapCommand {
+  static override summary = 'Take a manual snapshot of every build dataset at once.'
+  static override description = `Snapshots the proto area and the data cache with the same NAME, in one atomic zfs call where ZFS allows it; on ZFS without multi-dataset snapshots one dataset at a time, and if any fails, the ones just made are destroyed again. Manual snapshots are listed by \`dcsnap list\` and never destroyed by rollback, resume or prune unless you pass --force or name them. Names starting with "dc-" are reserved for checkpoints.`
+  static override examples = ['<%= config.bin %> snapshot before-experiment -m dcsnap.yaml', '<%= config.bin %> snapshot try-gcc14 -d tank/dc/build_data -d tank/dc/cache']
+  static override args = {name: Args.string({description: 'Snapshot name (the part after @).', required: true})}
+  static override flags = {...targetFlags}
+
+  async run(): Promise<{snapshot: string; created: string[]}> {
+    const {args, flags} = await this.parse(Snapshot)
+    const {sessionFromFlags} = await import('../src/cli/session.js')
+    const {manualSnapshot} = await import('../src/operations/snapshot.js')
+    const session = await sessionFromFlags(flags, this.logger)
+    const created = await manualSnapshot(session, args.name)
+    if (!this.jsonEnabled()) this.log(created.join('\n'))
+    return {snapshot: args.name, created}
+  }
+}

@@ -1,0 +1,72 @@
+// The listing view: the snapshots of the chosen builds and the manual ones, with space totals.
+import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
+import {selectBuild} from '../snapshots/resolve.js'
+import {loadInventory, type Session} from './session.js'
+
+/** One snapshot as `dcsnap list` shows it (and prints with --json). */
+export interface SnapshotView {
+  name: string
+  kind: SnapshotSet['kind']
+  build: string | null
+  index: number | null
+  step: string | null
+  /** ISO 8601 creation time. */
+  created: string
+  createtxg: number
+  used: number
+  written: number | null
+  state: 'complete' | 'incomplete'
+  held: boolean
+  clones: string[]
+  datasets: string[]
+  missing: string[]
+}
+
+/** The whole listing. */
+export interface ListView {
+  datasets: string[]
+  builds: string[]
+  snapshots: SnapshotView[]
+  totals: {snapshots: number; used: number; written: number | null}
+}
+
+/** Lists (one zfs call) and keeps the latest build, the one named, or every build with `all`; manual snapshots always. */
+export async function listSnapshots(session: Session, opts: {all?: boolean; build?: string} = {}): Promise<ListView> {
+  return listView(await loadInventory(session), opts)
+}
+
+/** Builds the listing from an inventory. */
+export function listView(inventory: Inventory, opts: {all?: boolean; build?: string} = {}): ListView {
+  const builds = inventory.builds()
+  const chosen = opts.all ? builds : builds.length > 0 || opts.build ? [selectBuild(inventory, opts.build)] : []
+  const ids = new Set(chosen.map(b => b.id))
+  const sets = inventory.snapshots.filter(s => s.kind === 'manual' || ids.has(s.build!))
+  const snapshots = sets.map(viewOf)
+  const written = snapshots.every(s => s.written !== null) ? snapshots.reduce((t, s) => t + (s.written ?? 0), 0) : null
+  return {
+    datasets: [...inventory.datasets],
+    builds: chosen.map(b => b.id),
+    snapshots,
+    totals: {snapshots: snapshots.length, used: snapshots.reduce((t, s) => t + s.used, 0), written},
+  }
+}
+
+/** The view of one snapshot set. */
+export function viewOf(s: SnapshotSet): SnapshotView {
+  return {
+    name: s.name,
+    kind: s.kind,
+    build: s.build ?? null,
+    index: s.index ?? null,
+    step: s.step ?? null,
+    created: new Date(s.creation * 1000).toISOString(),
+    createtxg: s.txg,
+    used: s.used,
+    written: s.written ?? null,
+    state: s.complete ? 'complete' : 'incomplete',
+    held: s.held,
+    clones: s.clones,
+    datasets: s.members.map(m => m.dataset),
+    missing: s.missing,
+  }
+}

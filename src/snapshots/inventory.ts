@@ -1,0 +1,154 @@
+// The snapshot model: snapshots grouped by name across the build datasets, into builds, checkpoints and manual ones.
+import type {ZfsDataset, ZfsListing, ZfsSnapshot} from '../zfs/listing.js'
+import {parseSnapshotName} from './names.js'
+
+/** One snapshot name across the build datasets. */
+export interface SnapshotSet {
+  /** The part after `@`. */
+  name: string
+  kind: 'checkpoint' | 'baseline' | 'manual'
+  build?: string
+  step?: string
+  /** The step's index from `dcsnap:index`, when dcsnap made it. */
+  index?: number
+  /** The snapshot on each dataset that has it, in dataset order. */
+  members: ZfsSnapshot[]
+  /** Build datasets that lack it: a checkpoint with any is `incomplete`. */
+  missing: string[]
+  complete: boolean
+  /** Some member has a hold. */
+  held: boolean
+  /** Clones of any member (known where ZFS has `clones`, or after origins were read). */
+  clones: string[]
+  /** createtxg on the first build dataset that has it: the order of events, never creation time. */
+  txg: number
+  /** Earliest creation time, seconds since the epoch (for display only). */
+  creation: number
+  /** Space used, summed over members. */
+  used: number
+  /** Bytes written since the previous snapshot, summed, where ZFS has `written`. */
+  written?: number
+  /** dcsnap user properties of the first member. */
+  user: Record<string, string>
+}
+
+/** A build: its baseline and checkpoints, in the order they were taken. */
+export interface Build {
+  id: string
+  baseline?: SnapshotSet
+  checkpoints: SnapshotSet[]
+  /** Baseline and checkpoints together, in order. */
+  snapshots: SnapshotSet[]
+}
+
+/** Everything dcsnap knows of the build datasets after one listing. */
+export class Inventory {
+  readonly datasets: readonly string[]
+  readonly datasetInfo: ZfsDataset[]
+  /** Every snapshot name on the build datasets, oldest first. */
+  readonly snapshots: SnapshotSet[]
+  private readonly perDataset = new Map<string, ZfsSnapshot[]>()
+
+  constructor(datasets: readonly string[], listing: ZfsListing) {
+    this.datasets = datasets
+    this.datasetInfo = datasets.map(d => listing.datasets.find(x => x.name === d)).filter((d): d is ZfsDataset => Boolean(d))
+    const byName = new Map<string, ZfsSnapshot[]>()
+    for (const s of listing.snapshots) {
+      if (!datasets.includes(s.dataset)) continue
+      byName.set(s.snapshot, [...(byName.get(s.snapshot) ?? []), s])
+      this.perDataset.set(s.dataset, [...(this.perDataset.get(s.dataset) ?? []), s])
+    }
+    for (const list of this.perDataset.values()) list.sort((a, b) => a.createtxg - b.createtxg)
+    this.snapshots = [...byName.entries()].map(([name, found]) => this.makeSet(name, found)).sort((a, b) => a.txg - b.txg || a.name.localeCompare(b.name))
+  }
+
+  private makeSet(name: string, found: ZfsSnapshot[]): SnapshotSet {
+    const members = this.datasets.map(d => found.find(s => s.dataset === d)).filter((s): s is ZfsSnapshot => Boolean(s))
+    const parsed = parseSnapshotName(name)
+    const user = members[0].user
+    const index = user['dcsnap:index'] === undefined ? undefined : Number(user['dcsnap:index'])
+    const written = members.every(m => m.written !== undefined) ? members.reduce((t, m) => t + (m.written ?? 0), 0) : undefined
+    return {
+      name,
+      kind: parsed.kind,
+      build: parsed.kind === 'manual' ? undefined : parsed.build,
+      step: parsed.kind === 'checkpoint' ? parsed.step : undefined,
+      index: Number.isFinite(index) ? index : undefined,
+      members,
+      missing: this.datasets.filter(d => !members.some(m => m.dataset === d)),
+      complete: members.length === this.datasets.length,
+      held: members.some(m => m.userrefs > 0),
+      clones: members.flatMap(m => m.clones ?? []),
+      txg: members[0].createtxg,
+      creation: Math.min(...members.map(m => m.creation)),
+      used: members.reduce((t, m) => t + m.used, 0),
+      written,
+      user,
+    }
+  }
+
+  /** Builds, oldest first (by their first snapshot). */
+  builds(): Build[] {
+    const builds = new Map<string, Build>()
+    for (const s of this.snapshots) {
+      if (s.build === undefined) continue
+      let b = builds.get(s.build)
+      if (!b) builds.set(s.build, (b = {id: s.build, checkpoints: [], snapshots: []}))
+      if (s.kind === 'baseline') b.baseline = s
+      else b.checkpoints.push(s)
+      b.snapshots.push(s)
+    }
+    return [...builds.values()]
+  }
+
+  /** A build by id. */
+  build(id: string): Build | undefined {
+    return this.builds().find(b => b.id === id)
+  }
+
+  /** The build whose newest snapshot is the most recent (by createtxg). */
+  latestBuild(): Build | undefined {
+    let latest: Build | undefined
+    let txg = -1
+    for (const b of this.builds()) {
+      const last = b.snapshots.at(-1)!.txg
+      if (last > txg) [latest, txg] = [b, last]
+    }
+    return latest
+  }
+
+  /** Manual snapshots (not in the `dc-` form), oldest first. */
+  manual(): SnapshotSet[] {
+    return this.snapshots.filter(s => s.kind === 'manual')
+  }
+
+  /** A snapshot set by its exact name. */
+  find(name: string): SnapshotSet | undefined {
+    return this.snapshots.find(s => s.name === name)
+  }
+
+  /** The snapshots of one dataset, oldest first. */
+  on(dataset: string): ZfsSnapshot[] {
+    return this.perDataset.get(dataset) ?? []
+  }
+
+  /** The snapshots of `dataset` taken after `snapshot` (by createtxg): what a rollback to it destroys. */
+  after(dataset: string, snapshot: string): ZfsSnapshot[] {
+    const list = this.on(dataset)
+    const at = list.find(s => s.snapshot === snapshot)
+    return at ? list.filter(s => s.createtxg > at.createtxg) : []
+  }
+
+  /** Records clones found from origins (ZFS without the `clones` property). */
+  addClones(byOrigin: Map<string, string[]>): void {
+    for (const set of this.snapshots) {
+      for (const m of set.members) m.clones = byOrigin.get(m.name) ?? []
+      set.clones = set.members.flatMap(m => m.clones ?? [])
+    }
+  }
+
+  /** The set a full snapshot name belongs to. */
+  setOf(snapshot: ZfsSnapshot): SnapshotSet {
+    return this.find(snapshot.snapshot)!
+  }
+}

@@ -1,0 +1,85 @@
+// Maps a failed zfs call to a typed error, keeping zfs's own stderr in the message.
+import {DcsnapError, ExitCode} from '../errors.js'
+
+/** What went wrong in a zfs call, as far as its stderr tells. */
+export type ZfsErrorKind =
+  | 'no-such-dataset'
+  | 'exists'
+  | 'busy'
+  | 'has-clones'
+  | 'more-recent-snapshots'
+  | 'permission-denied'
+  | 'tag-exists'
+  | 'no-such-tag'
+  | 'invalid-name'
+  | 'unsupported'
+  | 'not-found'
+  | 'unknown'
+
+const patterns: Array<[RegExp, ZfsErrorKind]> = [
+  [/dataset does not exist|no such pool|could not find any snapshots/i, 'no-such-dataset'],
+  [/dataset already exists/i, 'exists'],
+  [/tag already exists/i, 'tag-exists'],
+  [/no such tag/i, 'no-such-tag'],
+  [/dependent clones|clones of previous snapshots exist/i, 'has-clones'],
+  [/more recent snapshots/i, 'more-recent-snapshots'],
+  [/is busy/i, 'busy'],
+  [/permission denied|operation not permitted|insufficient privileges/i, 'permission-denied'],
+  [/invalid character|name is too long|invalid (?:dataset|snapshot) name|trailing slash|empty component|multiple '@'/i, 'invalid-name'],
+  [/invalid option|unrecognized command|bad property list|too many arguments|usage:/i, 'unsupported'],
+]
+
+const hints: Record<ZfsErrorKind, string> = {
+  'no-such-dataset': 'Check the dataset and snapshot names with `dcsnap list` or `zfs list -t all`.',
+  exists: 'Choose another name, or destroy the existing snapshot first.',
+  busy: 'It is held or in use: `dcsnap release` it, or retry once nothing uses it.',
+  'has-clones': 'Destroy or promote the clones first (`zfs list -o name,origin` shows them).',
+  'more-recent-snapshots': 'A snapshot appeared after the plan was made; run the command again to see the new plan.',
+  'permission-denied': 'Run as root, delegate with `zfs allow`, or set DCSNAP_ZFS="sudo -n zfs".',
+  'tag-exists': 'The snapshot is already held with that tag.',
+  'no-such-tag': 'The snapshot is not held with that tag.',
+  'invalid-name': 'Use letters, digits and _ . : - in snapshot names, within 255 bytes in all.',
+  unsupported: 'This ZFS does not support that operation; see docs/zfs-versions.md.',
+  'not-found': 'Install ZFS (e.g. `apt-get install zfsutils-linux` or `zfs-fuse`), or set DCSNAP_ZFS.',
+  unknown: 'Run with DEBUG=dcsnap to see every zfs call.',
+}
+
+/** A zfs call that failed; `kind` classifies it and `stderr` is what zfs said. */
+export class ZfsError extends DcsnapError {
+  readonly kind: ZfsErrorKind
+  readonly argv: readonly string[]
+  readonly stderr: string
+
+  constructor(kind: ZfsErrorKind, argv: readonly string[], stderr: string, exitCode: number = ExitCode.failed, message?: string) {
+    const said = firstLines(stderr)
+    super(`ZFS_${kind.toUpperCase().replaceAll('-', '_')}`, message ?? (said || `zfs ${argv.join(' ')} failed`), hints[kind], exitCode, {argv, stderr})
+    this.kind = kind
+    this.argv = argv
+    this.stderr = stderr
+  }
+}
+
+/** Classifies zfs's stderr into an error kind. */
+export function classifyZfsError(stderr: string): ZfsErrorKind {
+  for (const [re, kind] of patterns) if (re.test(stderr)) return kind
+  return 'unknown'
+}
+
+/** Builds the typed error for a failed zfs call. */
+export function zfsErrorFor(argv: readonly string[], stderr: string): ZfsError {
+  return new ZfsError(classifyZfsError(stderr), argv, stderr)
+}
+
+/** The zfs command itself could not be run (exit 127). */
+export function zfsNotFound(command: readonly string[], cause: string): ZfsError {
+  return new ZfsError('not-found', command, cause, ExitCode.zfsNotFound,
+    `cannot run zfs: \`${command.join(' ')}\` was not found (${cause})`)
+}
+
+function firstLines(stderr: string): string {
+  // zfs puts the error first, then usage or a list; keep what says what went wrong.
+  const lines = stderr.split('\n').map(l => l.trimEnd()).filter(Boolean)
+  const usage = lines.findIndex(l => /^usage:/i.test(l))
+  const kept = usage >= 0 ? lines.slice(0, Math.max(usage, 1)) : lines
+  return kept.slice(0, 6).join('\n')
+}

@@ -1,0 +1,192 @@
+// The zfs client: every zfs command line dcsnap runs is built here, adapted to the probed capabilities.
+import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
+import {capabilitiesCachePath, probeCapabilities, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
+import {ZfsError, zfsErrorFor} from './errors.js'
+import {listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
+
+/** How to reach zfs. */
+export interface ZfsOptions {
+  /** Environment read for DCSNAP_ZFS and PATH (default: process.env). */
+  env?: NodeJS.ProcessEnv
+  /** Replaces the exec of zfs (tests, logging, remote hosts). */
+  runner?: ZfsRunner
+  /** Skips the probe. */
+  capabilities?: ZfsCapabilities
+  /** Where probed capabilities are remembered; false to never remember. */
+  capabilitiesCache?: string | false
+  /** Receives each zfs command line. */
+  debug?: (line: string) => void
+}
+
+/** One change reported by `zfs diff -FH`. */
+export interface DiffEntry {
+  change: 'added' | 'removed' | 'modified' | 'renamed'
+  type: string
+  path: string
+  /** The new path, for renames. */
+  to?: string
+}
+
+const probes = new Map<string, Promise<ZfsCapabilities>>()
+
+/** A zfs client bound to one zfs command. */
+export class Zfs {
+  readonly words: string[]
+  private readonly run: ZfsRunner
+  private readonly env: NodeJS.ProcessEnv
+  private readonly cachePath: string | false
+  private caps?: Promise<ZfsCapabilities>
+  private capsFromCache = false
+
+  constructor(opts: ZfsOptions = {}) {
+    this.env = opts.env ?? process.env
+    this.words = zfsCommandWords(this.env)
+    this.run = opts.runner ?? execZfsRunner(this.words, opts.debug)
+    this.cachePath = opts.capabilitiesCache ?? (opts.runner ? false : capabilitiesCachePath(this.env))
+    if (opts.capabilities) this.caps = Promise.resolve(opts.capabilities)
+  }
+
+  /** What this zfs supports: probed once per process and zfs binary, and remembered on disk. */
+  capabilities(): Promise<ZfsCapabilities> {
+    this.caps ??= this.loadCapabilities()
+    return this.caps
+  }
+
+  private async loadCapabilities(refresh = false): Promise<ZfsCapabilities> {
+    if (this.cachePath === false) return probeCapabilities(this.run)
+    const key = await zfsFingerprint(this.words, this.env)
+    if (!refresh) {
+      const cached = await readCachedCapabilities(this.cachePath, key)
+      if (cached) {
+        this.capsFromCache = true
+        return cached
+      }
+    }
+    let probe = refresh ? undefined : probes.get(key)
+    if (!probe) {
+      probe = probeCapabilities(this.run)
+      probes.set(key, probe)
+    }
+    const caps = await probe
+    this.capsFromCache = false
+    await writeCachedCapabilities(this.cachePath, key, caps)
+    return caps
+  }
+
+  /** Runs zfs with argv; throws ZfsError on failure; returns stdout. */
+  exec(argv: readonly string[]): Promise<string> {
+    return runOrThrow(this.run, argv)
+  }
+
+  /** The datasets and all their snapshots, in ONE zfs call whatever their number. */
+  async list(datasets: readonly string[]): Promise<ZfsListing> {
+    try {
+      return await this.listOnce(datasets)
+    } catch (error) {
+      // Remembered capabilities can go stale when zfs is replaced: probe again once.
+      if (!(error instanceof ZfsError && error.kind === 'unsupported' && this.capsFromCache)) throw error
+      this.caps = this.loadCapabilities(true)
+      return this.listOnce(datasets)
+    }
+  }
+
+  private async listOnce(datasets: readonly string[]): Promise<ZfsListing> {
+    const caps = await this.capabilities()
+    const props = listProperties(caps)
+    const scope = ['-t', 'filesystem,volume,snapshot', '-d', '1']
+    if (caps.json) return parseJson(await this.exec(['list', '-j', '--json-int', ...scope, '-o', props.join(','), ...datasets]))
+    if (caps.parsableList) return parseTabular(await this.exec(['list', '-H', '-p', ...scope, '-o', props.join(','), ...datasets]), props)
+    const got = props.filter(p => p !== 'name')
+    return parseGetRows(await this.exec(['get', '-H', '-p', '-r', '-d', '1', '-o', 'name,property,value', got.join(','), ...datasets]))
+  }
+
+  /** Creates snapshots (full names) with user properties in one atomic call; several names need multiSnapshot. */
+  async snapshot(names: readonly string[], props: Record<string, string> = {}): Promise<void> {
+    const opts = Object.entries(props).flatMap(([k, v]) => ['-o', `${k}=${v}`])
+    await this.exec(['snapshot', ...opts, ...names])
+  }
+
+  /** Destroys snapshots (full names) of one dataset; one call where ZFS takes `ds@a,b,c`. */
+  async destroy(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return
+    const caps = await this.capabilities()
+    const dataset = names[0].slice(0, names[0].indexOf('@'))
+    const sameDataset = names.every(n => n.startsWith(`${dataset}@`))
+    if (caps.flavour === 'openzfs' && sameDataset && names.length > 1) {
+      await this.exec(['destroy', `${dataset}@${names.map(n => n.slice(dataset.length + 1)).join(',')}`])
+      return
+    }
+    for (const n of names) await this.exec(['destroy', n])
+  }
+
+  /** Rolls a dataset back to its most recent snapshot; never with -r: dcsnap destroys what it planned first. */
+  async rollback(snapshot: string): Promise<void> {
+    await this.exec(['rollback', snapshot])
+  }
+
+  /** Renames one snapshot (full names). */
+  async rename(from: string, to: string): Promise<void> {
+    await this.exec(['rename', from, to])
+  }
+
+  /** Places a hold with a tag on snapshots (full names), in one call. */
+  async hold(tag: string, names: readonly string[]): Promise<void> {
+    await this.exec(['hold', tag, ...names])
+  }
+
+  /** Releases a hold tag from snapshots (full names), in one call. */
+  async release(tag: string, names: readonly string[]): Promise<void> {
+    await this.exec(['release', tag, ...names])
+  }
+
+  /** The hold tags of snapshots, where ZFS can list them. */
+  async holds(names: readonly string[]): Promise<Map<string, string[]>> {
+    const tags = new Map<string, string[]>(names.map(n => [n, []]))
+    if (names.length === 0 || !(await this.capabilities()).holds) return tags
+    for (const line of (await this.exec(['holds', '-H', ...names])).split('\n')) {
+      const [name, tag] = line.split('\t')
+      if (name && tag) tags.get(name)?.push(tag)
+    }
+    return tags
+  }
+
+  /** Clones of snapshots in the given pools, from every dataset's origin (for ZFS without `clones`). */
+  async clonesByOrigin(pools: readonly string[]): Promise<Map<string, string[]>> {
+    const out = await this.exec(['list', '-H', '-t', 'filesystem,volume', '-r', '-o', 'name,origin', ...pools])
+    const clones = new Map<string, string[]>()
+    for (const line of out.split('\n')) {
+      const [name, origin] = line.split('\t')
+      if (!name || !origin || origin === '-') continue
+      clones.set(origin, [...(clones.get(origin) ?? []), name])
+    }
+    return clones
+  }
+
+  /** Files changed between a snapshot and a later snapshot or the live dataset (`zfs diff -FH`). */
+  async diff(from: string, to?: string): Promise<DiffEntry[]> {
+    const caps = await this.capabilities()
+    if (!caps.diff) {
+      throw new ZfsError('unsupported', ['diff', from], '', undefined,
+        `this ZFS (${caps.flavour}${caps.version ? ' ' + caps.version : ''}) has no \`zfs diff\``)
+    }
+    const out = await this.exec(['diff', '-F', '-H', from, ...(to ? [to] : [])])
+    const changes: Record<string, DiffEntry['change']> = {'+': 'added', '-': 'removed', M: 'modified', R: 'renamed'}
+    return out.split('\n').filter(Boolean).map(line => {
+      const [c, type, path, to] = line.split('\t')
+      return {change: changes[c] ?? 'modified', type, path: unescapeDiffPath(path), ...(to ? {to: unescapeDiffPath(to)} : {})}
+    })
+  }
+
+  /** Runs zfs and returns the raw result without throwing (for callers that inspect failures). */
+  raw(argv: readonly string[]) {
+    return this.run(argv)
+  }
+
+  /** The typed error for a failed call (exposed for operations that run zfs through raw()). */
+  static errorFor = zfsErrorFor
+}
+
+/** `zfs diff` escapes unprintable bytes as \NNN octal. */
+function unescapeDiffPath(p: string): string {
+  return p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+}
