@@ -1,0 +1,75 @@
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {dcsnap, dcsnapJson} from '../support/cli.js'
+import {fakeBuild, snapBoth} from '../support/checkpoints.js'
+import {repoRoot} from '../support/paths.js'
+import {createTestPool, type TestPool} from '../support/pool.js'
+import {host, shOk, zfsOk} from '../support/zfs-host.js'
+
+let pool: TestPool
+beforeEach(async () => {
+  pool = await createTestPool()
+})
+afterEach(async () => pool.destroy())
+
+test('an empty build dataset lists nothing', async () => {
+  const r = await dcsnap(['list', ...pool.flags])
+  expect(r.exitCode).toBe(0)
+  expect(r.stdout).toContain(`no snapshots on ${pool.proto}, ${pool.cache}`)
+})
+
+test('the latest build by default, every build with --all, manual snapshots always', async () => {
+  await fakeBuild(pool, '1', ['fetch', 'build'])
+  await snapBoth(pool, 'before-experiment')
+  await fakeBuild(pool, '2', ['fetch'])
+  const latest = await dcsnapJson(['list', ...pool.flags])
+  expect(latest.exitCode).toBe(0)
+  expect(latest.json.builds).toEqual(['2'])
+  expect(latest.json.snapshots.map((s: {name: string}) => s.name)).toEqual(['before-experiment', 'dc-2', 'dc-2-fetch'])
+  const all = await dcsnapJson(['list', '--all', ...pool.flags])
+  expect(all.json.snapshots.map((s: {name: string}) => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'before-experiment', 'dc-2', 'dc-2-fetch'])
+  const fetch = all.json.snapshots[1]
+  expect(fetch).toMatchObject({kind: 'checkpoint', build: '1', step: 'fetch', index: 1, state: 'complete', held: false, datasets: [pool.proto, pool.cache]})
+  const one = await dcsnapJson(['list', '--build', '1', ...pool.flags])
+  expect(one.json.builds).toEqual(['1'])
+  const human = await dcsnap(['list', '--all', ...pool.flags])
+  expect(human.stdout).toMatch(/^BUILD\s+#\s+STEP\s+SNAPSHOT\s+CREATED\s+USED/m)
+  expect(human.stdout).toMatch(/^1\s+2\s+build\s+dc-1-build\s/m)
+  expect(human.stdout).toMatch(/6 snapshot\(s\) on .*; used by snapshots: /)
+})
+
+test('a checkpoint that one build dataset lacks is incomplete', async () => {
+  await fakeBuild(pool, '1', ['fetch'])
+  await zfsOk('snapshot', `${pool.proto}@dc-1-build`)
+  const r = await dcsnapJson(['list', ...pool.flags])
+  expect(r.json.snapshots.at(-1)).toMatchObject({name: 'dc-1-build', state: 'incomplete', missing: [pool.cache]})
+  expect((await dcsnap(['list', ...pool.flags])).stdout).toMatch(/dc-1-build\s.*incomplete/)
+})
+
+test('a snapshot renamed by hand out of the dc- form is manual, into it a checkpoint', async () => {
+  await fakeBuild(pool, '1', ['fetch'])
+  for (const ds of [pool.proto, pool.cache]) await zfsOk('rename', `${ds}@dc-1-fetch`, `${ds}@kept-fetch`)
+  await snapBoth(pool, 'handmade')
+  for (const ds of [pool.proto, pool.cache]) await zfsOk('rename', `${ds}@handmade`, `${ds}@dc-1-extra`)
+  const r = await dcsnapJson(['list', ...pool.flags])
+  const kinds = Object.fromEntries(r.json.snapshots.map((s: {name: string; kind: string}) => [s.name, s.kind]))
+  expect(kinds).toEqual({'dc-1': 'baseline', 'kept-fetch': 'manual', 'dc-1-extra': 'checkpoint'})
+})
+
+test('listing 2,000 snapshots spawns exactly one zfs process', async () => {
+  const n = 2000
+  await shOk(`i=0; while [ $i -lt ${n} ]; do zfs snapshot ${pool.proto}@dc-1-s$i & i=$((i+1)); [ $((i % 8)) -eq 0 ] && wait; done; wait`)
+  const dir = mkdtempSync(join(tmpdir(), 'dcsnap-count-'))
+  const countFile = join(dir, 'calls')
+  const env = {DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/count-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`, DCSNAP_COUNT_FILE: countFile, XDG_CACHE_HOME: dir}
+  // The first run on a new zfs probes its capabilities and remembers them; the listing itself is then one call.
+  await dcsnap(['list', '-d', pool.proto], {env})
+  const before = readFileSync(countFile, 'utf8').split('\n').filter(Boolean).length
+  const r = await dcsnapJson(['list', '-d', pool.proto], {env})
+  expect(r.exitCode).toBe(0)
+  expect(r.json.snapshots).toHaveLength(n)
+  const calls = readFileSync(countFile, 'utf8').split('\n').filter(Boolean).slice(before)
+  expect(calls).toHaveLength(1)
+  expect(calls[0]).toMatch(/ (list|get) /)
+})
