@@ -1,0 +1,40 @@
+import {existsSync, mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {dcsnap, dcsnapJson} from '../support/cli.js'
+import {createTestPool} from '../support/pool.js'
+import {host} from '../support/zfs-host.js'
+
+// The sandbox's pool file lives on this machine, so it runs where zpool does: the zfs-fuse tier.
+const local = host.tier === 'zfs-fuse' ? test : test.skip
+
+local('sandbox create makes a pool with proto and cache; sandbox destroy removes it and its file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dcsnap-sandbox-'))
+  const pool = `dcsbx${process.pid}`
+  const created = await dcsnapJson(['sandbox', 'create', '--pool', pool, '--dir', dir, '--size', '128M'])
+  expect(created.exitCode).toBe(0)
+  expect(created.json).toMatchObject({pool, proto: `${pool}/proto`, cache: `${pool}/cache`})
+  try {
+    expect((await dcsnap(['snapshot', 'first', '-d', `${pool}/proto`, '-d', `${pool}/cache`])).exitCode).toBe(0)
+    const again = await dcsnap(['sandbox', 'create', '--pool', pool, '--dir', dir])
+    expect(again.exitCode).toBe(2)
+    expect(again.stderr).toMatch(/already exists/)
+  } finally {
+    const destroyed = await dcsnap(['sandbox', 'destroy', '--pool', pool, '--dir', dir])
+    expect(destroyed.exitCode).toBe(0)
+  }
+  expect(existsSync(join(dir, 'vdev.img'))).toBe(false)
+  expect((await host.zpool(['list', pool])).exitCode).not.toBe(0)
+})
+
+test('sandbox destroy refuses a pool that sandbox create did not make', async () => {
+  const pool = await createTestPool()
+  try {
+    const r = await dcsnap(['sandbox', 'destroy', '--pool', pool.name, '--dir', mkdtempSync(join(tmpdir(), 'dcsnap-nosbx-'))])
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/no dcsnap sandbox/)
+    expect((await host.zpool(['list', pool.name])).exitCode).toBe(0)
+  } finally {
+    await pool.destroy()
+  }
+})
