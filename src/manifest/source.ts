@@ -33,6 +33,12 @@ export async function readManifestSource(file: string): Promise<ManifestSource> 
     throw new UsageError('MANIFEST_NOT_FOUND', `cannot read manifest ${file}: ${code === 'ENOENT' ? 'no such file' : code}`,
       'Pass -m FILE, run in the directory of dcsnap.yaml, or name datasets with -d.')
   }
+  return parseManifestSource(text, path, file)
+}
+
+/** Parses manifest text that came from `path` (`shown` names it in messages). */
+export function parseManifestSource(text: string, path: string, shown = path): ManifestSource {
+  const file = shown
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
   const first = doc.errors[0]

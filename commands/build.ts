@@ -1,0 +1,35 @@
+import {Flags} from '@oclif/core'
+import {DcsnapCommand} from '../src/cli/base-command.js'
+
+export default class Build extends DcsnapCommand {
+  static override summary = 'Run a new build of the manifest, checkpointing after every step.'
+  static override description = `Takes the build lock, snapshots the proto area and data cache as the baseline dc-BUILD, then runs each step in order (a string through /bin/sh -c, an array without a shell) in the manifest's directory, and snapshots both datasets as dc-BUILD-STEP after each one that succeeds. Step output goes to <logs>/<BUILD>/<N>-<STEP>.log and, unless --quiet, to stderr. When a step fails the build stops with exit 1 and prints the step, its log and the exact resume command. Ctrl-C stops the running step's whole process group; no checkpoint is taken for it.`
+  static override examples = [
+    '<%= config.bin %> build',
+    '<%= config.bin %> build -m examples/livecd/dcsnap.yaml --pause-after configure',
+    '<%= config.bin %> build --build nightly.42 --interactive',
+  ]
+  static override flags = {
+    manifest: Flags.string({char: 'm', description: 'The manifest.', default: 'dcsnap.yaml', helpValue: 'FILE'}),
+    build: Flags.string({description: 'Build id [default: one more than the highest numeric build].', helpValue: 'ID'}),
+    'pause-before': Flags.string({description: 'Stop cleanly before this step; `dcsnap resume` continues.', helpValue: 'STEP', exclusive: ['pause-after']}),
+    'pause-after': Flags.string({description: 'Stop cleanly after this step\'s checkpoint.', helpValue: 'STEP'}),
+    interactive: Flags.boolean({char: 'i', description: 'When a step fails, offer retry / resume from an earlier step / stop (needs a terminal).'}),
+    quiet: Flags.boolean({char: 'q', description: 'Step output only to the log files.'}),
+  }
+
+  async run() {
+    const {flags} = await this.parse(Build)
+    const {runnerFromFlags, checkRun, describeRun, interactiveLoop} = await import('../src/cli/run.js')
+    const runner = await runnerFromFlags(flags, this.logger)
+    try {
+      let r = await runner.build({build: flags.build, pauseBefore: flags['pause-before'], pauseAfter: flags['pause-after']})
+      if (flags.interactive && process.stdin.isTTY) r = await interactiveLoop(runner, r, r.build)
+      checkRun(runner, r)
+      if (!this.jsonEnabled()) this.log(describeRun(r))
+      return r
+    } finally {
+      await runner.dispose()
+    }
+  }
+}

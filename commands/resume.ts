@@ -1,0 +1,59 @@
+import {Args, Flags} from '@oclif/core'
+import {DcsnapCommand} from '../src/cli/base-command.js'
+
+export default class Resume extends DcsnapCommand {
+  static override summary = 'Roll back to the checkpoint before STEP and run the build from there.'
+  static override description = `Without STEP, resumes at the first step without a checkpoint (refused, exit 3, when every step has one: name a step to re-run). STEP may not come after the first step without a checkpoint. The manifest given (-m, default ./dcsnap.yaml) is compared step by step with the one recorded with the build: changes at or after STEP are what you are resuming for; changes before it are refused (exit 3) unless --allow-changed. The rollback destroys the snapshots after the target and refuses over manual (unless --force), held or cloned ones. A build whose data cache was a temporary directory can only be resumed by the process that ran it.`
+  static override examples = [
+    '<%= config.bin %> resume',
+    '<%= config.bin %> resume configure --dry-run',
+    '<%= config.bin %> resume transfer --yes --allow-changed -m dcsnap.yaml --build 3',
+  ]
+  static override args = {step: Args.string({description: 'Step to resume at [default: the first step without a checkpoint].'})}
+  static override flags = {
+    manifest: Flags.string({char: 'm', description: 'The manifest.', default: 'dcsnap.yaml', helpValue: 'FILE'}),
+    build: Flags.string({description: 'Build id [default: the latest build].', helpValue: 'ID'}),
+    'allow-changed': Flags.boolean({description: 'Resume even though steps before STEP changed since the build ran.'}),
+    force: Flags.boolean({description: 'Also destroy manual snapshots taken after the target (held or cloned ones: never).'}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask before destroying later checkpoints.'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'Print the plan (rollback target, what is destroyed, steps to run) and change nothing.'}),
+    'pause-before': Flags.string({description: 'Stop cleanly before this step.', helpValue: 'STEP', exclusive: ['pause-after']}),
+    'pause-after': Flags.string({description: 'Stop cleanly after this step\'s checkpoint.', helpValue: 'STEP'}),
+    quiet: Flags.boolean({char: 'q', description: 'Step output only to the log files.'}),
+  }
+
+  async run() {
+    const {args, flags} = await this.parse(Resume)
+    const {runnerFromFlags, checkRun, describeRun} = await import('../src/cli/run.js')
+    const {confirmOrRefuse} = await import('../src/cli/confirm.js')
+    const runner = await runnerFromFlags(flags, this.logger)
+    const opts = {build: flags.build, step: args.step, allowChanged: flags['allow-changed'], force: flags.force}
+    try {
+      if (flags['dry-run']) {
+        const plan = await runner.planResume(opts)
+        const view = {
+          build: plan.build, resumeAt: plan.from.name, rollbackTo: plan.target.name, destroy: plan.rollback.destroy.map(s => s.name),
+          run: plan.run.map(s => s.name), changes: plan.changes, blockers: plan.rollback.blockers, dryRun: true,
+        }
+        if (!this.jsonEnabled()) {
+          this.log(`resume build ${view.build} at ${view.resumeAt}: roll back to ${view.rollbackTo}`)
+          this.log(view.destroy.length > 0 ? `destroys ${view.destroy.length} snapshot(s): ${view.destroy.join(', ')}` : 'destroys no snapshots')
+          this.log(`runs: ${view.run.join(', ')}`)
+          for (const b of view.blockers) this.log(`refused: ${b.snapshot} (${b.reason})`)
+        }
+        return view
+      }
+      const r = await runner.resume({
+        ...opts,
+        pauseBefore: flags['pause-before'],
+        pauseAfter: flags['pause-after'],
+        confirm: plan => confirmOrRefuse(`Destroy ${plan.rollback.destroy.length} snapshot(s) (${plan.rollback.destroy.map(s => s.name).join(', ')}) and resume at ${plan.from.name}?`, flags.yes),
+      })
+      checkRun(runner, r)
+      if (!this.jsonEnabled()) this.log(describeRun(r))
+      return r
+    } finally {
+      await runner.dispose()
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import {Flags} from '@oclif/core'
+import {DcsnapCommand} from '../src/cli/base-command.js'
+import type {BuildStatus} from '../src/runner/status.js'
+
+export default class Status extends DcsnapCommand {
+  static override summary = 'Show every step of the build: done, failed or pending, and where it can resume.'
+  static override description = 'Lists the manifest\'s steps in order with their state in the latest build (or --build), whether `dcsnap resume STEP` would be accepted, whether the step changed since the build ran, the process holding the build lock if one runs, and the command that resumes the build.'
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status -m examples/livecd/dcsnap.yaml --build 3 --json']
+  static override flags = {
+    manifest: Flags.string({char: 'm', description: 'The manifest.', default: 'dcsnap.yaml', helpValue: 'FILE'}),
+    build: Flags.string({description: 'Build id [default: the latest build].', helpValue: 'ID'}),
+  }
+
+  async run(): Promise<BuildStatus> {
+    const {flags} = await this.parse(Status)
+    const {loadManifest} = await import('../src/manifest/manifest.js')
+    const {Runner} = await import('../src/runner/runner.js')
+    const {buildStatus} = await import('../src/runner/status.js')
+    const {table} = await import('../src/cli/format.js')
+    const runner = new Runner({manifest: await loadManifest(flags.manifest), manifestArg: flags.manifest, logger: this.logger})
+    const s = await buildStatus(runner, {build: flags.build})
+    if (!this.jsonEnabled()) {
+      this.log(s.build === null ? `no build yet on ${s.datasets.join(', ')}` : `build ${s.build} on ${s.datasets.join(', ')}`)
+      this.log(table(['#', 'STEP', 'STATE', 'RESUMABLE', 'DESCRIPTION'], s.steps.map(r => [
+        String(r.index), r.name, r.state + (r.changed ? ' (changed)' : ''), r.resumable ? 'yes' : 'no', r.description ?? '',
+      ])))
+      if (s.lock) this.log(`running: pid ${s.lock.pid} (${s.lock.command}) since ${s.lock.since}`)
+      if (s.resumeCommand) this.log(`resume with: ${s.resumeCommand}`)
+      else if (s.completed) this.log('completed')
+    }
+    return s
+  }
+}

@@ -1,0 +1,61 @@
+// What `dcsnap build` and `dcsnap resume` share: the runner from -m, signals, step output, failure reports, --interactive.
+import {createInterface} from 'node:readline/promises'
+import {DcsnapError, ExitCode} from '../errors.js'
+import type {Logger} from '../logger.js'
+import {loadManifest} from '../manifest/manifest.js'
+import {Runner, type RunResult} from '../runner/runner.js'
+import {Zfs} from '../zfs/zfs.js'
+
+/** A runner for the manifest of -m (default ./dcsnap.yaml), stopping the running step on SIGINT/SIGTERM. */
+export async function runnerFromFlags(flags: {manifest?: string; quiet?: boolean}, logger: Logger): Promise<Runner> {
+  const arg = flags.manifest ?? 'dcsnap.yaml'
+  const manifest = await loadManifest(arg)
+  const abort = new AbortController()
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      logger.warn(`${sig}: stopping the running step (no checkpoint is taken for it)`)
+      abort.abort()
+    })
+  }
+  return new Runner({
+    manifest,
+    manifestArg: arg,
+    zfs: new Zfs({debug: line => logger.debug(line)}),
+    logger,
+    signal: abort.signal,
+    onOutput: flags.quiet ? undefined : chunk => process.stderr.write(chunk),
+  })
+}
+
+/** Turns a run that did not complete into the error the CLI reports (exit 1), or returns it. */
+export function checkRun(runner: Runner, r: RunResult): RunResult {
+  if (r.status === 'completed' || r.status === 'paused') return r
+  const step = runner.manifest.steps.find(s => s.name === r.step)!
+  const why = r.status === 'timed-out' ? 'timed out' : r.status === 'interrupted' ? 'was interrupted' : `failed with exit code ${r.exitCode}`
+  throw new DcsnapError(r.status === 'failed' ? 'STEP_FAILED' : r.status === 'timed-out' ? 'STEP_TIMED_OUT' : 'INTERRUPTED',
+    `build ${r.build}: step ${step.name} (${step.index} of ${runner.manifest.steps.length}) ${why}; log: ${r.log}`,
+    `Fix it, then run: ${r.resumeCommand}`, ExitCode.failed, r)
+}
+
+/** --interactive: after a failure on a terminal, offer retry / resume from an earlier checkpoint / stop, in this process. */
+export async function interactiveLoop(runner: Runner, first: RunResult, build: string): Promise<RunResult> {
+  let r = first
+  while (r.status === 'failed' || r.status === 'timed-out') {
+    const rl = createInterface({input: process.stdin, output: process.stderr})
+    const names = runner.manifest.steps.map(s => s.name)
+    const answer = (await rl.question(`step ${r.step} failed (log: ${r.log}). [r]etry it, resume at an [e]arlier step, or [s]top? `)).trim().toLowerCase()
+    let step: string | undefined
+    if (answer.startsWith('r')) step = r.step
+    else if (answer.startsWith('e')) step = (await rl.question(`resume at which step (${names.slice(0, names.indexOf(r.step!) + 1).join(', ')})? `)).trim()
+    rl.close()
+    if (step === undefined) return r
+    r = await runner.resume({build, step, allowChanged: true, confirm: async () => {}})
+  }
+  return r
+}
+
+/** Prints how a run ended (stdout) unless --json. */
+export function describeRun(r: RunResult): string {
+  if (r.status === 'paused') return `build ${r.build} paused at ${r.step}\ncontinue with: ${r.resumeCommand}`
+  return `build ${r.build} completed${r.ran.length > 0 ? ` (ran ${r.ran.join(', ')})` : ''}${r.pruned.length > 0 ? `; pruned ${r.pruned.join(', ')}` : ''}`
+}

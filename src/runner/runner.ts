@@ -1,0 +1,331 @@
+// The checkpoint runner: a thin layer over the snapshot primitives that runs a manifest's steps,
+// checkpointing after each success, and resumes a build by the SPEC's rules.
+import {createHash} from 'node:crypto'
+import {join, relative, resolve as resolvePath} from 'node:path'
+import {RefusedError, UsageError} from '../errors.js'
+import {silentLogger, type Logger} from '../logger.js'
+import {assertCheckpointNames, manifestFromSource, stepIdentity, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
+import {parseManifestSource} from '../manifest/source.js'
+import {executeDestroy, planPrune} from '../operations/destroy.js'
+import {executeRollback, refuseBlockers} from '../operations/rollback.js'
+import {ensureClones, loadInventory, openSession, type Session} from '../operations/session.js'
+import {takeSnapshots} from '../operations/snapshot.js'
+import type {Inventory} from '../snapshots/inventory.js'
+import {assertBuildId, checkpointName} from '../snapshots/names.js'
+import {selectBuild} from '../snapshots/resolve.js'
+import {Zfs} from '../zfs/zfs.js'
+import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
+import {acquireLock, type BuildLock} from './lock.js'
+import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './record.js'
+import {planResume, type ResumePlan} from './resume-plan.js'
+import {runStep} from './step-process.js'
+
+/** How a runner is set up. */
+export interface RunnerOptions {
+  manifest: Manifest
+  /** The manifest path as the user typed it, for the printed resume command (default: its path). */
+  manifestArg?: string
+  zfs?: Zfs
+  logger?: Logger
+  /** Receives step output (the CLI writes it to stderr unless --quiet). */
+  onOutput?: (chunk: Buffer) => void
+  /** Aborting stops the running step; no checkpoint is taken for it. */
+  signal?: AbortSignal
+  env?: NodeJS.ProcessEnv
+}
+
+/** How a build or resume ended. */
+export interface RunResult {
+  build: string
+  status: 'completed' | 'failed' | 'timed-out' | 'interrupted' | 'paused'
+  /** The step that failed, or where it paused. */
+  step?: string
+  exitCode?: number | null
+  log?: string
+  resumeCommand?: string
+  /** Steps that succeeded in this run. */
+  ran: string[]
+  /** Snapshots pruned after success (`retain`). */
+  pruned: string[]
+}
+
+/** Options of a run. */
+export interface RunOptions {
+  pauseBefore?: string
+  pauseAfter?: string
+}
+
+/** Options of a resume. */
+export interface ResumeOptions extends RunOptions {
+  build?: string
+  step?: string
+  allowChanged?: boolean
+  force?: boolean
+  /** Asked before destroying snapshots; throw to refuse (the CLI asks on a terminal or requires --yes). */
+  confirm?: (plan: ResumePlan) => Promise<void>
+}
+
+/** Runs builds of one manifest; keep one instance to resume temp-dir data caches within the process. */
+export class Runner {
+  readonly manifest: Manifest
+  readonly session: Session
+  private readonly opts: RunnerOptions
+  private tmpCache?: DataCache
+
+  constructor(opts: RunnerOptions) {
+    this.opts = opts
+    this.manifest = opts.manifest
+    const {proto, cache} = opts.manifest.datasets
+    this.session = openSession(cache ? [proto, cache] : [proto], {zfs: opts.zfs ?? new Zfs(), logger: opts.logger ?? silentLogger})
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    return this.opts.env ?? process.env
+  }
+
+  /** A new build: lock, baseline snapshot, then every step with a checkpoint after each success. */
+  async build(opts: RunOptions & {build?: string} = {}): Promise<RunResult> {
+    this.checkPauses(this.manifest.steps, opts)
+    return this.locked(opts.build, async () => {
+      const inventory = await loadInventory(this.session)
+      const id = opts.build ?? nextBuildId(inventory)
+      assertBuildId(id)
+      if (inventory.build(id)) {
+        throw new UsageError('BUILD_EXISTS', `build ${id} already exists on ${this.session.datasets.join(', ')}`,
+          `Resume it with \`dcsnap resume --build ${id}\`, or destroy it with \`dcsnap destroy --whole-build ${id}\`.`)
+      }
+      await assertCheckpointNames(this.manifest, id)
+      this.checkLogsOutsideDatasets(inventory)
+      const cache = await this.dataCacheFor(inventory, id, true)
+      const record: BuildRecord = {
+        build: id,
+        name: this.manifest.name,
+        manifestPath: this.manifest.path,
+        manifestHash: this.manifest.hash,
+        cache: cache.kind,
+        steps: this.manifest.steps.map(s => ({name: s.name, index: s.index, hash: hashOf(s), status: 'pending'})),
+      }
+      await this.saveRecord(cache, record)
+      this.session.logger.info(`build ${id}: baseline snapshot ${checkpointName(id)}`)
+      await this.checkpoint(cache, id, undefined, this.manifest.steps)
+      return this.runSteps(cache, record, this.manifest.steps, opts)
+    })
+  }
+
+  /** Plans a resume by the SPEC's rules without changing anything (`--dry-run`). */
+  async planResume(opts: ResumeOptions = {}): Promise<ResumePlan> {
+    const inventory = await loadInventory(this.session)
+    return this.plan(inventory, opts)
+  }
+
+  /** Resumes a build: roll back to the checkpoint before the step, then run from there. */
+  async resume(opts: ResumeOptions = {}): Promise<RunResult> {
+    this.checkPauses(this.manifest.steps, opts)
+    return this.locked(opts.build, async () => {
+      const inventory = await loadInventory(this.session)
+      let plan = await this.plan(inventory, opts)
+      if (plan.rollback.destroy.length > 0) {
+        await ensureClones(this.session, inventory)
+        plan = await this.plan(inventory, opts)
+      }
+      refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
+      if (plan.rollback.destroy.length > 0 && opts.confirm) await opts.confirm(plan)
+      const cache = await this.dataCacheFor(inventory, plan.build, false)
+      await executeRollback(this.session, plan.rollback)
+      await cache.restore(plan.target.name)
+      const previous = (await readRecord(cache.dir))?.record
+      const record: BuildRecord = {
+        build: plan.build,
+        name: this.manifest.name,
+        manifestPath: this.manifest.path,
+        manifestHash: this.manifest.hash,
+        cache: cache.kind,
+        steps: this.manifest.steps.map(s => {
+          const old = previous?.steps.find(p => p.name === s.name && p.index === s.index)
+          const kept = s.index < plan.from.index && old ? old : undefined
+          return kept ?? {name: s.name, index: s.index, hash: hashOf(s), status: s.index < plan.from.index ? 'done' : 'pending'}
+        }),
+      }
+      this.session.logger.info(`build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
+      return this.runSteps(cache, record, plan.run, opts)
+    })
+  }
+
+  /** Frees the temp-dir data cache (kept copies stay when DCSNAP_UNSUPPORTED_TMP_RESUME=1). */
+  async dispose(): Promise<void> {
+    await this.tmpCache?.dispose()
+    this.tmpCache = undefined
+  }
+
+  /** The recorded step definitions of the build whose record is in the data cache (or beside the logs). */
+  async recordedSteps(build: string, inventory?: Inventory): Promise<{record: BuildRecord; steps: StepDefinition[]} | undefined> {
+    const dirs = [join(this.manifest.logs, build)]
+    const cacheDs = this.manifest.datasets.cache
+    if (cacheDs) {
+      const mp = (inventory ?? (await loadInventory(this.session))).datasetInfo.find(d => d.name === cacheDs)?.mountpoint
+      if (mp) dirs.unshift(mp)
+    }
+    for (const dir of dirs) {
+      const found = await readRecord(dir)
+      if (found && found.record.build === build) {
+        const m = manifestFromSource(parseManifestSource(found.manifestText, found.record.manifestPath), found.record.manifestPath)
+        return {record: found.record, steps: m.steps}
+      }
+    }
+    return undefined
+  }
+
+  /** The exact command that resumes a build. */
+  resumeCommand(build: string): string {
+    const m = this.opts.manifestArg ?? relativeOrAbsolute(this.manifest.path)
+    return `dcsnap resume -m ${m} --build ${build}`
+  }
+
+  private async plan(inventory: Inventory, opts: ResumeOptions): Promise<ResumePlan> {
+    const build = selectBuild(inventory, opts.build)
+    const recorded = await this.recordedSteps(build.id, inventory)
+    const plan = planResume({
+      inventory, build, steps: this.manifest.steps, recorded: recorded?.steps, step: opts.step, allowChanged: opts.allowChanged, force: opts.force,
+    })
+    if (plan.target.user['dcsnap:cache'] === 'tmp') {
+      const cache = await this.dataCacheFor(inventory, build.id, false)
+      if (!(await cache.canRestore(plan.target.name))) {
+        throw new RefusedError('TMP_CACHE_GONE', `${plan.target.name} was taken with a data cache in a temporary directory, which ended with the process that made it`,
+          'Start a new build (`dcsnap build`), or give the manifest a datasets.cache so checkpoints survive a restart (DCSNAP_UNSUPPORTED_TMP_RESUME=1 keeps copies: unsupported).')
+      }
+    }
+    return plan
+  }
+
+  private async runSteps(cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions): Promise<RunResult> {
+    const id = record.build
+    const ran: string[] = []
+    const proto = (await loadInventory(this.session)).datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
+    if (!proto) throw new UsageError('NOT_MOUNTED', `${this.manifest.datasets.proto} has no mountpoint`, 'Mount the proto dataset (zfs mount) so steps can write into it.')
+    for (const step of steps) {
+      if (opts.pauseBefore === step.name && ran.length > 0) return this.paused(id, step.name, ran)
+      const rec = record.steps.find(s => s.name === step.name)!
+      Object.assign(rec, {status: 'running', startedAt: new Date().toISOString(), finishedAt: undefined, exitCode: undefined} satisfies Partial<StepRecord>)
+      const log = join(this.manifest.logs, id, `${step.index}-${step.name}.log`)
+      rec.log = log
+      await this.saveRecord(cache, record)
+      this.session.logger.info(`[${step.index}/${this.manifest.steps.length}] ${step.name}${step.description ? `: ${step.description}` : ''}`)
+      const outcome = await runStep({
+        step,
+        cwd: this.manifest.dir,
+        log,
+        signal: this.opts.signal,
+        onOutput: this.opts.onOutput,
+        env: {
+          ...this.env,
+          ...step.env,
+          DCSNAP_BUILD: id,
+          DCSNAP_STEP: step.name,
+          DCSNAP_STEP_INDEX: String(step.index),
+          DCSNAP_PROTO: proto,
+          DCSNAP_DATA_CACHE: cache.dir,
+          DCSNAP_MANIFEST: this.manifest.path,
+        },
+      })
+      rec.finishedAt = new Date().toISOString()
+      rec.exitCode = outcome.exitCode
+      if (outcome.status !== 'succeeded') {
+        rec.status = outcome.status === 'failed' ? 'failed' : outcome.status
+        await this.saveRecord(cache, record)
+        return {build: id, status: outcome.status, step: step.name, exitCode: outcome.exitCode, log, resumeCommand: this.resumeCommand(id), ran, pruned: []}
+      }
+      rec.status = 'done'
+      await this.saveRecord(cache, record)
+      await this.checkpoint(cache, id, step, this.manifest.steps)
+      ran.push(step.name)
+      if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(id, step.name, ran)
+    }
+    this.session.logger.info(`build ${id} completed`)
+    return {build: id, status: 'completed', ran, pruned: await this.retain()}
+  }
+
+  private paused(build: string, step: string, ran: string[]): RunResult {
+    this.session.logger.info(`build ${build} paused at ${step}`)
+    return {build, status: 'paused', step, ran, resumeCommand: this.resumeCommand(build), pruned: []}
+  }
+
+  private async checkpoint(cache: DataCache, build: string, step: StepDefinition | undefined, steps: StepDefinition[]): Promise<void> {
+    const name = checkpointName(build, step?.name)
+    await takeSnapshots(this.session, name, {
+      'dcsnap:build': build,
+      ...(step ? {'dcsnap:step': step.name} : {}),
+      'dcsnap:index': String(step?.index ?? 0),
+      'dcsnap:manifest': this.manifest.hash,
+      'dcsnap:steps': stepsHash(steps, step?.index ?? 0),
+      'dcsnap:cache': cache.kind,
+    })
+    await cache.checkpoint(name)
+  }
+
+  private async retain(): Promise<string[]> {
+    const keep = this.manifest.retain?.builds
+    if (keep === undefined) return []
+    const plan = await planPrune(this.session, keep)
+    await executeDestroy(this.session, plan)
+    return plan.destroy.map(s => s.name)
+  }
+
+  private async saveRecord(cache: DataCache, record: BuildRecord): Promise<void> {
+    await writeRecord(cache.dir, record, this.manifest.text)
+    if (cache.kind === 'tmp') await writeRecord(join(this.manifest.logs, record.build), record, this.manifest.text)
+  }
+
+  private async dataCacheFor(inventory: Inventory, build: string, fresh: boolean): Promise<DataCache> {
+    const ds = this.manifest.datasets.cache
+    if (ds) {
+      const mp = inventory.datasetInfo.find(d => d.name === ds)?.mountpoint
+      if (!mp) throw new UsageError('NOT_MOUNTED', `the data cache ${ds} has no mountpoint`, 'Mount it (zfs mount) or set a mountpoint.')
+      return zfsDataCache(mp)
+    }
+    if (this.tmpCache && !fresh) return this.tmpCache
+    await this.tmpCache?.dispose()
+    const keep = this.env.DCSNAP_UNSUPPORTED_TMP_RESUME === '1' ? join(this.manifest.logs, build, 'cache-copies') : undefined
+    this.tmpCache = await tmpDataCache({keepCopiesIn: keep})
+    return this.tmpCache
+  }
+
+  private checkLogsOutsideDatasets(inventory: Inventory): void {
+    for (const d of inventory.datasetInfo) {
+      if (d.mountpoint && !relative(d.mountpoint, this.manifest.logs).startsWith('..')) {
+        throw new UsageError('LOGS_IN_DATASET', `logs directory ${this.manifest.logs} is inside ${d.name}, which is snapshotted`,
+          'Set `logs:` in the manifest to a directory outside the build datasets.')
+      }
+    }
+  }
+
+  private checkPauses(steps: StepDefinition[], opts: RunOptions): void {
+    for (const s of [opts.pauseBefore, opts.pauseAfter]) {
+      if (s !== undefined && !steps.some(x => x.name === s)) throw new UsageError('NO_SUCH_STEP', `no step "${s}" to pause at`, `Steps: ${steps.map(x => x.name).join(', ')}.`)
+    }
+  }
+
+  private async locked<T>(build: string | undefined, body: () => Promise<T>): Promise<T> {
+    let lock: BuildLock | undefined = await acquireLock(this.session.datasets, {env: this.env, build})
+    try {
+      return await body()
+    } finally {
+      lock.release()
+      lock = undefined
+    }
+  }
+}
+
+/** One more than the highest numeric build id (first build: 1). */
+export function nextBuildId(inventory: Inventory): string {
+  const numeric = inventory.builds().map(b => b.id).filter(id => /^\d+$/.test(id)).map(Number)
+  return String(numeric.length === 0 ? 1 : Math.max(...numeric) + 1)
+}
+
+function hashOf(s: StepDefinition): string {
+  return createHash('sha256').update(JSON.stringify(stepIdentity(s))).digest('hex')
+}
+
+function relativeOrAbsolute(p: string): string {
+  const r = relative(process.cwd(), p)
+  return r.startsWith('..') ? resolvePath(p) : r || '.'
+}

@@ -1,0 +1,73 @@
+// `dcsnap status`: each manifest step in order, done / failed / pending, resumable or not, and who holds the lock.
+import {loadInventory} from '../operations/session.js'
+import {selectBuild} from '../snapshots/resolve.js'
+import {probeLock, type LockHolder} from './lock.js'
+import {diffSteps, planResume} from './resume-plan.js'
+import type {Runner} from './runner.js'
+
+/** One step's line in the status. */
+export interface StepStatus {
+  index: number
+  name: string
+  description: string | null
+  state: 'done' | 'failed' | 'timed-out' | 'interrupted' | 'running' | 'pending'
+  /** `dcsnap resume <step>` would be accepted (no flag needed). */
+  resumable: boolean
+  checkpoint: string | null
+  /** The step's definition differs from the one recorded with the build. */
+  changed: boolean
+  log: string | null
+}
+
+/** The whole status of a build. */
+export interface BuildStatus {
+  build: string | null
+  datasets: string[]
+  steps: StepStatus[]
+  lock: LockHolder | null
+  completed: boolean
+  resumeCommand: string | null
+}
+
+/** Reads the status of the latest build (or `build`) of a runner's manifest. */
+export async function buildStatus(runner: Runner, opts: {build?: string} = {}): Promise<BuildStatus> {
+  const inventory = await loadInventory(runner.session)
+  const lock = (await probeLock(runner.session.datasets)) ?? null
+  const steps = runner.manifest.steps
+  const datasets = [...runner.session.datasets]
+  if (inventory.builds().length === 0 && opts.build === undefined) {
+    return {
+      build: null, datasets, lock, completed: false, resumeCommand: null,
+      steps: steps.map(s => ({index: s.index, name: s.name, description: s.description ?? null, state: 'pending', resumable: false, checkpoint: null, changed: false, log: null})),
+    }
+  }
+  const build = selectBuild(inventory, opts.build)
+  const recorded = await runner.recordedSteps(build.id, inventory)
+  const resumable = (step: string) => {
+    try {
+      const plan = planResume({inventory, build, steps, recorded: recorded?.steps, step})
+      // A temp-dir data cache died with the process that made it (status always runs in a new one).
+      return plan.target.user['dcsnap:cache'] !== 'tmp' || process.env.DCSNAP_UNSUPPORTED_TMP_RESUME === '1'
+    } catch {
+      return false
+    }
+  }
+  const changes = recorded ? diffSteps(recorded.steps, steps) : []
+  const rows = steps.map((s): StepStatus => {
+    const cp = build.checkpoints.find(c => c.step === s.name && c.complete)
+    const rec = recorded?.record.steps.find(r => r.name === s.name)
+    const state = cp ? 'done' : rec && rec.status !== 'done' ? rec.status : 'pending'
+    return {
+      index: s.index,
+      name: s.name,
+      description: s.description ?? null,
+      state,
+      resumable: resumable(s.name),
+      checkpoint: cp?.name ?? null,
+      changed: changes.some(c => c.index === s.index),
+      log: rec?.log ?? null,
+    }
+  })
+  const completed = rows.every(r => r.state === 'done')
+  return {build: build.id, datasets, lock, completed, steps: rows, resumeCommand: completed ? null : runner.resumeCommand(build.id)}
+}
