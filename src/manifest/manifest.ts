@@ -44,7 +44,7 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
     const e = pickError(validate.errors ?? [])
     const keys = pathKeys(e.instancePath)
     const extra = e.keyword === 'additionalProperties' ? (e.params as {additionalProperty: string}).additionalProperty : undefined
-    const pos = src.position(extra === undefined ? keys : [...keys, extra])
+    const pos = extra === undefined ? src.position(keys) : src.keyPosition(keys, extra)
     throw new ManifestError(shown, pos.line, pos.col, describe(e, keys, extra))
   }
   const data = src.data as RawManifest

@@ -1,7 +1,7 @@
 // Reads a manifest's YAML keeping positions, so every error can point at file:line:col.
 import {readFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
-import {isNode, LineCounter, parseDocument, type Document} from 'yaml'
+import {isMap, isNode, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
 import {UsageError} from '../errors.js'
 
 /** A manifest file as parsed YAML, with a way to find where a value stands. */
@@ -13,6 +13,8 @@ export interface ManifestSource {
   data: unknown
   /** `line:col` (1-based) of the value at a path of keys and indexes, or of the nearest parent that exists. */
   position(path: ReadonlyArray<string | number>): {line: number; col: number}
+  /** `line:col` of a key (not its value) in the mapping at `path`, or of the mapping when the key is absent. */
+  keyPosition(path: ReadonlyArray<string | number>, key: string): {line: number; col: number}
 }
 
 /** A manifest error: `file:line:col: what is wrong`, exit 2. */
@@ -53,5 +55,10 @@ export function parseManifestSource(text: string, path: string, shown = path): M
     }
     return {line: 1, col: 1}
   }
-  return {path, dir: dirname(path), text, doc, data: doc.toJS(), position}
+  const keyPosition = (keys: ReadonlyArray<string | number>, key: string) => {
+    const map = keys.length === 0 ? doc.contents : doc.getIn(keys, true)
+    const pair = isMap(map) ? map.items.find(p => isScalar(p.key) && p.key.value === key) : undefined
+    return isNode(pair?.key) && pair.key.range ? lineCounter.linePos(pair.key.range[0]) : position(keys)
+  }
+  return {path, dir: dirname(path), text, doc, data: doc.toJS(), position, keyPosition}
 }

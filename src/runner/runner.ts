@@ -86,10 +86,13 @@ export class Runner {
   /** A new build: lock, baseline snapshot, then every step with a checkpoint after each success. */
   async build(opts: RunOptions & {build?: string} = {}): Promise<RunResult> {
     this.checkPauses(this.manifest.steps, opts)
+    if (opts.build !== undefined) {
+      assertBuildId(opts.build)
+      await assertCheckpointNames(this.manifest, opts.build)
+    }
     return this.locked(opts.build, async () => {
       const inventory = await loadInventory(this.session)
       const id = opts.build ?? nextBuildId(inventory)
-      assertBuildId(id)
       if (inventory.build(id)) {
         throw new UsageError('BUILD_EXISTS', `build ${id} already exists on ${this.session.datasets.join(', ')}`,
           `Resume it with \`dcsnap resume --build ${id}\`, or destroy it with \`dcsnap destroy --whole-build ${id}\`.`)
