@@ -139,6 +139,8 @@ function pathKeys(pointer: string): Array<string | number> {
 
 function describe(e: AjvError, keys: Array<string | number>, extra?: string): string {
   const where = keys.length === 0 ? 'the manifest' : keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('')
+  if (keys.at(-1) === 'timeout') return `${where} must be a duration such as 90s, 30m or 2h, or a number of seconds`
+  if (keys.at(-1) === 'run' || keys.at(-2) === 'run') return `${where} must be a command string or an array of strings`
   switch (e.keyword) {
     case 'additionalProperties':
       return `unknown key "${extra}" in ${where}`
