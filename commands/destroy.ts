@@ -23,8 +23,9 @@ export default class Destroy extends DcsnapCommand {
     const {sessionFromFlags} = await import('../src/cli/session.js')
     const {planDestroy} = await import('../src/operations/destroy.js')
     const {runDestroyPlan} = await import('../src/cli/destroy.js')
+    const {withLock} = await import('../src/operations/session.js')
     const session = await sessionFromFlags(flags, this.logger)
-    const plan = await planDestroy(session, argv as string[], {build: flags.build, wholeBuild: flags['whole-build']})
-    return runDestroyPlan(this, session, plan, flags['dry-run'])
+    const work = async () => runDestroyPlan(this, session, await planDestroy(session, argv as string[], {build: flags.build, wholeBuild: flags['whole-build']}), flags['dry-run'])
+    return flags['dry-run'] ? work() : withLock(session, work)
   }
 }

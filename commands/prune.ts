@@ -16,7 +16,9 @@ export default class Prune extends DcsnapCommand {
     const {sessionFromFlags} = await import('../src/cli/session.js')
     const {planPrune} = await import('../src/operations/destroy.js')
     const {runDestroyPlan} = await import('../src/cli/destroy.js')
+    const {withLock} = await import('../src/operations/session.js')
     const session = await sessionFromFlags(flags, this.logger)
-    return runDestroyPlan(this, session, await planPrune(session, flags.keep), flags['dry-run'])
+    const work = async () => runDestroyPlan(this, session, await planPrune(session, flags.keep), flags['dry-run'])
+    return flags['dry-run'] ? work() : withLock(session, work)
   }
 }

@@ -15,8 +15,9 @@ export default class Rename extends DcsnapCommand {
     const {args, flags} = await this.parse(Rename)
     const {sessionFromFlags} = await import('../src/cli/session.js')
     const {renameSnapshot} = await import('../src/operations/rename.js')
+    const {withLock} = await import('../src/operations/session.js')
     const session = await sessionFromFlags(flags, this.logger)
-    const result = await renameSnapshot(session, args.from, args.to)
+    const result = await withLock(session, () => renameSnapshot(session, args.from, args.to))
     if (!this.jsonEnabled()) this.log(result.renamed.map(p => `${p.from} -> ${p.to}`).join('\n'))
     return result
   }

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {buildFlag, DcsnapCommand, targetFlags} from '../src/cli/base-command.js'
+import type {Session} from '../src/operations/session.js'
 
 export default class Rollback extends DcsnapCommand {
   static override summary = 'Roll every build dataset back to a checkpoint or a manual snapshot.'
@@ -21,10 +22,16 @@ export default class Rollback extends DcsnapCommand {
   async run() {
     const {args, flags} = await this.parse(Rollback)
     const {sessionFromFlags} = await import('../src/cli/session.js')
+    const {withLock} = await import('../src/operations/session.js')
+    const session = await sessionFromFlags(flags, this.logger)
+    if (flags['dry-run']) return this.rollback(session, args.target, flags)
+    return withLock(session, () => this.rollback(session, args.target, flags))
+  }
+
+  private async rollback(session: Session, target: string, flags: {build?: string; force: boolean; yes: boolean; 'dry-run': boolean}) {
     const {prepareRollback, executeRollback, refuseBlockers} = await import('../src/operations/rollback.js')
     const {confirmOrRefuse} = await import('../src/cli/confirm.js')
-    const session = await sessionFromFlags(flags, this.logger)
-    const plan = await prepareRollback(session, args.target, {build: flags.build, force: flags.force})
+    const plan = await prepareRollback(session, target, {build: flags.build, force: flags.force})
     const result = {
       target: plan.target.name,
       datasets: plan.steps.map(s => s.dataset),

@@ -12,8 +12,9 @@ export default class Snapshot extends DcsnapCommand {
     const {args, flags} = await this.parse(Snapshot)
     const {sessionFromFlags} = await import('../src/cli/session.js')
     const {manualSnapshot} = await import('../src/operations/snapshot.js')
+    const {withLock} = await import('../src/operations/session.js')
     const session = await sessionFromFlags(flags, this.logger)
-    const created = await manualSnapshot(session, args.name)
+    const created = await withLock(session, () => manualSnapshot(session, args.name))
     if (!this.jsonEnabled()) this.log(created.join('\n'))
     return {snapshot: args.name, created}
   }

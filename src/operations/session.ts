@@ -1,5 +1,6 @@
 // What every snapshot operation works on: a zfs client, the build datasets, and a logger.
 import {UsageError} from '../errors.js'
+import {acquireLock} from '../lock.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {Inventory} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
@@ -36,4 +37,14 @@ export async function ensureClones(session: Session, inventory: Inventory): Prom
   if ((await session.zfs.capabilities()).clones) return
   const pools = [...new Set(session.datasets.map(d => d.split('/')[0]))]
   inventory.addClones(await session.zfs.clonesByOrigin(pools))
+}
+
+/** Runs `body` holding the build datasets' lock (exit 4 when another dcsnap holds it). */
+export async function withLock<T>(session: Session, body: () => Promise<T>): Promise<T> {
+  const lock = await acquireLock(session.datasets)
+  try {
+    return await body()
+  } finally {
+    lock.release()
+  }
 }

@@ -1,7 +1,7 @@
 // `dcsnap status`: each manifest step in order, done / failed / pending, resumable or not, and who holds the lock.
 import {loadInventory} from '../operations/session.js'
 import {selectBuild} from '../snapshots/resolve.js'
-import {probeLock, type LockHolder} from './lock.js'
+import {probeLock, type LockHolder} from '../lock.js'
 import {diffSteps, planResume} from './resume-plan.js'
 import type {Runner} from './runner.js'
 

@@ -24,6 +24,15 @@ const steps: StepSpec[] = [
   {name: 'last', run: 'echo 3 > "$DCSNAP_PROTO/last"'},
 ]
 
+/** Starts `dcsnap build` on the slow manifest and waits until the slow step runs; returns the build and the step's pid. */
+async function startSlowBuild() {
+  const m = writeManifest(pool, steps)
+  writeFileSync(join(m.dir, 'slow'), '')
+  const run = startBuild(m.dir)
+  await until(() => existsSync(join(m.dir, 'step.pid')), 'the slow step to start')
+  return {m, run, stepPid: Number(readFileSync(join(m.dir, 'step.pid'), 'utf8'))}
+}
+
 function startBuild(dir: string) {
   return execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {
     cwd: dir, reject: false, env: {NO_COLOR: '1', DCSNAP_LOCK_DIR: lockDir, XDG_CACHE_HOME: lockDir, ...host.env},
@@ -48,11 +57,7 @@ function alive(pid: number): boolean {
 }
 
 test('SIGINT stops the step\'s process group, takes no checkpoint for it, prints the resume command; resume completes', async () => {
-  const m = writeManifest(pool, steps)
-  writeFileSync(join(m.dir, 'slow'), '')
-  const run = startBuild(m.dir)
-  await until(() => existsSync(join(m.dir, 'step.pid')), 'the slow step to start')
-  const stepPid = Number(readFileSync(join(m.dir, 'step.pid'), 'utf8'))
+  const {m, run, stepPid} = await startSlowBuild()
   run.kill('SIGINT')
   const r = await run
   expect(r.exitCode).toBe(1)
@@ -66,14 +71,14 @@ test('SIGINT stops the step\'s process group, takes no checkpoint for it, prints
   expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-first', 'dc-1-slow', 'dc-1-last'])
 })
 
-test('two builds at once on the same datasets: the second exits 4 naming the holder', async () => {
-  const m = writeManifest(pool, steps)
-  writeFileSync(join(m.dir, 'slow'), '')
-  const first = startBuild(m.dir)
-  await until(() => existsSync(join(m.dir, 'step.pid')), 'the first build to be running')
+test('two builds at once on the same datasets: the second exits 4 naming the holder; so does a manual snapshot', async () => {
+  const {m, run: first} = await startSlowBuild()
   const second = await dcsnap(['build', '-q'], {cwd: m.dir, env: {DCSNAP_LOCK_DIR: lockDir}})
   expect(second.exitCode).toBe(4)
   expect(second.stderr).toMatch(new RegExp(`locked by pid ${first.pid} \\(.*build -q\\)`))
+  const manual = await dcsnap(['snapshot', 'meanwhile', ...pool.flags], {env: {DCSNAP_LOCK_DIR: lockDir}})
+  expect(manual.exitCode).toBe(4)
+  expect((await dcsnap(['rollback', 'dc-1', '--dry-run', ...pool.flags], {env: {DCSNAP_LOCK_DIR: lockDir}})).exitCode).toBe(0)
   const status = await dcsnap(['status', '--json'], {cwd: m.dir, env: {DCSNAP_LOCK_DIR: lockDir}})
   expect(JSON.parse(status.stdout).lock).toMatchObject({pid: first.pid})
   writeFileSync(join(m.dir, 'go'), '')
@@ -81,11 +86,7 @@ test('two builds at once on the same datasets: the second exits 4 naming the hol
 })
 
 test('a runner killed with SIGKILL leaves no lock that blocks the next one', async () => {
-  const m = writeManifest(pool, steps)
-  writeFileSync(join(m.dir, 'slow'), '')
-  const run = startBuild(m.dir)
-  await until(() => existsSync(join(m.dir, 'step.pid')), 'the slow step to start')
-  const stepPid = Number(readFileSync(join(m.dir, 'step.pid'), 'utf8'))
+  const {m, run, stepPid} = await startSlowBuild()
   run.kill('SIGKILL')
   await run
   try {

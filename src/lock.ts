@@ -5,7 +5,7 @@ import {createHash} from 'node:crypto'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {BusyError} from '../errors.js'
+import {BusyError} from './errors.js'
 
 /** Who holds a lock, as its holder wrote it down. */
 export interface LockHolder {
