@@ -15,7 +15,7 @@ import {assertBuildId, checkpointName} from '../snapshots/names.js'
 import {selectBuild} from '../snapshots/resolve.js'
 import {Zfs} from '../zfs/zfs.js'
 import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
-import {acquireLock, type BuildLock} from '../lock.js'
+import {acquireLock} from '../lock.js'
 import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './record.js'
 import {planResume, type ResumePlan} from './resume-plan.js'
 import {runStep} from './step-process.js'
@@ -111,7 +111,7 @@ export class Runner {
       await this.saveRecord(cache, record)
       this.session.logger.info(`build ${id}: baseline snapshot ${checkpointName(id)}`)
       await this.checkpoint(cache, id, undefined, this.manifest.steps)
-      return this.runSteps(cache, record, this.manifest.steps, opts)
+      return this.runSteps(inventory, cache, record, this.manifest.steps, opts)
     })
   }
 
@@ -150,7 +150,7 @@ export class Runner {
         }),
       }
       this.session.logger.info(`build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
-      return this.runSteps(cache, record, plan.run, opts)
+      return this.runSteps(inventory, cache, record, plan.run, opts)
     })
   }
 
@@ -200,10 +200,10 @@ export class Runner {
     return plan
   }
 
-  private async runSteps(cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions): Promise<RunResult> {
+  private async runSteps(inventory: Inventory, cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions): Promise<RunResult> {
     const id = record.build
     const ran: string[] = []
-    const proto = (await loadInventory(this.session)).datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
+    const proto = inventory.datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
     if (!proto) throw new UsageError('NOT_MOUNTED', `${this.manifest.datasets.proto} has no mountpoint`, 'Mount the proto dataset (zfs mount) so steps can write into it.')
     for (const step of steps) {
       if (opts.pauseBefore === step.name && ran.length > 0) return this.paused(id, step.name, ran)
@@ -308,12 +308,11 @@ export class Runner {
   }
 
   private async locked<T>(build: string | undefined, body: () => Promise<T>): Promise<T> {
-    let lock: BuildLock | undefined = await acquireLock(this.session.datasets, {env: this.env, build})
+    const lock = await acquireLock(this.session.datasets, {env: this.env, build})
     try {
       return await body()
     } finally {
       lock.release()
-      lock = undefined
     }
   }
 }

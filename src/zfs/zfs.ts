@@ -1,7 +1,7 @@
 // The zfs client: every zfs command line dcsnap runs is built here, adapted to the probed capabilities.
 import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
 import {capabilitiesCachePath, probeCapabilities, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
-import {ZfsError, zfsErrorFor} from './errors.js'
+import {ZfsError} from './errors.js'
 import {listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
 
 /** How to reach zfs. */
@@ -176,14 +176,6 @@ export class Zfs {
       return {change: changes[c] ?? 'modified', type, path: unescapeDiffPath(path), ...(to ? {to: unescapeDiffPath(to)} : {})}
     })
   }
-
-  /** Runs zfs and returns the raw result without throwing (for callers that inspect failures). */
-  raw(argv: readonly string[]) {
-    return this.run(argv)
-  }
-
-  /** The typed error for a failed call (exposed for operations that run zfs through raw()). */
-  static errorFor = zfsErrorFor
 }
 
 /** `zfs diff` escapes unprintable bytes as \NNN octal. */
