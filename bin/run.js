@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The dcsnap command: oclif reads oclif.manifest.json, so only the command being run is imported.
-import {execute} from '@oclif/core'
+// The dcsnap command: one bundle holds oclif and the commands (scripts/bundle.js); oclif.manifest.json lists them.
+import {execute} from '../dist/cli/dcsnap.js'
 
 await execute({dir: import.meta.url})
