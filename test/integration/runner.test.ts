@@ -4,154 +4,156 @@ import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {snapBoth, snapshotsOf} from '../support/checkpoints.js'
 import {seedSteps, writeManifest} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
-import {shOk} from '../support/zfs-host.js'
+import {shOk, describeWhere, stepsSeeMounts, STEPS_WHY} from '../support/zfs-host.js'
 
-let pool: TestPool
-beforeEach(async () => {
-  pool = await createTestPool()
-})
-afterEach(async () => pool.destroy())
+describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
+  let pool: TestPool
+  beforeEach(async () => {
+    pool = await createTestPool()
+  })
+  afterEach(async () => pool.destroy())
 
-/** sha256 of every file in the proto area, by relative path. */
-async function protoHashes(p: TestPool): Promise<string> {
-  return shOk(`cd ${p.mountpoint}/proto && find . -type f ! -path './.zfs/*' | sort | xargs sha256sum`)
-}
-
-test('seed: step 3 of 5 fails, is fixed, and resume completes a build equal to one that never failed', async () => {
-  const m = writeManifest(pool, seedSteps())
-  const failed = await dcsnap(['build', '-q'], {cwd: m.dir})
-  expect(failed.exitCode).toBe(1)
-  expect(failed.stderr).toContain(`error: build 1: step compile (3 of 5) failed with exit code 7; log: ${join(m.dir, 'logs', '1', '3-compile.log')}`)
-  expect(failed.stderr).toContain('Fix it, then run: dcsnap resume -m dcsnap.yaml --build 1')
-  expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
-  writeFileSync(join(m.dir, 'fixed'), '')
-  const resumed = await dcsnapJson(['resume', '-q'], {cwd: m.dir})
-  expect(resumed.exitCode).toBe(0)
-  expect(resumed.json).toMatchObject({build: '1', status: 'completed', ran: ['compile', 'package', 'iso']})
-  for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso'])
-
-  const reference = await createTestPool()
-  try {
-    const r = writeManifest(reference, seedSteps())
-    writeFileSync(join(r.dir, 'fixed'), '')
-    expect((await dcsnap(['build', '-q'], {cwd: r.dir})).exitCode).toBe(0)
-    expect(await protoHashes(pool)).toEqual(await protoHashes(reference))
-  } finally {
-    await reference.destroy()
+  /** sha256 of every file in the proto area, by relative path. */
+  async function protoHashes(p: TestPool): Promise<string> {
+    return shOk(`cd ${p.mountpoint}/proto && find . -type f ! -path './.zfs/*' | sort | xargs sha256sum`)
   }
-})
 
-test('resume rules 1 and 2: not after the failed step, not after a completed build without a step', async () => {
-  const m = writeManifest(pool, seedSteps())
-  expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
-  const late = await dcsnap(['resume', 'package'], {cwd: m.dir})
-  expect(late.exitCode).toBe(3)
-  expect(late.stderr).toMatch(/cannot resume build 1 at package: step compile before it has no checkpoint/)
-  expect(late.stderr).toMatch(/latest step to resume at is compile/)
-  writeFileSync(join(m.dir, 'fixed'), '')
-  expect((await dcsnap(['resume', '-q'], {cwd: m.dir})).exitCode).toBe(0)
-  const done = await dcsnap(['resume'], {cwd: m.dir})
-  expect(done.exitCode).toBe(3)
-  expect(done.stderr).toMatch(/build 1 completed/)
-  const dry = await dcsnapJson(['resume', 'configure', '--dry-run'], {cwd: m.dir})
-  expect(dry.json).toMatchObject({resumeAt: 'configure', rollbackTo: 'dc-1-fetch', destroy: ['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso'], run: ['configure', 'compile', 'package', 'iso']})
-  expect(await snapshotsOf(pool.proto)).toHaveLength(6)
-  const again = await dcsnap(['resume', 'configure', '--yes', '-q'], {cwd: m.dir})
-  expect(again.exitCode).toBe(0)
-  expect(await snapshotsOf(pool.proto)).toHaveLength(6)
-})
+  test('seed: step 3 of 5 fails, is fixed, and resume completes a build equal to one that never failed', async () => {
+    const m = writeManifest(pool, seedSteps())
+    const failed = await dcsnap(['build', '-q'], {cwd: m.dir})
+    expect(failed.exitCode).toBe(1)
+    expect(failed.stderr).toContain(`error: build 1: step compile (3 of 5) failed with exit code 7; log: ${join(m.dir, 'logs', '1', '3-compile.log')}`)
+    expect(failed.stderr).toContain('Fix it, then run: dcsnap resume -m dcsnap.yaml --build 1')
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
+    writeFileSync(join(m.dir, 'fixed'), '')
+    const resumed = await dcsnapJson(['resume', '-q'], {cwd: m.dir})
+    expect(resumed.exitCode).toBe(0)
+    expect(resumed.json).toMatchObject({build: '1', status: 'completed', ran: ['compile', 'package', 'iso']})
+    for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso'])
 
-test('resume rule 3: a change before the resume point is refused unless --allow-changed; at the failed step it is the point', async () => {
-  const steps = seedSteps()
-  const m = writeManifest(pool, steps)
-  expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
-  // A change at the failed step itself is what resuming is for.
-  const fixedAtStep = steps.map(s => (s.name === 'compile' ? {...s, run: (s.run as string).replace('test -f fixed ||', 'true ||')} : s))
-  writeManifest(pool, fixedAtStep.map(s => (s.name === 'configure' ? {...s, run: `${s.run} && echo v2 >> "$DCSNAP_PROTO/config"`} : s)), {dir: m.dir})
-  const refused = await dcsnap(['resume'], {cwd: m.dir})
-  expect(refused.exitCode).toBe(3)
-  expect(refused.stderr).toMatch(/steps before compile changed since build 1 ran: configure \(modified\)/)
-  expect(refused.stderr).toMatch(/--allow-changed/)
-  const allowed = await dcsnap(['resume', '--allow-changed', '-q'], {cwd: m.dir})
-  expect(allowed.exitCode).toBe(0)
+    const reference = await createTestPool()
+    try {
+      const r = writeManifest(reference, seedSteps())
+      writeFileSync(join(r.dir, 'fixed'), '')
+      expect((await dcsnap(['build', '-q'], {cwd: r.dir})).exitCode).toBe(0)
+      expect(await protoHashes(pool)).toEqual(await protoHashes(reference))
+    } finally {
+      await reference.destroy()
+    }
+  })
 
-  const pool2 = await createTestPool()
-  try {
-    const m2 = writeManifest(pool2, steps)
-    expect((await dcsnap(['build', '-q'], {cwd: m2.dir})).exitCode).toBe(1)
-    writeManifest(pool2, fixedAtStep, {dir: m2.dir})
-    expect((await dcsnap(['resume', '-q'], {cwd: m2.dir})).exitCode).toBe(0)
-  } finally {
-    await pool2.destroy()
-  }
-})
+  test('resume rules 1 and 2: not after the failed step, not after a completed build without a step', async () => {
+    const m = writeManifest(pool, seedSteps())
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
+    const late = await dcsnap(['resume', 'package'], {cwd: m.dir})
+    expect(late.exitCode).toBe(3)
+    expect(late.stderr).toMatch(/cannot resume build 1 at package: step compile before it has no checkpoint/)
+    expect(late.stderr).toMatch(/latest step to resume at is compile/)
+    writeFileSync(join(m.dir, 'fixed'), '')
+    expect((await dcsnap(['resume', '-q'], {cwd: m.dir})).exitCode).toBe(0)
+    const done = await dcsnap(['resume'], {cwd: m.dir})
+    expect(done.exitCode).toBe(3)
+    expect(done.stderr).toMatch(/build 1 completed/)
+    const dry = await dcsnapJson(['resume', 'configure', '--dry-run'], {cwd: m.dir})
+    expect(dry.json).toMatchObject({resumeAt: 'configure', rollbackTo: 'dc-1-fetch', destroy: ['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso'], run: ['configure', 'compile', 'package', 'iso']})
+    expect(await snapshotsOf(pool.proto)).toHaveLength(6)
+    const again = await dcsnap(['resume', 'configure', '--yes', '-q'], {cwd: m.dir})
+    expect(again.exitCode).toBe(0)
+    expect(await snapshotsOf(pool.proto)).toHaveLength(6)
+  })
 
-test('resume rule 4: a manual snapshot after the resume target is refused, listing it', async () => {
-  const m = writeManifest(pool, seedSteps())
-  expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
-  await snapBoth(pool, 'after-configure')
-  const r = await dcsnap(['resume', 'configure', '--yes'], {cwd: m.dir})
-  expect(r.exitCode).toBe(3)
-  expect(r.stderr).toMatch(/resuming at configure would destroy .*after-configure \(manual\)/)
-  expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'after-configure'])
-})
+  test('resume rule 3: a change before the resume point is refused unless --allow-changed; at the failed step it is the point', async () => {
+    const steps = seedSteps()
+    const m = writeManifest(pool, steps)
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
+    // A change at the failed step itself is what resuming is for.
+    const fixedAtStep = steps.map(s => (s.name === 'compile' ? {...s, run: (s.run as string).replace('test -f fixed ||', 'true ||')} : s))
+    writeManifest(pool, fixedAtStep.map(s => (s.name === 'configure' ? {...s, run: `${s.run} && echo v2 >> "$DCSNAP_PROTO/config"`} : s)), {dir: m.dir})
+    const refused = await dcsnap(['resume'], {cwd: m.dir})
+    expect(refused.exitCode).toBe(3)
+    expect(refused.stderr).toMatch(/steps before compile changed since build 1 ran: configure \(modified\)/)
+    expect(refused.stderr).toMatch(/--allow-changed/)
+    const allowed = await dcsnap(['resume', '--allow-changed', '-q'], {cwd: m.dir})
+    expect(allowed.exitCode).toBe(0)
 
-test('a data cache in a temp dir: resume after the process ended is refused with the reason', async () => {
-  const m = writeManifest(pool, seedSteps(), {cache: false})
-  expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
-  expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
-  writeFileSync(join(m.dir, 'fixed'), '')
-  const r = await dcsnapJson(['resume'], {cwd: m.dir})
-  expect(r.exitCode).toBe(3)
-  expect(r.json.error.code).toBe('TMP_CACHE_GONE')
-  expect(r.json.error.message).toMatch(/temporary directory, which ended with the process that made it/)
-  const status = await dcsnapJson(['status'], {cwd: m.dir})
-  expect(status.json.steps.map((s: {resumable: boolean}) => s.resumable)).toEqual([false, false, false, false, false])
-})
+    const pool2 = await createTestPool()
+    try {
+      const m2 = writeManifest(pool2, steps)
+      expect((await dcsnap(['build', '-q'], {cwd: m2.dir})).exitCode).toBe(1)
+      writeManifest(pool2, fixedAtStep, {dir: m2.dir})
+      expect((await dcsnap(['resume', '-q'], {cwd: m2.dir})).exitCode).toBe(0)
+    } finally {
+      await pool2.destroy()
+    }
+  })
 
-test('DCSNAP_UNSUPPORTED_TMP_RESUME=1 keeps the temp cache copies and lifts the refusal', async () => {
-  const m = writeManifest(pool, seedSteps(), {cache: false})
-  const env = {DCSNAP_UNSUPPORTED_TMP_RESUME: '1'}
-  expect((await dcsnap(['build', '-q'], {cwd: m.dir, env})).exitCode).toBe(1)
-  writeFileSync(join(m.dir, 'fixed'), '')
-  const r = await dcsnap(['resume', '-q'], {cwd: m.dir, env})
-  expect(r.exitCode).toBe(0)
-  expect(await shOk(`cat ${pool.mountpoint}/proto/package`)).toBe('sources\nconfigured compiled\n1\n2')
-})
+  test('resume rule 4: a manual snapshot after the resume target is refused, listing it', async () => {
+    const m = writeManifest(pool, seedSteps())
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
+    await snapBoth(pool, 'after-configure')
+    const r = await dcsnap(['resume', 'configure', '--yes'], {cwd: m.dir})
+    expect(r.exitCode).toBe(3)
+    expect(r.stderr).toMatch(/resuming at configure would destroy .*after-configure \(manual\)/)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'after-configure'])
+  })
 
-test('status shows each step, its state, whether it can be resumed at, and the resume command', async () => {
-  const m = writeManifest(pool, seedSteps())
-  const before = await dcsnap(['status'], {cwd: m.dir})
-  expect(before.stdout).toMatch(/no build yet/)
-  await dcsnap(['build', '-q'], {cwd: m.dir})
-  const s = await dcsnapJson(['status'], {cwd: m.dir})
-  expect(s.json.steps.map((x: {name: string; state: string; resumable: boolean}) => [x.name, x.state, x.resumable])).toEqual([
-    ['fetch', 'done', true], ['configure', 'done', true], ['compile', 'failed', true], ['package', 'pending', false], ['iso', 'pending', false],
-  ])
-  expect(s.json.resumeCommand).toBe('dcsnap resume -m dcsnap.yaml --build 1')
-  expect(s.json.lock).toBeNull()
-  const human = await dcsnap(['status'], {cwd: m.dir})
-  expect(human.stdout).toMatch(/^3\s+compile\s+failed\s+yes\s+fails until \.\/fixed exists$/m)
-})
+  test('a data cache in a temp dir: resume after the process ended is refused with the reason', async () => {
+    const m = writeManifest(pool, seedSteps(), {cache: false})
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
+    writeFileSync(join(m.dir, 'fixed'), '')
+    const r = await dcsnapJson(['resume'], {cwd: m.dir})
+    expect(r.exitCode).toBe(3)
+    expect(r.json.error.code).toBe('TMP_CACHE_GONE')
+    expect(r.json.error.message).toMatch(/temporary directory, which ended with the process that made it/)
+    const status = await dcsnapJson(['status'], {cwd: m.dir})
+    expect(status.json.steps.map((s: {resumable: boolean}) => s.resumable)).toEqual([false, false, false, false, false])
+  })
 
-test('--pause-after stops cleanly after the checkpoint; resume continues', async () => {
-  const m = writeManifest(pool, seedSteps())
-  writeFileSync(join(m.dir, 'fixed'), '')
-  const paused = await dcsnap(['build', '-q', '--pause-after', 'configure'], {cwd: m.dir})
-  expect(paused.exitCode).toBe(0)
-  expect(paused.stdout).toMatch(/paused at configure/)
-  expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
-  const pb = await dcsnap(['resume', '-q', '--pause-before', 'iso'], {cwd: m.dir})
-  expect(pb.exitCode).toBe(0)
-  expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'dc-1-compile', 'dc-1-package'])
-  expect((await dcsnap(['resume', '-q'], {cwd: m.dir})).exitCode).toBe(0)
-  expect(await snapshotsOf(pool.proto)).toHaveLength(6)
-})
+  test('DCSNAP_UNSUPPORTED_TMP_RESUME=1 keeps the temp cache copies and lifts the refusal', async () => {
+    const m = writeManifest(pool, seedSteps(), {cache: false})
+    const env = {DCSNAP_UNSUPPORTED_TMP_RESUME: '1'}
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir, env})).exitCode).toBe(1)
+    writeFileSync(join(m.dir, 'fixed'), '')
+    const r = await dcsnap(['resume', '-q'], {cwd: m.dir, env})
+    expect(r.exitCode).toBe(0)
+    expect(await shOk(`cat ${pool.mountpoint}/proto/package`)).toBe('sources\nconfigured compiled\n1\n2')
+  })
 
-test('retain prunes older builds after a successful build', async () => {
-  const m = writeManifest(pool, [{name: 'one', run: 'true'}], {extra: {retain: {builds: 1}}})
-  expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
-  const second = await dcsnapJson(['build', '-q'], {cwd: m.dir})
-  expect(second.json).toMatchObject({build: '2', pruned: ['dc-1', 'dc-1-one']})
-  expect(await snapshotsOf(pool.proto)).toEqual(['dc-2', 'dc-2-one'])
+  test('status shows each step, its state, whether it can be resumed at, and the resume command', async () => {
+    const m = writeManifest(pool, seedSteps())
+    const before = await dcsnap(['status'], {cwd: m.dir})
+    expect(before.stdout).toMatch(/no build yet/)
+    await dcsnap(['build', '-q'], {cwd: m.dir})
+    const s = await dcsnapJson(['status'], {cwd: m.dir})
+    expect(s.json.steps.map((x: {name: string; state: string; resumable: boolean}) => [x.name, x.state, x.resumable])).toEqual([
+      ['fetch', 'done', true], ['configure', 'done', true], ['compile', 'failed', true], ['package', 'pending', false], ['iso', 'pending', false],
+    ])
+    expect(s.json.resumeCommand).toBe('dcsnap resume -m dcsnap.yaml --build 1')
+    expect(s.json.lock).toBeNull()
+    const human = await dcsnap(['status'], {cwd: m.dir})
+    expect(human.stdout).toMatch(/^3\s+compile\s+failed\s+yes\s+fails until \.\/fixed exists$/m)
+  })
+
+  test('--pause-after stops cleanly after the checkpoint; resume continues', async () => {
+    const m = writeManifest(pool, seedSteps())
+    writeFileSync(join(m.dir, 'fixed'), '')
+    const paused = await dcsnap(['build', '-q', '--pause-after', 'configure'], {cwd: m.dir})
+    expect(paused.exitCode).toBe(0)
+    expect(paused.stdout).toMatch(/paused at configure/)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
+    const pb = await dcsnap(['resume', '-q', '--pause-before', 'iso'], {cwd: m.dir})
+    expect(pb.exitCode).toBe(0)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'dc-1-compile', 'dc-1-package'])
+    expect((await dcsnap(['resume', '-q'], {cwd: m.dir})).exitCode).toBe(0)
+    expect(await snapshotsOf(pool.proto)).toHaveLength(6)
+  })
+
+  test('retain prunes older builds after a successful build', async () => {
+    const m = writeManifest(pool, [{name: 'one', run: 'true'}], {extra: {retain: {builds: 1}}})
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
+    const second = await dcsnapJson(['build', '-q'], {cwd: m.dir})
+    expect(second.json).toMatchObject({build: '2', pruned: ['dc-1', 'dc-1-one']})
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-2', 'dc-2-one'])
+  })
 })

@@ -70,3 +70,13 @@ export const has = {
   written: host.tier === 'openzfs',
   holdsListing: host.tier === 'openzfs',
 }
+
+/** Runs a block only where a tier has what it needs; elsewhere the block is skipped and its title says why. */
+export function describeWhere(ok: boolean, title: string, why: string, body: () => void): void {
+  if (ok) describe(title, body)
+  else describe.skip(`${title} (skipped on the ${host.tier} tier: ${why})`, body)
+}
+
+/** The runner runs steps and writes its record on this machine, which must see the datasets' mountpoints. */
+export const stepsSeeMounts = host.tier === 'zfs-fuse'
+export const STEPS_WHY = 'steps run on this machine, but the datasets are mounted inside the VM'
