@@ -1,11 +1,8 @@
-import {mkdtempSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, snapBoth} from '../support/checkpoints.js'
-import {repoRoot} from '../support/paths.js'
+import {countZfsCalls} from '../support/count.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
-import {host, shOk, zfsOk} from '../support/zfs-host.js'
+import {shOk, zfsOk} from '../support/zfs-host.js'
 
 let pool: TestPool
 beforeEach(async () => {
@@ -60,16 +57,9 @@ test('a snapshot renamed by hand out of the dc- form is manual, into it a checkp
 test('listing 2,000 snapshots spawns exactly one zfs process', async () => {
   const n = 2000
   await shOk(`i=0; while [ $i -lt ${n} ]; do zfs snapshot ${pool.proto}@dc-1-s$i & i=$((i+1)); [ $((i % 8)) -eq 0 ] && wait; done; wait`)
-  const dir = mkdtempSync(join(tmpdir(), 'dcsnap-count-'))
-  const countFile = join(dir, 'calls')
-  const env = {DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/count-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`, DCSNAP_COUNT_FILE: countFile, XDG_CACHE_HOME: dir}
-  // The first run on a new zfs probes its capabilities and remembers them; the listing itself is then one call.
-  await dcsnap(['list', '-d', pool.proto], {env})
-  const before = readFileSync(countFile, 'utf8').split('\n').filter(Boolean).length
-  const r = await dcsnapJson(['list', '-d', pool.proto], {env})
-  expect(r.exitCode).toBe(0)
-  expect(r.json.snapshots).toHaveLength(n)
-  const calls = readFileSync(countFile, 'utf8').split('\n').filter(Boolean).slice(before)
+  const {result, calls} = await countZfsCalls(['list', '--json', '-d', pool.proto], [pool.proto])
+  expect(result.exitCode).toBe(0)
+  expect(JSON.parse(result.stdout).snapshots).toHaveLength(n)
   expect(calls).toHaveLength(1)
-  expect(calls[0]).toMatch(/ (list|get) /)
+  expect(calls[0]).toMatch(/^(list|get) /)
 })

@@ -247,8 +247,10 @@ static int worker(const char *dev) {
     if (ie >= 0 && p[ie].revents) read_pipe(&job.err, 'E');
     if (ii >= 0 && p[ii].revents) write_stdin();
     if (ip >= 0 && p[ip].revents) {
+      /* A closed host side polls as POLLIN|POLLHUP and reads as EOF once the data is drained:
+       * only that EOF (read_port) counts as "host gone". A POLLHUP from poll may be stale by the
+       * time the data is read (a new client connected meanwhile) and must not kill its request. */
       if (p[ip].revents & (POLLIN | POLLHUP)) read_port();
-      if (connected && (p[ip].revents & POLLHUP)) host_gone();
       if (connected && (p[ip].revents & POLLOUT)) write_port();
     }
     finish_job_if_done();
