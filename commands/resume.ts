@@ -26,6 +26,7 @@ export default class Resume extends DcsnapCommand {
     const {args, flags} = await this.parse(Resume)
     const {runnerFromFlags, checkRun, describeRun} = await import('../src/cli/run.js')
     const {confirmOrRefuse} = await import('../src/cli/confirm.js')
+    const {refuseBlockers} = await import('../src/operations/rollback.js')
     const runner = await runnerFromFlags(flags, this.logger)
     const opts = {build: flags.build, step: args.step, allowChanged: flags['allow-changed'], force: flags.force}
     try {
@@ -39,8 +40,8 @@ export default class Resume extends DcsnapCommand {
           this.log(`resume build ${view.build} at ${view.resumeAt}: roll back to ${view.rollbackTo}`)
           this.log(view.destroy.length > 0 ? `destroys ${view.destroy.length} snapshot(s): ${view.destroy.join(', ')}` : 'destroys no snapshots')
           this.log(`runs: ${view.run.join(', ')}`)
-          for (const b of view.blockers) this.log(`refused: ${b.snapshot} (${b.reason})`)
         }
+        refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
         return view
       }
       const r = await runner.resume({

@@ -21,10 +21,14 @@ export interface BuildLock {
   release(): void
 }
 
-/** The directory of lock files: DCSNAP_LOCK_DIR, else /run/dcsnap for root, else a shared dir in /tmp. */
+/**
+ * The directory of lock files: DCSNAP_LOCK_DIR, else /run/dcsnap for root, else a private per-user dir
+ * (a shared world-writable one would let another user plant files there; set DCSNAP_LOCK_DIR to share).
+ */
 export function lockDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DCSNAP_LOCK_DIR) return env.DCSNAP_LOCK_DIR
-  return process.getuid?.() === 0 ? '/run/dcsnap' : join(tmpdir(), 'dcsnap-locks')
+  const uid = process.getuid?.() ?? 0
+  return uid === 0 ? '/run/dcsnap' : join(tmpdir(), `dcsnap-locks-${uid}`)
 }
 
 /** The lock file of a set of build datasets (the same set, in any order, gives the same file). */
@@ -58,7 +62,7 @@ export async function probeLock(datasets: readonly string[], env?: NodeJS.Proces
 /** Takes the lock of a set of datasets without waiting; throws BusyError (exit 4) naming the holder. */
 export async function acquireLock(datasets: readonly string[], opts: {env?: NodeJS.ProcessEnv; build?: string; record?: boolean} = {}): Promise<BuildLock> {
   const path = lockPath(datasets, opts.env)
-  mkdirSync(join(path, '..'), {recursive: true, mode: 0o1777})
+  mkdirSync(join(path, '..'), {recursive: true, mode: 0o700})
   // flock -n: take it or fail at once; the child keeps it until its stdin (our pipe) closes.
   const child = spawn('flock', ['-n', '-E', '75', path, 'sh', '-c', 'echo locked; read _'], {stdio: ['pipe', 'pipe', 'ignore']})
   const outcome = await new Promise<'locked' | 'busy' | Error>(resolve => {
