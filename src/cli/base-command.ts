@@ -20,13 +20,15 @@ export interface ErrorReport {
   message: string
   hint: string
   exitCode: number
+  /** Structured facts for scripts (a failed step's log and resume command, zfs's stderr ...). */
+  details?: unknown
 }
 
 /** Turns any thrown value into an ErrorReport (DcsnapErrors keep theirs; oclif parse errors are usage, exit 2). */
 export function reportOf(err: unknown, commandId: string): ErrorReport {
-  const e = err as {code?: string; exitCode?: number; hint?: string; message?: string; oclif?: {exit?: number}}
+  const e = err as {code?: string; exitCode?: number; hint?: string; message?: string; details?: unknown; oclif?: {exit?: number}}
   if (typeof e?.exitCode === 'number' && typeof e.hint === 'string') {
-    return {code: e.code ?? 'ERROR', message: e.message ?? String(err), hint: e.hint, exitCode: e.exitCode}
+    return {code: e.code ?? 'ERROR', message: e.message ?? String(err), hint: e.hint, exitCode: e.exitCode, details: e.details}
   }
   if (e?.oclif?.exit !== undefined) {
     return {code: 'USAGE', message: firstLine(e.message ?? String(err)), hint: `See \`dcsnap ${commandId.replaceAll(':', ' ')} --help\`.`, exitCode: 2}
@@ -64,7 +66,7 @@ export abstract class DcsnapCommand extends Command {
     if ((err as {code?: string}).code === 'EEXIT') throw err
     const r = reportOf(err, this.id ?? '')
     if (this.jsonEnabled()) {
-      this.logJson({error: {code: r.code, message: r.message, exitCode: r.exitCode, hint: r.hint}})
+      this.logJson({error: {code: r.code, message: r.message, exitCode: r.exitCode, hint: r.hint, ...(r.details === undefined ? {} : {details: r.details})}})
     } else {
       process.stderr.write(`${paint.red('error:')} ${r.message}\n${r.hint}\n`)
     }

@@ -21,7 +21,7 @@ test('zfs not found: exit 127 with what to do', async () => {
 test('a dataset that does not exist is an input error (exit 2); --json gives the SPEC error object', async () => {
   const r = await dcsnapJson(['list', '-d', `${pool.name}/nope`])
   expect(r.exitCode).toBe(2)
-  expect(r.json).toEqual({error: {code: 'NO_SUCH_DATASET', message: expect.stringMatching(/does not exist/), exitCode: 2, hint: expect.any(String)}})
+  expect(r.json).toEqual({error: {code: 'NO_SUCH_DATASET', message: expect.stringMatching(/does not exist/), exitCode: 2, hint: expect.any(String), details: {stderr: expect.stringMatching(/does not exist/)}}})
 })
 
 test('an unknown flag is a usage error (exit 2)', async () => {
