@@ -1,7 +1,8 @@
 // dcsnap's library API: the same calls the CLI makes, with no process.exit and no output but the logger's.
 export {BusyError, DcsnapError, ExitCode, RefusedError, UsageError} from './errors.js'
 export {silentLogger, type Logger} from './logger.js'
-export {Zfs, type DiffEntry, type ZfsOptions} from './zfs/zfs.js'
+export {Zfs, type ZfsOptions} from './zfs/zfs.js'
+export {parseDiff, type DiffEntry} from './zfs/diff.js'
 export {ZfsError, type ZfsErrorKind} from './zfs/errors.js'
 export type {ZfsCapabilities} from './zfs/capabilities.js'
 export type {ZfsDataset, ZfsListing, ZfsSnapshot} from './zfs/listing.js'

@@ -1,5 +1,5 @@
 // Files changed in the proto area between two snapshots, or between a snapshot and now.
-import type {DiffEntry} from '../zfs/zfs.js'
+import type {DiffEntry} from '../zfs/diff.js'
 import {resolveTarget} from '../snapshots/resolve.js'
 import {loadInventory, type Session} from './session.js'
 

@@ -17,13 +17,13 @@ export type ZfsErrorKind =
   | 'unknown'
 
 const patterns: Array<[RegExp, ZfsErrorKind]> = [
-  [/dataset does not exist|no such pool|could not find any snapshots/i, 'no-such-dataset'],
+  [/dataset does not exist|no such pool|could not find any snapshots|unable to obtain diffs: no such file/i, 'no-such-dataset'],
   [/dataset already exists/i, 'exists'],
   [/tag already exists/i, 'tag-exists'],
   [/no such tag/i, 'no-such-tag'],
   [/dependent clones|clones of previous snapshots exist/i, 'has-clones'],
   [/more recent snapshots/i, 'more-recent-snapshots'],
-  [/is busy/i, 'busy'],
+  [/is busy|being held/i, 'busy'],
   [/permission denied|operation not permitted|insufficient privileges/i, 'permission-denied'],
   [/invalid character|name is too long|invalid (?:dataset|snapshot) name|trailing slash|empty component|multiple '@'/i, 'invalid-name'],
   [/invalid option|unrecognized command|bad property list|too many arguments|usage:/i, 'unsupported'],

@@ -2,6 +2,7 @@
 import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
 import {capabilitiesCachePath, probeCapabilities, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
 import {ZfsError} from './errors.js'
+import {parseDiff, type DiffEntry} from './diff.js'
 import {listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
 
 /** How to reach zfs. */
@@ -16,15 +17,6 @@ export interface ZfsOptions {
   capabilitiesCache?: string | false
   /** Receives each zfs command line. */
   debug?: (line: string) => void
-}
-
-/** One change reported by `zfs diff -FH`. */
-export interface DiffEntry {
-  change: 'added' | 'removed' | 'modified' | 'renamed'
-  type: string
-  path: string
-  /** The new path, for renames. */
-  to?: string
 }
 
 const probes = new Map<string, Promise<ZfsCapabilities>>()
@@ -169,16 +161,6 @@ export class Zfs {
       throw new ZfsError('unsupported', ['diff', from], '', undefined,
         `this ZFS (${caps.flavour}${caps.version ? ' ' + caps.version : ''}) has no \`zfs diff\``)
     }
-    const out = await this.exec(['diff', '-F', '-H', from, ...(to ? [to] : [])])
-    const changes: Record<string, DiffEntry['change']> = {'+': 'added', '-': 'removed', M: 'modified', R: 'renamed'}
-    return out.split('\n').filter(Boolean).map(line => {
-      const [c, type, path, to] = line.split('\t')
-      return {change: changes[c] ?? 'modified', type, path: unescapeDiffPath(path), ...(to ? {to: unescapeDiffPath(to)} : {})}
-    })
+    return parseDiff(await this.exec(['diff', '-F', '-H', from, ...(to ? [to] : [])]))
   }
-}
-
-/** `zfs diff` escapes unprintable bytes as \NNN octal. */
-function unescapeDiffPath(p: string): string {
-  return p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
 }

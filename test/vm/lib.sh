@@ -8,6 +8,7 @@ VM_MEM=${DCSNAP_VM_MEM:-4096}                         # MiB of guest RAM
 VM_TMP_SIZE=${DCSNAP_VM_TMP_SIZE:-3g}                 # guest /tmp (tmpfs) limit, for file vdevs
 VM_ARC_MAX=${DCSNAP_VM_ARC_MAX:-536870912}            # zfs_arc_max in the guest (bytes)
 ZFS_SUITE=bookworm-backports                          # where zfs-dkms / zfsutils-linux 2.3 come from
+IMAGE_FORMAT=2   # bump when build-image changes what goes into the image: cached images get rebuilt
 APT_SOURCE=/etc/apt/sources.list.d/dcsnap-vm.sources
 
 log() { printf 'dcsnap-vm: %s\n' "$*" >&2; }
@@ -41,13 +42,20 @@ resolve_versions() {
 # The image that start boots: DCSNAP_VM_IMAGE, else the one build-image made last.
 image_dir() {
   local d=${DCSNAP_VM_IMAGE:-$CACHE_ROOT/current}
-  [ -f "$d/.complete" ] || return 1
+  [ -f "$d/.complete" ] && grep -qx "format=$IMAGE_FORMAT" "$d/versions" || return 1
   (cd "$d" && pwd -P)
+}
+
+# Is process PID alive? A zombie is not (here PID 1 may leave a daemonized qemu unreaped).
+alive() {
+  local st
+  st=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
 # pid of the running qemu, or nothing.
 qemu_pid() {
   local pid
   pid=$(cat "$RUN_DIR/qemu.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  [ -n "$pid" ] && alive "$pid" && echo "$pid"
 }

@@ -58,23 +58,28 @@ static void buf_b64(struct buf *b, const unsigned char *p, size_t n) {
   free(tmp);
 }
 
-/* Take a free control port: try each without waiting, then wait for one. Returns its index. */
+/* Take a free control port: try each without waiting, from a pid-dependent start; when all are
+ * busy, try again after a short sleep (1 ms, growing to 20 ms), so whichever frees first is taken.
+ * The lock is held (fd left open) until this process exits. Returns the port's index. */
 static int take_port(int nports) {
-  int start = (int)(getpid() % nports), fd = -1;
+  int start = (int)(getpid() % nports), fds[64];
   char path[4200];
-  for (int pass = 0; pass < 2; pass++) {
+  if (nports > 64) nports = 64;
+  for (int i = 0; i < nports; i++) {
+    snprintf(path, sizeof path, "%s/port%d.lock", run_dir, i);
+    fds[i] = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fds[i] < 0) vm_down(path, errno);
+  }
+  for (long us = 1000;; us = us < 20000 ? us * 2 : 20000) {
     for (int k = 0; k < nports; k++) {
       int i = (start + k) % nports;
-      snprintf(path, sizeof path, "%s/port%d.lock", run_dir, i);
-      fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-      if (fd < 0) vm_down(path, errno);
-      if (flock(fd, pass == 0 ? LOCK_EX | LOCK_NB : LOCK_EX) == 0) return i;  /* lock kept until exit */
-      close(fd);
-      if (pass == 1) break;
+      if (flock(fds[i], LOCK_EX | LOCK_NB) == 0) {
+        for (int j = 0; j < nports; j++) if (j != i) close(fds[j]);
+        return i;
+      }
     }
+    usleep((useconds_t)us);
   }
-  vm_down("flock", errno);
-  return -1;
 }
 
 int main(int argc, char **argv) {
