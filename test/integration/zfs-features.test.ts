@@ -1,9 +1,9 @@
 import {Zfs} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
-import {fakeBuild, writeProto} from '../support/checkpoints.js'
+import {fakeBuild} from '../support/checkpoints.js'
 import {countZfsCalls} from '../support/count.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
-import {describeWhere, has, host} from '../support/zfs-host.js'
+import {describeWhere, has, host, shOk} from '../support/zfs-host.js'
 
 let pool: TestPool
 beforeEach(async () => {
@@ -34,7 +34,7 @@ describeWhere(!has.multiSnapshot, 'one snapshot per call', 'this ZFS snapshots s
 describeWhere(has.written, 'the written property', 'zfs-fuse has no written property', () => {
   test('list shows what each checkpoint wrote', async () => {
     await fakeBuild(pool, '1', ['small'])
-    await writeProto(pool, 'big.txt', 'x'.repeat(200_000))
+    await shOk(`head -c 200000 /dev/urandom > ${pool.mountpoint}/proto/big.bin`)
     await fakeBuild(pool, '2', ['big'])
     const r = await dcsnapJson(['list', '--all', ...pool.flags])
     const big = r.json.snapshots.find((s: {name: string}) => s.name === 'dc-2')
