@@ -162,7 +162,7 @@ static void handle_line(char *s, size_t n) {
 /* read() gave EOF: the guest kernel believes the host side is closed. That belief can be stale:
  * the "host connected" notice travels on the control queue, apart from the data, so a new client's
  * request can be read before its connect notice. So nothing is killed or dropped here: the port is
- * only looked at again after SIGIO or 50 ms, and writes wait. A command left by a client that went
+ * only looked at again after SIGIO (or 1 s), and writes wait. A command left by a client that went
  * away is killed when the next request arrives on this port (see start_job). */
 static void host_gone(void) {
   connected = 0;
@@ -244,8 +244,8 @@ static int worker(const char *dev) {
     }
     if (job.active && job.in >= 0 && (job.in_len || job.in_eof)) { ii = n; p[n].fd = job.in; p[n++].events = POLLOUT; }
     /* While the host side is closed the port polls as "hung up" all the time, so it is left out
-     * and looked at again on SIGIO (host connected / data) or after 50 ms. */
-    if (poll(p, (nfds_t)n, connected ? -1 : 50) < 0 && errno != EINTR) return 1;
+     * and looked at again on SIGIO (host connected / data), or after 1 s as a fallback. */
+    if (poll(p, (nfds_t)n, connected ? -1 : 1000) < 0 && errno != EINTR) return 1;
     if (!connected) connected = 1;
     if (p[is].revents) reap();
     if (io >= 0 && p[io].revents) read_pipe(&job.out, 'O');

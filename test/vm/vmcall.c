@@ -37,7 +37,13 @@ static void vm_down(const char *what, int err) {
 static void write_all(int fd, const unsigned char *p, size_t n) {
   while (n) {
     ssize_t w = write(fd, p, n);
-    if (w < 0) { if (errno == EINTR) continue; return; }   /* our reader went away: drop */
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EPIPE) {          /* our reader went away: die of SIGPIPE like a local */
+      signal(SIGPIPE, SIG_DFL);             /* command would (the VM's command is killed when */
+      raise(SIGPIPE);                       /* the next call comes to this port) */
+      exit(141);
+    }
+    if (w < 0) return;
     p += w; n -= (size_t)w;
   }
 }
@@ -113,7 +119,6 @@ int main(int argc, char **argv) {
   strcpy(sa.sun_path, path);
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa)) vm_down(path, errno);
-  signal(SIGPIPE, SIG_IGN);
 
   /* The request: an empty line (ends any half line left by a killed client), then R. */
   unsigned char id[8];
@@ -154,7 +159,7 @@ int main(int argc, char **argv) {
       }
     }
     if (p[0].revents & POLLOUT && sent < out.len) {
-      ssize_t w = write(s, out.p + sent, out.len - sent);
+      ssize_t w = send(s, out.p + sent, out.len - sent, MSG_NOSIGNAL);
       if (w > 0) sent += (size_t)w;
       else if (w < 0 && errno != EAGAIN && errno != EINTR) vm_down("write", errno);
       if (sent == out.len) { out.len = sent = 0; }
