@@ -2,7 +2,7 @@
 // The kernel drops it when the holder dies, however it dies, so a stale lock never blocks.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {BusyError} from './errors.js'
@@ -46,12 +46,31 @@ export function readLockHolder(path: string): LockHolder | undefined {
   }
 }
 
-/** Whether a lock is held right now, and by whom (tries it without waiting). */
+/**
+ * Whether a lock is held right now, and by whom. On Linux it reads /proc/locks, so looking never takes the
+ * lock (a build starting at that moment is not turned away); elsewhere it tries the lock without waiting.
+ */
 export async function probeLock(datasets: readonly string[], env?: NodeJS.ProcessEnv): Promise<LockHolder | undefined> {
   const path = lockPath(datasets, env)
+  let id: string
   try {
-    const lock = await acquireLock(datasets, {env, record: false})
-    lock.release()
+    // /proc/locks names a file as major:minor:inode, the device numbers in two-digit hex.
+    const st = statSync(path)
+    const hex = (n: number) => n.toString(16).padStart(2, '0')
+    id = `${hex(Math.floor(st.dev / 256) & 0xfff)}:${hex(st.dev & 0xff)}:${st.ino}`
+  } catch {
+    return undefined
+  }
+  let table: string | undefined
+  try {
+    table = readFileSync('/proc/locks', 'utf8')
+  } catch {}
+  if (table !== undefined) {
+    const held = table.split('\n').some(l => /\bFLOCK\b/.test(l) && l.split(/\s+/).includes(id))
+    return held ? (readLockHolder(path) ?? {pid: 0, command: 'unknown', since: ''}) : undefined
+  }
+  try {
+    ;(await acquireLock(datasets, {env, record: false})).release()
     return undefined
   } catch (error) {
     if (error instanceof BusyError) return readLockHolder(path) ?? {pid: 0, command: 'unknown', since: ''}
