@@ -15,6 +15,8 @@ export interface LockHolder {
   build?: string
 }
 
+const UNKNOWN_HOLDER: LockHolder = {pid: 0, command: 'unknown', since: ''}
+
 /** A held lock; release() frees it (exiting frees it too). */
 export interface BuildLock {
   path: string
@@ -67,13 +69,13 @@ export async function probeLock(datasets: readonly string[], env?: NodeJS.Proces
   } catch {}
   if (table !== undefined) {
     const held = table.split('\n').some(l => /\bFLOCK\b/.test(l) && l.split(/\s+/).includes(id))
-    return held ? (readLockHolder(path) ?? {pid: 0, command: 'unknown', since: ''}) : undefined
+    return held ? (readLockHolder(path) ?? UNKNOWN_HOLDER) : undefined
   }
   try {
     ;(await acquireLock(datasets, {env, record: false})).release()
     return undefined
   } catch (error) {
-    if (error instanceof BusyError) return readLockHolder(path) ?? {pid: 0, command: 'unknown', since: ''}
+    if (error instanceof BusyError) return readLockHolder(path) ?? UNKNOWN_HOLDER
     throw error
   }
 }

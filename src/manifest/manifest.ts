@@ -101,6 +101,11 @@ export function stepsHash(steps: readonly StepDefinition[], index: number): stri
   return sha256(JSON.stringify(steps.slice(0, index).map(stepIdentity)))
 }
 
+/** sha256 of one step's definition (what the build record keeps per step). */
+export function stepHash(step: StepDefinition): string {
+  return sha256(JSON.stringify(stepIdentity(step)))
+}
+
 /** The parts of a step that decide what it does (its description is not among them). */
 export function stepIdentity(s: StepDefinition): unknown {
   return {name: s.name, run: s.run, env: Object.fromEntries(Object.entries(s.env).sort()), timeoutMs: s.timeoutMs ?? null}

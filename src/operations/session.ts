@@ -40,8 +40,8 @@ export async function ensureClones(session: Session, inventory: Inventory): Prom
 }
 
 /** Runs `body` holding the build datasets' lock (exit 4 when another dcsnap holds it). */
-export async function withLock<T>(session: Session, body: () => Promise<T>): Promise<T> {
-  const lock = await acquireLock(session.datasets)
+export async function withLock<T>(session: Session, body: () => Promise<T>, opts: {env?: NodeJS.ProcessEnv; build?: string} = {}): Promise<T> {
+  const lock = await acquireLock(session.datasets, opts)
   try {
     return await body()
   } finally {

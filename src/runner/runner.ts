@@ -1,21 +1,19 @@
 // The checkpoint runner: a thin layer over the snapshot primitives that runs a manifest's steps,
 // checkpointing after each success, and resumes a build by the SPEC's rules.
-import {createHash} from 'node:crypto'
 import {join, relative, resolve as resolvePath} from 'node:path'
 import {RefusedError, UsageError} from '../errors.js'
 import {silentLogger, type Logger} from '../logger.js'
-import {assertCheckpointNames, manifestFromSource, stepIdentity, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
+import {assertCheckpointNames, manifestFromSource, stepHash, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
 import {parseManifestSource} from '../manifest/source.js'
 import {executeDestroy, planPrune} from '../operations/destroy.js'
-import {executeRollback, refuseBlockers} from '../operations/rollback.js'
-import {ensureClones, loadInventory, openSession, type Session} from '../operations/session.js'
+import {executeRollback, planRollback, refuseBlockers} from '../operations/rollback.js'
+import {ensureClones, loadInventory, openSession, withLock, type Session} from '../operations/session.js'
 import {takeSnapshots} from '../operations/snapshot.js'
 import type {Inventory} from '../snapshots/inventory.js'
 import {assertBuildId, checkpointName} from '../snapshots/names.js'
 import {selectBuild} from '../snapshots/resolve.js'
 import {Zfs} from '../zfs/zfs.js'
 import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
-import {acquireLock} from '../lock.js'
 import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './record.js'
 import {planResume, type ResumePlan} from './resume-plan.js'
 import {runStep} from './step-process.js'
@@ -100,14 +98,7 @@ export class Runner {
       await assertCheckpointNames(this.manifest, id)
       this.checkLogsOutsideDatasets(inventory)
       const cache = await this.dataCacheFor(inventory, id, true)
-      const record: BuildRecord = {
-        build: id,
-        name: this.manifest.name,
-        manifestPath: this.manifest.path,
-        manifestHash: this.manifest.hash,
-        cache: cache.kind,
-        steps: this.manifest.steps.map(s => ({name: s.name, index: s.index, hash: hashOf(s), status: 'pending'})),
-      }
+      const record = this.newRecord(id, cache, () => undefined)
       await this.saveRecord(cache, record)
       this.session.logger.info(`build ${id}: baseline snapshot ${checkpointName(id)}`)
       await this.checkpoint(cache, id, undefined, this.manifest.steps)
@@ -128,8 +119,9 @@ export class Runner {
       const inventory = await loadInventory(this.session)
       let plan = await this.plan(inventory, opts)
       if (plan.rollback.destroy.length > 0) {
+        // Only now is it worth a call for clones (legacy ZFS); they change the rollback's blockers alone.
         await ensureClones(this.session, inventory)
-        plan = await this.plan(inventory, opts)
+        plan = {...plan, rollback: planRollback(inventory, plan.target, {force: opts.force})}
       }
       refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
       if (plan.rollback.destroy.length > 0 && opts.confirm) await opts.confirm(plan)
@@ -137,18 +129,9 @@ export class Runner {
       await executeRollback(this.session, plan.rollback)
       await cache.restore(plan.target.name)
       const previous = (await readRecord(cache.dir))?.record
-      const record: BuildRecord = {
-        build: plan.build,
-        name: this.manifest.name,
-        manifestPath: this.manifest.path,
-        manifestHash: this.manifest.hash,
-        cache: cache.kind,
-        steps: this.manifest.steps.map(s => {
-          const old = previous?.steps.find(p => p.name === s.name && p.index === s.index)
-          const kept = s.index < plan.from.index && old ? old : undefined
-          return kept ?? {name: s.name, index: s.index, hash: hashOf(s), status: s.index < plan.from.index ? 'done' : 'pending'}
-        }),
-      }
+      // Steps before the resume point keep what the record says of them; the others start afresh.
+      const record = this.newRecord(plan.build, cache, s =>
+        s.index < plan.from.index ? (previous?.steps.find(p => p.name === s.name && p.index === s.index) ?? {...fresh(s), status: 'done'}) : undefined)
       this.session.logger.info(`build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
       return this.runSteps(inventory, cache, record, plan.run, opts)
     })
@@ -233,7 +216,7 @@ export class Runner {
       rec.finishedAt = new Date().toISOString()
       rec.exitCode = outcome.exitCode
       if (outcome.status !== 'succeeded') {
-        rec.status = outcome.status === 'failed' ? 'failed' : outcome.status
+        rec.status = outcome.status
         await this.saveRecord(cache, record)
         return {build: id, status: outcome.status, step: step.name, exitCode: outcome.exitCode, log, resumeCommand: this.resumeCommand(id), ran, pruned: []}
       }
@@ -273,6 +256,18 @@ export class Runner {
     return plan.destroy.map(s => s.name)
   }
 
+  /** A record of this manifest's steps: `kept` gives a step's existing entry, or undefined for a pending one. */
+  private newRecord(build: string, cache: DataCache, kept: (s: StepDefinition) => StepRecord | undefined): BuildRecord {
+    return {
+      build,
+      name: this.manifest.name,
+      manifestPath: this.manifest.path,
+      manifestHash: this.manifest.hash,
+      cache: cache.kind,
+      steps: this.manifest.steps.map(s => kept(s) ?? fresh(s)),
+    }
+  }
+
   private async saveRecord(cache: DataCache, record: BuildRecord): Promise<void> {
     await writeRecord(cache.dir, record, this.manifest.text)
     if (cache.kind === 'tmp') await writeRecord(join(this.manifest.logs, record.build), record, this.manifest.text)
@@ -307,13 +302,8 @@ export class Runner {
     }
   }
 
-  private async locked<T>(build: string | undefined, body: () => Promise<T>): Promise<T> {
-    const lock = await acquireLock(this.session.datasets, {env: this.env, build})
-    try {
-      return await body()
-    } finally {
-      lock.release()
-    }
+  private locked<T>(build: string | undefined, body: () => Promise<T>): Promise<T> {
+    return withLock(this.session, body, {env: this.env, build})
   }
 }
 
@@ -323,8 +313,9 @@ export function nextBuildId(inventory: Inventory): string {
   return String(numeric.length === 0 ? 1 : Math.max(...numeric) + 1)
 }
 
-function hashOf(s: StepDefinition): string {
-  return createHash('sha256').update(JSON.stringify(stepIdentity(s))).digest('hex')
+/** A pending entry for a step. */
+function fresh(s: StepDefinition): StepRecord {
+  return {name: s.name, index: s.index, hash: stepHash(s), status: 'pending'}
 }
 
 function relativeOrAbsolute(p: string): string {
