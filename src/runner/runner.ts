@@ -223,15 +223,14 @@ export class Runner {
       rec.status = 'done'
       await this.saveRecord(cache, record)
       await this.checkpoint(cache, id, step, this.manifest.steps)
+      this.session.logger.info(`      checkpoint ${checkpointName(id, step.name)}`)
       ran.push(step.name)
       if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(id, step.name, ran)
     }
-    this.session.logger.info(`build ${id} completed`)
     return {build: id, status: 'completed', ran, pruned: await this.retain()}
   }
 
   private paused(build: string, step: string, ran: string[]): RunResult {
-    this.session.logger.info(`build ${build} paused at ${step}`)
     return {build, status: 'paused', step, ran, resumeCommand: this.resumeCommand(build), pruned: []}
   }
 
