@@ -5,9 +5,9 @@ export default class Build extends DcsnapCommand {
   static override summary = 'Run a new build of the manifest, checkpointing after every step.'
   static override description = `Takes the build lock, snapshots the proto area and data cache as the baseline dc-BUILD, then runs each step in order (a string through /bin/sh -c, an array without a shell) in the manifest's directory, and snapshots both datasets as dc-BUILD-STEP after each one that succeeds. Step output goes to <logs>/<BUILD>/<N>-<STEP>.log and, unless --quiet, to stderr. When a step fails the build stops with exit 1 and prints the step, its log and the exact resume command. Ctrl-C stops the running step's whole process group; no checkpoint is taken for it.`
   static override examples = [
-    '<%= config.bin %> build',
-    '<%= config.bin %> build -m examples/livecd/dcsnap.yaml --pause-after configure',
-    '<%= config.bin %> build --build nightly.42 --interactive',
+    {description: 'Run a new build of ./dcsnap.yaml (build ids count up: 1, 2, ...)', command: '<%= config.bin %> build'},
+    {description: "Stop cleanly after configure's checkpoint, to look inside the proto area; `dcsnap resume` goes on", command: '<%= config.bin %> build --pause-after configure'},
+    {description: 'A build with your own id; on a failure in a terminal, offer retry / earlier step / stop', command: '<%= config.bin %> build --build nightly.42 --interactive'},
   ]
   static override flags = {
     manifest: Flags.string({char: 'm', description: 'The manifest.', default: 'dcsnap.yaml', helpValue: 'FILE'}),

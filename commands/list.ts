@@ -6,9 +6,9 @@ export default class List extends DcsnapCommand {
   static override summary = 'List checkpoints and manual snapshots, with the space they use.'
   static override description = `Shows the latest build's checkpoints (or --build ID, or --all builds) and every manual snapshot on the build datasets, oldest first by ZFS transaction group. A checkpoint that some build dataset lacks is "incomplete" and is never resumed from. USED is the space freed by destroying that snapshot alone; WRITTEN (where ZFS has it) what changed since the previous one. Exactly one zfs call, however many snapshots exist.`
   static override examples = [
-    '<%= config.bin %> list -m dcsnap.yaml',
-    '<%= config.bin %> list --all -d tank/dc/build_data -d tank/dc/cache',
-    '<%= config.bin %> list --json | jq \'.snapshots[] | select(.kind == "checkpoint") | .name\'',
+    {description: "The latest build's checkpoints and the manual snapshots, with the space each holds", command: '<%= config.bin %> list'},
+    {description: 'Every build', command: '<%= config.bin %> list --all'},
+    {description: 'Datasets named directly instead of from ./dcsnap.yaml (the proto area first), as JSON', command: '<%= config.bin %> list --json -d dcsandbox/proto -d dcsandbox/cache'},
   ]
   static override flags = {
     ...targetFlags,

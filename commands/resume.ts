@@ -5,9 +5,9 @@ export default class Resume extends DcsnapCommand {
   static override summary = 'Roll back to the checkpoint before STEP and run the build from there.'
   static override description = `Without STEP, resumes at the first step without a checkpoint (refused, exit 3, when every step has one: name a step to re-run). STEP may not come after the first step without a checkpoint. The manifest given (-m, default ./dcsnap.yaml) is compared step by step with the one recorded with the build: changes at or after STEP are what you are resuming for; changes before it are refused (exit 3) unless --allow-changed. The rollback destroys the snapshots after the target and refuses over manual (unless --force), held or cloned ones. A build whose data cache was a temporary directory can only be resumed by the process that ran it.`
   static override examples = [
-    '<%= config.bin %> resume',
-    '<%= config.bin %> resume configure --dry-run',
-    '<%= config.bin %> resume transfer --yes --allow-changed -m dcsnap.yaml --build 3',
+    {description: 'Go on from the first step without a checkpoint (after a failure, a pause or Ctrl-C)', command: '<%= config.bin %> resume'},
+    {description: 'Show what resuming at configure would roll back, destroy and run; change nothing', command: '<%= config.bin %> resume configure --dry-run'},
+    {description: 'Re-run build nightly.42 from compress, accepting changed earlier steps, without asking', command: '<%= config.bin %> resume compress --yes --allow-changed --build nightly.42'},
   ]
   static override args = {step: Args.string({description: 'Step to resume at [default: the first step without a checkpoint].'})}
   static override flags = {

@@ -6,9 +6,9 @@ export default class Rollback extends DcsnapCommand {
   static override summary = 'Roll every build dataset back to a checkpoint or a manual snapshot.'
   static override description = `TARGET is a step of the build (--build, default the latest), a full checkpoint name like dc-3-configure, a baseline dc-3, or a manual snapshot name. Every snapshot taken after the target is destroyed first, exactly as planned, then each dataset is rolled back (never \`zfs rollback -r\`, so nothing unplanned is lost). Refuses (exit 3) if that would destroy a manual snapshot (unless --force), a held one, or one with clones (never). Asks before destroying; --yes skips the question, --dry-run only prints the plan.`
   static override examples = [
-    '<%= config.bin %> rollback configure --dry-run',
-    '<%= config.bin %> rollback dc-3-configure --yes -m dcsnap.yaml',
-    '<%= config.bin %> rollback before-experiment --force --yes',
+    {description: 'Show what rolling back to the compress checkpoint would destroy; change nothing', command: '<%= config.bin %> rollback compress --dry-run'},
+    {description: 'Roll back to a manual snapshot, without asking', command: '<%= config.bin %> rollback try-gzip9 --yes'},
+    {description: 'Roll back over a manual snapshot too (--force: it is destroyed)', command: '<%= config.bin %> rollback before-experiment --force --yes'},
   ]
   static override args = {target: Args.string({description: 'Step, dc-BUILD-STEP, dc-BUILD or manual snapshot name.', required: true})}
   static override flags = {

@@ -4,7 +4,10 @@ import {DcsnapCommand, targetFlags} from '../src/cli/base-command.js'
 export default class Snapshot extends DcsnapCommand {
   static override summary = 'Take a manual snapshot of every build dataset at once.'
   static override description = `Snapshots the proto area and the data cache with the same NAME, in one atomic zfs call where ZFS allows it; on ZFS without multi-dataset snapshots one dataset at a time, and if any fails, the ones just made are destroyed again. Manual snapshots are listed by \`dcsnap list\` and never destroyed by rollback, resume or prune unless you pass --force or name them. Names starting with "dc-" are reserved for checkpoints.`
-  static override examples = ['<%= config.bin %> snapshot before-experiment -m dcsnap.yaml', '<%= config.bin %> snapshot try-gcc14 -d tank/dc/build_data -d tank/dc/cache']
+  static override examples = [
+    {description: 'Snapshot the proto area and data cache together before trying something', command: '<%= config.bin %> snapshot before-experiment'},
+    {description: 'The same with the datasets named directly', command: '<%= config.bin %> snapshot try-gzip9 -d dcsandbox/proto -d dcsandbox/cache'},
+  ]
   static override args = {name: Args.string({description: 'Snapshot name (the part after @).', required: true})}
   static override flags = {...targetFlags}
 

@@ -5,7 +5,10 @@ import type {BuildStatus} from '../src/runner/status.js'
 export default class Status extends DcsnapCommand {
   static override summary = 'Show every step of the build: done, failed or pending, and where it can resume.'
   static override description = 'Lists the manifest\'s steps in order with their state in the latest build (or --build), whether `dcsnap resume STEP` would be accepted, whether the step changed since the build ran, the process holding the build lock if one runs, and the command that resumes the build.'
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status -m examples/livecd/dcsnap.yaml --build 3 --json']
+  static override examples = [
+    {description: 'Each step of the latest build: done, failed or pending, and how to resume', command: '<%= config.bin %> status'},
+    {description: 'The same for build 1, as JSON', command: '<%= config.bin %> status --build 1 --json'},
+  ]
   static override flags = {
     manifest: Flags.string({char: 'm', description: 'The manifest.', default: 'dcsnap.yaml', helpValue: 'FILE'}),
     build: Flags.string({description: 'Build id [default: the latest build].', helpValue: 'ID'}),

@@ -39,7 +39,7 @@ const hints: Record<ZfsErrorKind, string> = {
   'tag-exists': 'The snapshot is already held with that tag.',
   'no-such-tag': 'The snapshot is not held with that tag.',
   'invalid-name': 'Use letters, digits and _ . : - in snapshot names, within 255 bytes in all.',
-  unsupported: 'This ZFS does not support that operation; see docs/zfs-versions.md.',
+  unsupported: 'This ZFS lacks it (OpenZFS and illumos have it); the README\'s "ZFS versions" section says what differs.',
   'not-found': 'Install ZFS (e.g. `apt-get install zfsutils-linux` or `zfs-fuse`), or set DCSNAP_ZFS.',
   unknown: 'Run with DEBUG=dcsnap to see every zfs call.',
 }
