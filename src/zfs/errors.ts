@@ -24,7 +24,9 @@ const patterns: Array<[RegExp, ZfsErrorKind]> = [
   [/dependent clones|clones of previous snapshots exist/i, 'has-clones'],
   [/more recent snapshots/i, 'more-recent-snapshots'],
   [/is busy|being held/i, 'busy'],
-  [/permission denied|operation not permitted|insufficient privileges/i, 'permission-denied'],
+  // zfs diff says it in its own words: "The sys_mount privilege or diff delegated permission is needed",
+  // "The diff delegated permission is needed in order to create a just-in-time snapshot".
+  [/permission denied|operation not permitted|insufficient privileges|delegated permission is needed/i, 'permission-denied'],
   [/invalid character|name is too long|invalid (?:dataset|snapshot) name|trailing slash|empty component|multiple '@'/i, 'invalid-name'],
   [/invalid option|unrecognized command|bad property list|too many arguments|usage:/i, 'unsupported'],
 ]
@@ -35,7 +37,7 @@ const hints: Record<ZfsErrorKind, string> = {
   busy: 'It is held or in use: `dcsnap release` it, or retry once nothing uses it.',
   'has-clones': 'Destroy or promote the clones first (`zfs list -o name,origin` shows them).',
   'more-recent-snapshots': 'A snapshot appeared after the plan was made; run the command again to see the new plan.',
-  'permission-denied': 'Run as root, delegate with `zfs allow`, or set DCSNAP_ZFS="sudo -n zfs".',
+  'permission-denied': 'Run as root, delegate with `zfs allow` (docs/delegation.md lists what each command needs), or set DCSNAP_ZFS="sudo -n zfs".',
   'tag-exists': 'The snapshot is already held with that tag.',
   'no-such-tag': 'The snapshot is not held with that tag.',
   'invalid-name': 'Use letters, digits and _ . : - in snapshot names, within 255 bytes in all.',

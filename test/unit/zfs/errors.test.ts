@@ -20,6 +20,16 @@ describe('classifyZfsError on recorded errors', () => {
     ['openzfs-2.3/err-snapshot-missing-dataset.txt', 'no-such-dataset'],
     ['openzfs-2.3/err-snapshot-multi-one-exists.txt', 'exists'],
     ['openzfs-2.3/err-diff-missing.txt', 'no-such-dataset'],
+    // zfs run by a user without the delegated permission (zfs allow)
+    ['openzfs-2.3/err-perm-snapshot.txt', 'permission-denied'],
+    ['openzfs-2.3/err-perm-snapshot-userprop.txt', 'permission-denied'],
+    ['openzfs-2.3/err-perm-rollback.txt', 'permission-denied'],
+    ['openzfs-2.3/err-perm-destroy-mount.txt', 'permission-denied'],
+    ['openzfs-2.3/err-perm-rename-mount-create.txt', 'permission-denied'],
+    ['openzfs-2.3/err-perm-hold.txt', 'permission-denied'],
+    ['openzfs-2.3/err-perm-release.txt', 'permission-denied'],
+    ['openzfs-2.3/err-perm-diff.txt', 'permission-denied'],
+    ['openzfs-2.3/err-perm-diff-live.txt', 'permission-denied'],
   ])('%s is %s', (file, kind) => {
     const f = fixture(file)
     expect(f.exitCode).toBeGreaterThan(0)
