@@ -69,6 +69,8 @@ export const has = {
   diff: host.tier === 'openzfs',
   written: host.tier === 'openzfs',
   holdsListing: host.tier === 'openzfs',
+  /** zfs run as an unprivileged user with `zfs allow` permissions (test/vm/zfs-as USER). */
+  delegation: host.tier === 'openzfs',
 }
 
 /** Runs a block only where a tier has what it needs; elsewhere the block is skipped and its title says why. */
