@@ -30,6 +30,18 @@ test('an unknown flag is a usage error (exit 2)', async () => {
   expect(r.stderr).toMatch(/--bogus/)
 })
 
+test.each([
+  [['rollbak', 'dc-1'], 'unknown command "rollbak"', 'Did you mean `dcsnap rollback`?'],
+  [['sandbox', 'creat'], 'unknown command "sandbox creat"', 'Did you mean `dcsnap sandbox create`?'],
+  [['frobnicate'], 'unknown command "frobnicate"', '`dcsnap --help` lists the commands.'],
+])('an unknown command %j is invalid usage (exit 2) naming the nearest one', async (argv, message, hint) => {
+  const r = await dcsnap(argv)
+  expect(r).toMatchObject({exitCode: 2, stdout: ''})
+  expect(r.stderr).toBe(`error: ${message}\n${hint}${hint.startsWith('Did') ? ' `dcsnap --help` lists the commands.' : ''}`)
+  const j = await dcsnapJson(argv)
+  expect(j).toMatchObject({exitCode: 2, json: {error: {code: 'UNKNOWN_COMMAND', message, exitCode: 2}}})
+})
+
 test('no manifest and no -d says how to name the datasets', async () => {
   const r = await dcsnap(['list'], {cwd: mkdtempSync(join(tmpdir(), 'dcsnap-empty-'))})
   expect(r.exitCode).toBe(2)
