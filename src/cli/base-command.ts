@@ -62,6 +62,11 @@ export abstract class DcsnapCommand extends Command {
     }
   }
 
+  /** Writes --json output as plain indented JSON in one write (oclif's colorizer tokenizes it all: ~70 MB at 10k snapshots). */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   protected override async catch(err: Interfaces.CommandError): Promise<never> {
     if ((err as {code?: string}).code === 'EEXIT') throw err
     const r = reportOf(err, this.id ?? '')
