@@ -28,12 +28,12 @@ export interface BuildRecord {
 /** The record's files in a directory: record.json and manifest.yaml (the manifest the build runs with). */
 export const RECORD_DIR = '.dcsnap'
 
-/** Writes the record and the manifest text into `<dir>/.dcsnap/`, atomically per file. */
-export async function writeRecord(dir: string, record: BuildRecord, manifestText: string): Promise<void> {
+/** Writes the record, and the manifest text when given (it does not change during a run), into `<dir>/.dcsnap/`, atomically per file. */
+export async function writeRecord(dir: string, record: BuildRecord, manifestText?: string): Promise<void> {
   const d = join(dir, RECORD_DIR)
-  await mkdir(d, {recursive: true})
+  if (manifestText !== undefined) await mkdir(d, {recursive: true})
   await atomicWrite(join(d, 'record.json'), JSON.stringify(record, null, 2) + '\n')
-  await atomicWrite(join(d, 'manifest.yaml'), manifestText)
+  if (manifestText !== undefined) await atomicWrite(join(d, 'manifest.yaml'), manifestText)
 }
 
 /** Reads a record and its manifest text from `<dir>/.dcsnap/`, if there is one. */

@@ -69,6 +69,8 @@ export class Runner {
   readonly session: Session
   private readonly opts: RunnerOptions
   private tmpCache?: DataCache
+  /** Directories whose .dcsnap/manifest.yaml this run has written (cleared by a rollback). */
+  private readonly manifestSavedIn = new Set<string>()
 
   constructor(opts: RunnerOptions) {
     this.opts = opts
@@ -128,6 +130,7 @@ export class Runner {
       const cache = await this.dataCacheFor(inventory, plan.build, false)
       await executeRollback(this.session, plan.rollback)
       await cache.restore(plan.target.name)
+      this.manifestSavedIn.clear()
       const previous = (await readRecord(cache.dir))?.record
       // Steps before the resume point keep what the record says of them; the others start afresh.
       const record = this.newRecord(plan.build, cache, s =>
@@ -268,8 +271,11 @@ export class Runner {
   }
 
   private async saveRecord(cache: DataCache, record: BuildRecord): Promise<void> {
-    await writeRecord(cache.dir, record, this.manifest.text)
-    if (cache.kind === 'tmp') await writeRecord(join(this.manifest.logs, record.build), record, this.manifest.text)
+    // The manifest is written once per directory and run (a checkpoint costs fewer writes), again after a rollback.
+    for (const dir of cache.kind === 'tmp' ? [cache.dir, join(this.manifest.logs, record.build)] : [cache.dir]) {
+      await writeRecord(dir, record, this.manifestSavedIn.has(dir) ? undefined : this.manifest.text)
+      this.manifestSavedIn.add(dir)
+    }
   }
 
   private async dataCacheFor(inventory: Inventory, build: string, fresh: boolean): Promise<DataCache> {
