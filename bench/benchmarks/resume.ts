@@ -45,7 +45,7 @@ export async function resume(ctx: BenchContext): Promise<Row[]> {
     const byHand: Contender = {
       name: 'cp',
       async run() {
-        let seconds = await timeCommand({words: run('find', proto, '-mindepth', '1', '-delete'), env: tier.env})
+        let seconds = await timeCommand({words: run('find', proto, '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'), env: tier.env})
         seconds += await timeCommand({words: run('cp', '-a', `${copy}/.`, `${proto}/`), env: tier.env})
         for (const s of steps.slice(1)) seconds += await timeCommand({words: s.run, cwd: m.dir, env: tier.env})
         return seconds
