@@ -27,6 +27,8 @@ export interface Row {
   /** true/false against the target; null when the target is only "report". */
   pass: boolean | null
   notes: string[]
+  /** When the row was measured, and the load average then: set when a later run of the same day kept this row. */
+  measured?: {date: string; loadAverage: number}
 }
 
 /** A run on one ZFS. */
