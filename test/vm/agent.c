@@ -24,6 +24,7 @@
 #include "proto.h"
 
 #define OUT_HIGH (256 * 1024)  /* stop reading the child's pipes while this much waits to go out */
+#define IN_HIGH (4 << 20)      /* stop reading the port while this much of the host's stdin waits for the child */
 
 struct frame { struct frame *next; size_t len, off; unsigned char data[]; };
 
@@ -36,7 +37,7 @@ static char *line; static size_t line_len, line_cap;
 static struct job {
   int active; pid_t pid; unsigned char id[8];
   int out, err, in;                        /* pipes, -1 when closed */
-  unsigned char *inbuf; size_t in_len, in_cap; int in_eof;
+  unsigned char *inbuf; size_t in_off, in_len, in_cap; int in_eof;  /* pending stdin: inbuf[in_off, in_off + in_len) */
   int exited, status;
 } job = { .out = -1, .err = -1, .in = -1 };
 
@@ -121,7 +122,7 @@ static void start_job(const unsigned char *id, int with_stdin, char **argv) {
   job.out = po[0]; job.err = pe[0]; job.in = with_stdin ? pi[1] : -1;
   fcntl(job.out, F_SETFL, O_NONBLOCK); fcntl(job.err, F_SETFL, O_NONBLOCK);
   if (job.in >= 0) fcntl(job.in, F_SETFL, O_NONBLOCK);
-  job.in_len = 0; job.in_eof = 0;
+  job.in_off = job.in_len = 0; job.in_eof = 0;
 }
 
 /* One complete line from the host (without its '\n'). Bad lines are ignored. */
@@ -149,12 +150,16 @@ static void handle_line(char *s, size_t n) {
   } else if (s[0] == 'I' || s[0] == 'E') {
     if (!job.active || memcmp(id, job.id, 8) || job.in < 0) return;
     if (s[0] == 'E') { job.in_eof = 1; return; }
+    if (job.in_off + job.in_len + rlen > job.in_cap) {   /* move what is pending to the front once, grow if still short */
+      memmove(job.inbuf, job.inbuf + job.in_off, job.in_len);
+      job.in_off = 0;
+    }
     if (job.in_len + rlen > job.in_cap) {
       job.in_cap = (job.in_len + rlen) * 2;
       job.inbuf = realloc(job.inbuf, job.in_cap);
       if (!job.inbuf) abort();
     }
-    long len = vm_b64dec(rest, rlen, job.inbuf + job.in_len);
+    long len = vm_b64dec(rest, rlen, job.inbuf + job.in_off + job.in_len);
     if (len > 0) job.in_len += (size_t)len;
   }
 }
@@ -168,9 +173,14 @@ static void host_gone(void) {
   connected = 0;
 }
 
+/* The child is behind on its stdin: the host's data waits in the port (and so the host waits) instead of piling up here. */
+static int stdin_backed_up(void) {
+  return job.active && job.in >= 0 && job.in_len > IN_HIGH;
+}
+
 static void read_port(void) {
   char buf[65536];
-  for (;;) {
+  while (!stdin_backed_up()) {
     ssize_t r = read(port, buf, sizeof buf);
     if (r == 0) { host_gone(); return; }          /* EOF: the host side closed */
     if (r < 0) { if (errno != EAGAIN && errno != EINTR) host_gone(); return; }
@@ -205,9 +215,10 @@ static void read_pipe(int *fd, char type) {
 
 static void write_stdin(void) {
   if (job.in_len) {
-    ssize_t w = write(job.in, job.inbuf, job.in_len);
-    if (w > 0) { memmove(job.inbuf, job.inbuf + w, job.in_len - (size_t)w); job.in_len -= (size_t)w; }
+    ssize_t w = write(job.in, job.inbuf + job.in_off, job.in_len);
+    if (w > 0) { job.in_off += (size_t)w; job.in_len -= (size_t)w; }
     else if (w < 0 && errno != EAGAIN) { job.in_len = 0; job.in_eof = 1; }  /* EPIPE: child closed stdin */
+    if (!job.in_len) job.in_off = 0;
   }
   if (!job.in_len && job.in_eof) closefd(&job.in);
 }
@@ -236,7 +247,8 @@ static int worker(const char *dev) {
   logmsg("serving %s", dev);
   for (;;) {
     struct pollfd p[5]; int n = 0, ip = -1, io = -1, ie = -1, ii = -1;
-    if (connected) { ip = n; p[n].fd = port; p[n++].events = POLLIN | (outq ? POLLOUT : 0); }
+    int hold = stdin_backed_up();
+    if (connected && (!hold || outq)) { ip = n; p[n].fd = port; p[n++].events = (hold ? 0 : POLLIN) | (outq ? POLLOUT : 0); }
     int is = n; p[n].fd = sigfd; p[n++].events = POLLIN;
     if (job.active && outbytes < OUT_HIGH) {
       if (job.out >= 0) { io = n; p[n].fd = job.out; p[n++].events = POLLIN; }
@@ -255,7 +267,7 @@ static int worker(const char *dev) {
       /* A closed host side polls as POLLIN|POLLHUP and reads as EOF once the data is drained:
        * only that EOF (read_port) counts as "host gone". A POLLHUP from poll may be stale by the
        * time the data is read (a new client connected meanwhile) and must not kill its request. */
-      if (p[ip].revents & (POLLIN | POLLHUP)) read_port();
+      if (!hold && (p[ip].revents & (POLLIN | POLLHUP))) read_port();
       if (connected && (p[ip].revents & POLLOUT)) write_port();
     }
     finish_job_if_done();
