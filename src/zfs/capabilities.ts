@@ -48,10 +48,20 @@ export function parseCapabilities(commandsUsage: string, getUsage: string, versi
   }
 }
 
+/** A probe's result; `conclusive` is false when the usage texts were not zfs's (a forwarder or remote that failed). */
+export interface CapabilitiesProbe {
+  caps: ZfsCapabilities
+  conclusive: boolean
+}
+
 /** Probes capabilities by running zfs three times (usage, `get` usage, `version`). */
-export async function probeCapabilities(run: ZfsRunner): Promise<ZfsCapabilities> {
+export async function probeCapabilities(run: ZfsRunner): Promise<CapabilitiesProbe> {
   const [usage, get, version] = await Promise.all([run([]), run(['get']), run(['version'])])
-  return parseCapabilities(usage.stderr + usage.stdout, get.stderr + get.stdout, version.exitCode === 0 ? version.stdout : undefined)
+  const commandsUsage = usage.stderr + usage.stdout
+  const getUsage = get.stderr + get.stdout
+  const caps = parseCapabilities(commandsUsage, getUsage, version.exitCode === 0 ? version.stdout : undefined)
+  const conclusive = /^\s*list\s/m.test(commandsUsage) && /^\s*snapshot\s/m.test(commandsUsage) && /^\s+[a-z_]+\s+(?:YES|NO)\s/m.test(getUsage)
+  return {caps, conclusive}
 }
 
 /** Where capabilities are remembered between runs: `$XDG_CACHE_HOME/dcsnap/zfs-capabilities.json`. */

@@ -1,6 +1,6 @@
 // The zfs client: every zfs command line dcsnap runs is built here, adapted to the probed capabilities.
 import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
-import {capabilitiesCachePath, probeCapabilities, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
+import {capabilitiesCachePath, probeCapabilities, type CapabilitiesProbe, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
 import {ZfsError} from './errors.js'
 import {parseDiff, type DiffEntry} from './diff.js'
 import {listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
@@ -19,7 +19,7 @@ export interface ZfsOptions {
   debug?: (line: string) => void
 }
 
-const probes = new Map<string, Promise<ZfsCapabilities>>()
+const probes = new Map<string, Promise<CapabilitiesProbe>>()
 
 /** A zfs client bound to one zfs command. */
 export class Zfs {
@@ -45,7 +45,7 @@ export class Zfs {
   }
 
   private async loadCapabilities(refresh = false): Promise<ZfsCapabilities> {
-    if (this.cachePath === false) return probeCapabilities(this.run)
+    if (this.cachePath === false) return (await probeCapabilities(this.run)).caps
     const key = await zfsFingerprint(this.words, this.env)
     if (!refresh) {
       const cached = await readCachedCapabilities(this.cachePath, key)
@@ -59,9 +59,11 @@ export class Zfs {
       probe = probeCapabilities(this.run)
       probes.set(key, probe)
     }
-    const caps = await probe
+    const {caps, conclusive} = await probe
     this.capsFromCache = false
-    await writeCachedCapabilities(this.cachePath, key, caps)
+    // A probe that did not reach zfs (e.g. a forwarder that failed for a moment) serves this process only: remembered,
+    // it would pin a wrong answer (an OpenZFS taken for legacy ZFS) on every later run.
+    if (conclusive) await writeCachedCapabilities(this.cachePath, key, caps)
     return caps
   }
 
