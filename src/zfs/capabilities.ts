@@ -27,12 +27,22 @@ export interface ZfsCapabilities {
   holds: boolean
 }
 
+/** The line of zfs's usage text that describes `cmd` ('' when there is none). */
+function usageLine(commandsUsage: string, cmd: string): string {
+  return commandsUsage.split('\n').find(l => new RegExp(`^\\s*${cmd}\\s`).test(l)) ?? ''
+}
+
+/** The properties the `zfs get` usage text lists. */
+function usageProperties(getUsage: string): Set<string> {
+  return new Set(getUsage.split('\n').map(l => /^\s+([a-z_]+)\s+(?:YES|NO)\s/.exec(l)?.[1]).filter((p): p is string => Boolean(p)))
+}
+
 /** Reads capabilities from `zfs` (no arguments) and `zfs get` (no arguments) usage texts. */
 export function parseCapabilities(commandsUsage: string, getUsage: string, versionText?: string): ZfsCapabilities {
-  const line = (cmd: string) => commandsUsage.split('\n').find(l => new RegExp(`^\\s*${cmd}\\s`).test(l)) ?? ''
+  const line = (cmd: string) => usageLine(commandsUsage, cmd)
   const listLine = line('list')
   const snapshotLine = line('snapshot')
-  const props = new Set(getUsage.split('\n').map(l => /^\s+([a-z_]+)\s+(?:YES|NO)\s/.exec(l)?.[1]).filter((p): p is string => Boolean(p)))
+  const props = usageProperties(getUsage)
   const version = /^zfs-(\S+)/m.exec(versionText ?? '')?.[1]
   const openzfs = version !== undefined || /\s-j\b/.test(listLine) || /\[-H?p/.test(listLine)
   return {
@@ -60,7 +70,7 @@ export async function probeCapabilities(run: ZfsRunner): Promise<CapabilitiesPro
   const commandsUsage = usage.stderr + usage.stdout
   const getUsage = get.stderr + get.stdout
   const caps = parseCapabilities(commandsUsage, getUsage, version.exitCode === 0 ? version.stdout : undefined)
-  const conclusive = /^\s*list\s/m.test(commandsUsage) && /^\s*snapshot\s/m.test(commandsUsage) && /^\s+[a-z_]+\s+(?:YES|NO)\s/m.test(getUsage)
+  const conclusive = usageLine(commandsUsage, 'list') !== '' && usageLine(commandsUsage, 'snapshot') !== '' && usageProperties(getUsage).size > 0
   return {caps, conclusive}
 }
 
