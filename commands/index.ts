@@ -13,6 +13,7 @@ import SandboxCreate from './sandbox/create.js'
 import SandboxDestroy from './sandbox/destroy.js'
 import Snapshot from './snapshot.js'
 import Status from './status.js'
+import Stop from './stop.js'
 
 export {execute} from '@oclif/core'
 
@@ -32,4 +33,5 @@ export const COMMANDS = {
   'sandbox:destroy': SandboxDestroy,
   snapshot: Snapshot,
   status: Status,
+  stop: Stop,
 }

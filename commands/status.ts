@@ -28,8 +28,13 @@ export default class Status extends DcsnapCommand {
         String(r.index), r.name, r.state + (r.changed ? ' (changed)' : ''), r.resumable ? 'yes' : 'no', r.description ?? '',
       ])))
       if (s.lock) this.log(`running: pid ${s.lock.pid} (${s.lock.command}) since ${s.lock.since}`)
-      if (s.resumeCommand) this.log(`resume with: ${s.resumeCommand}`)
+      if (s.orphan) {
+        const {describeOrphan} = await import('../src/lock/orphans.js')
+        this.log(`orphaned: ${describeOrphan(s.orphan)}`)
+        this.log(`end it with: dcsnap stop -m ${flags.manifest} (or let it finish), then resume`)
+      } else if (s.resumeCommand) this.log(`resume with: ${s.resumeCommand}`)
       else if (s.completed) this.log('completed')
+      else if (s.build !== null) this.log('nothing to resume from: start a new build with `dcsnap build`')
     }
     return s
   }

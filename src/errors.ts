@@ -47,3 +47,10 @@ export class BusyError extends DcsnapError {
     super('BUSY', message, hint, ExitCode.busy, details)
   }
 }
+
+/** A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the work; what was under way on the datasets was finished first (exit 1). */
+export class InterruptedError extends DcsnapError {
+  constructor(message: string, hint: string, details?: unknown) {
+    super('INTERRUPTED', message, hint, ExitCode.failed, details)
+  }
+}

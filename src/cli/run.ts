@@ -5,24 +5,18 @@ import type {Logger} from '../logger.js'
 import {loadManifest} from '../manifest/manifest.js'
 import {Runner, type RunResult} from '../runner/runner.js'
 import {Zfs} from '../zfs/zfs.js'
+import {interruptSignal} from './signals.js'
 
-/** A runner for the manifest of -m (default ./dcsnap.yaml), stopping the running step on SIGINT/SIGTERM. */
+/** A runner for the manifest of -m (default ./dcsnap.yaml), stopping the running step on SIGINT, SIGTERM or SIGHUP. */
 export async function runnerFromFlags(flags: {manifest?: string; quiet?: boolean}, logger: Logger): Promise<Runner> {
   const arg = flags.manifest ?? 'dcsnap.yaml'
   const manifest = await loadManifest(arg)
-  const abort = new AbortController()
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      logger.warn(`${sig}: stopping the running step (no checkpoint is taken for it)`)
-      abort.abort()
-    })
-  }
   return new Runner({
     manifest,
     manifestArg: arg,
     zfs: new Zfs({debug: line => logger.debug(line)}),
     logger,
-    signal: abort.signal,
+    signal: interruptSignal(logger),
     onOutput: flags.quiet ? undefined : chunk => process.stderr.write(chunk),
   })
 }

@@ -1,6 +1,6 @@
 // What every snapshot operation works on: a zfs client, the build datasets, and a logger.
-import {UsageError} from '../errors.js'
-import {acquireLock} from '../lock.js'
+import {InterruptedError, UsageError} from '../errors.js'
+import {acquireLocks, type DatasetLocks} from '../lock/dataset-locks.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {Inventory} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
@@ -11,12 +11,16 @@ export interface Session {
   zfs: Zfs
   datasets: string[]
   logger: Logger
+  /** Environment for DCSNAP_LOCK_DIR and the like (default: process.env). */
+  env?: NodeJS.ProcessEnv
+  /** Aborted by a signal: withLock lets the work under way finish, then reports it interrupted (exit 1). */
+  signal?: AbortSignal
 }
 
 /** Makes a session over datasets (proto first), with a default zfs client and a silent logger. */
-export function openSession(datasets: string[], opts: {zfs?: Zfs; logger?: Logger} = {}): Session {
+export function openSession(datasets: string[], opts: {zfs?: Zfs; logger?: Logger; env?: NodeJS.ProcessEnv; signal?: AbortSignal} = {}): Session {
   if (datasets.length === 0) throw new UsageError('NO_DATASETS', 'no build datasets given', 'Pass -m dcsnap.yaml or -d POOL/DATASET.')
-  return {zfs: opts.zfs ?? new Zfs(), datasets: [...new Set(datasets)], logger: opts.logger ?? silentLogger}
+  return {zfs: opts.zfs ?? new Zfs({env: opts.env}), datasets: [...new Set(datasets)], logger: opts.logger ?? silentLogger, env: opts.env, signal: opts.signal}
 }
 
 /** Lists the build datasets and their snapshots with ONE zfs call. */
@@ -39,12 +43,23 @@ export async function ensureClones(session: Session, inventory: Inventory): Prom
   inventory.addClones(await session.zfs.clonesByOrigin(pools))
 }
 
-/** Runs `body` holding the build datasets' lock (exit 4 when another dcsnap holds it). */
-export async function withLock<T>(session: Session, body: () => Promise<T>, opts: {env?: NodeJS.ProcessEnv; build?: string} = {}): Promise<T> {
-  const lock = await acquireLock(session.datasets, opts)
+/**
+ * Runs `body` holding the lock of every build dataset (exit 4 when another dcsnap holds one). Re-entrant: the
+ * primitives lock for themselves, and within a command or build that already holds the locks this costs nothing.
+ */
+export async function withLock<T>(session: Session, body: (locks: DatasetLocks) => Promise<T>, opts: {build?: string} = {}): Promise<T> {
+  const locks = await acquireLocks(session.datasets, {env: session.env, build: opts.build})
   try {
-    return await body()
+    interrupted(session, 'before anything changed', 'Run the command again.')
+    const result = await body(locks)
+    interrupted(session, 'after the zfs changes under way were completed (a zfs change is never cut short)', 'Run `dcsnap list` to see the state; nothing needs repair.')
+    return result
   } finally {
-    lock.release()
+    locks.release()
   }
+}
+
+function interrupted(session: Session, when: string, hint: string): void {
+  const sig = session.signal
+  if (sig?.aborted) throw new InterruptedError(`interrupted by ${String(sig.reason ?? 'a signal')} ${when}`, hint)
 }

@@ -1,5 +1,6 @@
 // The checkpoint runner: a thin layer over the snapshot primitives that runs a manifest's steps,
 // checkpointing after each success, and resumes a build by the SPEC's rules.
+import {mkdirSync} from 'node:fs'
 import {join, relative, resolve as resolvePath} from 'node:path'
 import {RefusedError, UsageError} from '../errors.js'
 import {silentLogger, type Logger} from '../logger.js'
@@ -8,6 +9,7 @@ import {parseManifestSource} from '../manifest/source.js'
 import {executeDestroy, planPrune} from '../operations/destroy.js'
 import {executeRollback, planRollback, refuseBlockers} from '../operations/rollback.js'
 import {ensureClones, loadInventory, openSession, withLock, type Session} from '../operations/session.js'
+import type {DatasetLocks} from '../lock/dataset-locks.js'
 import {takeSnapshots} from '../operations/snapshot.js'
 import type {Inventory} from '../snapshots/inventory.js'
 import {assertBuildId, checkpointName} from '../snapshots/names.js'
@@ -76,7 +78,7 @@ export class Runner {
     this.opts = opts
     this.manifest = opts.manifest
     const {proto, cache} = opts.manifest.datasets
-    this.session = openSession(cache ? [proto, cache] : [proto], {zfs: opts.zfs ?? new Zfs(), logger: opts.logger ?? silentLogger})
+    this.session = openSession(cache ? [proto, cache] : [proto], {zfs: opts.zfs ?? new Zfs({env: opts.env}), logger: opts.logger ?? silentLogger, env: opts.env})
   }
 
   private get env(): NodeJS.ProcessEnv {
@@ -90,7 +92,7 @@ export class Runner {
       assertBuildId(opts.build)
       await assertCheckpointNames(this.manifest, opts.build)
     }
-    return this.locked(opts.build, async () => {
+    return this.locked(opts.build, async locks => {
       const inventory = await loadInventory(this.session)
       const id = opts.build ?? nextBuildId(inventory)
       if (inventory.build(id)) {
@@ -99,12 +101,14 @@ export class Runner {
       }
       await assertCheckpointNames(this.manifest, id)
       this.checkLogsOutsideDatasets(inventory)
+      await this.discardHalfBaselines(inventory)
+      this.prepareLogs(id)
       const cache = await this.dataCacheFor(inventory, id, true)
       const record = this.newRecord(id, cache, () => undefined)
       await this.saveRecord(cache, record)
       this.session.logger.info(`build ${id}: baseline snapshot ${checkpointName(id)}`)
       await this.checkpoint(cache, id, undefined, this.manifest.steps)
-      return this.runSteps(inventory, cache, record, this.manifest.steps, opts)
+      return this.runSteps(inventory, cache, record, this.manifest.steps, opts, locks)
     })
   }
 
@@ -117,14 +121,10 @@ export class Runner {
   /** Resumes a build: roll back to the checkpoint before the step, then run from there. */
   async resume(opts: ResumeOptions = {}): Promise<RunResult> {
     this.checkPauses(this.manifest.steps, opts)
-    return this.locked(opts.build, async () => {
+    return this.locked(opts.build, async locks => {
       const inventory = await loadInventory(this.session)
-      let plan = await this.plan(inventory, opts)
-      if (plan.rollback.destroy.length > 0) {
-        // Only now is it worth a call for clones (legacy ZFS); they change the rollback's blockers alone.
-        await ensureClones(this.session, inventory)
-        plan = {...plan, rollback: planRollback(inventory, plan.target, {force: opts.force})}
-      }
+      const plan = await this.plan(inventory, opts)
+      this.prepareLogs(plan.build)
       refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
       if (plan.rollback.destroy.length > 0 && opts.confirm) await opts.confirm(plan)
       const cache = await this.dataCacheFor(inventory, plan.build, false)
@@ -136,7 +136,7 @@ export class Runner {
       const record = this.newRecord(plan.build, cache, s =>
         s.index < plan.from.index ? (previous?.steps.find(p => p.name === s.name && p.index === s.index) ?? {...fresh(s), status: 'done'}) : undefined)
       this.session.logger.info(`build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
-      return this.runSteps(inventory, cache, record, plan.run, opts)
+      return this.runSteps(inventory, cache, record, plan.run, opts, locks)
     })
   }
 
@@ -173,9 +173,15 @@ export class Runner {
   private async plan(inventory: Inventory, opts: ResumeOptions): Promise<ResumePlan> {
     const build = selectBuild(inventory, opts.build)
     const recorded = await this.recordedSteps(build.id, inventory)
-    const plan = planResume({
+    let plan = planResume({
       inventory, build, steps: this.manifest.steps, recorded: recorded?.steps, step: opts.step, allowChanged: opts.allowChanged, force: opts.force,
     })
+    if (plan.rollback.destroy.length > 0) {
+      // Only now is it worth a call for clones (legacy ZFS); they change the rollback's blockers alone. The dry run
+      // and the real run both plan here, so they cannot disagree.
+      await ensureClones(this.session, inventory)
+      plan = {...plan, rollback: planRollback(inventory, plan.target, {force: opts.force})}
+    }
     if (plan.target.user['dcsnap:cache'] === 'tmp') {
       const cache = await this.dataCacheFor(inventory, build.id, false)
       if (!(await cache.canRestore(plan.target.name))) {
@@ -186,7 +192,7 @@ export class Runner {
     return plan
   }
 
-  private async runSteps(inventory: Inventory, cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions): Promise<RunResult> {
+  private async runSteps(inventory: Inventory, cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions, locks: DatasetLocks): Promise<RunResult> {
     const id = record.build
     const ran: string[] = []
     const proto = inventory.datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
@@ -194,6 +200,12 @@ export class Runner {
     for (const step of steps) {
       if (opts.pauseBefore === step.name && ran.length > 0) return this.paused(id, step.name, ran)
       const rec = record.steps.find(s => s.name === step.name)!
+      if (this.opts.signal?.aborted) {
+        // A signal came while zfs ran (a checkpoint is never cut short): stop here, before the next step.
+        Object.assign(rec, {status: 'interrupted', startedAt: undefined, finishedAt: new Date().toISOString()} satisfies Partial<StepRecord>)
+        await this.saveRecord(cache, record)
+        return {build: id, status: 'interrupted', step: step.name, exitCode: null, resumeCommand: this.resumeCommand(id), ran, pruned: []}
+      }
       Object.assign(rec, {status: 'running', startedAt: new Date().toISOString(), finishedAt: undefined, exitCode: undefined} satisfies Partial<StepRecord>)
       const log = join(this.manifest.logs, id, `${step.index}-${step.name}.log`)
       rec.log = log
@@ -205,6 +217,7 @@ export class Runner {
         log,
         signal: this.opts.signal,
         onOutput: this.opts.onOutput,
+        onSpawn: (pid, cgroup) => locks.setStep({name: step.name, pid, sid: pid, cgroup, since: new Date().toISOString()}),
         env: {
           ...this.env,
           ...step.env,
@@ -216,6 +229,7 @@ export class Runner {
           DCSNAP_MANIFEST: this.manifest.path,
         },
       })
+      locks.setStep(undefined)
       rec.finishedAt = new Date().toISOString()
       rec.exitCode = outcome.exitCode
       if (outcome.status !== 'succeeded') {
@@ -307,8 +321,31 @@ export class Runner {
     }
   }
 
-  private locked<T>(build: string | undefined, body: () => Promise<T>): Promise<T> {
-    return withLock(this.session, body, {env: this.env, build})
+  private locked<T>(build: string | undefined, body: (locks: DatasetLocks) => Promise<T>): Promise<T> {
+    return withLock(this.session, body, {build})
+  }
+
+  /** Makes the build's log directory before anything changes on the datasets (a bad `logs:` then changes nothing). */
+  private prepareLogs(build: string): void {
+    const dir = join(this.manifest.logs, build)
+    try {
+      mkdirSync(dir, {recursive: true, mode: 0o700})
+    } catch (error) {
+      throw new UsageError('LOGS_UNWRITABLE', `cannot create the log directory ${dir}: ${(error as Error).message}`,
+        'Set `logs:` in the manifest to a directory you can write, outside the build datasets.')
+    }
+  }
+
+  /**
+   * Destroys the baseline parts of builds that never got further (a dcsnap killed between the proto's and the
+   * cache's baseline snapshots on ZFS without atomic multi-dataset snapshots): nothing can resume from them.
+   */
+  private async discardHalfBaselines(inventory: Inventory): Promise<void> {
+    const half = inventory.builds().flatMap(b => (b.checkpoints.length === 0 && b.baseline && !b.baseline.complete && !b.baseline.held ? [b.baseline] : []))
+    if (half.length === 0) return
+    const names = half.flatMap(s => s.members.map(m => m.name))
+    this.session.logger.warn(`destroying ${names.join(', ')}: an incomplete baseline, left by a dcsnap that died while taking it`)
+    await executeDestroy(this.session, {destroy: half, kept: []})
   }
 }
 

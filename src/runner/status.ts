@@ -1,7 +1,9 @@
 // `dcsnap status`: each manifest step in order, done / failed / pending, resumable or not, and who holds the lock.
 import {loadInventory} from '../operations/session.js'
 import {selectBuild} from '../snapshots/resolve.js'
-import {probeLock, type LockHolder} from '../lock.js'
+import type {LockHolder} from '../lock/lock-file.js'
+import type {Orphan} from '../lock/orphans.js'
+import {probeLocks} from '../lock/probe.js'
 import {diffSteps, planResume} from './resume-plan.js'
 import type {Runner} from './runner.js'
 
@@ -10,7 +12,7 @@ export interface StepStatus {
   index: number
   name: string
   description: string | null
-  state: 'done' | 'failed' | 'timed-out' | 'interrupted' | 'running' | 'pending'
+  state: 'done' | 'failed' | 'timed-out' | 'interrupted' | 'running' | 'orphaned' | 'pending'
   /** `dcsnap resume <step>` would be accepted (no flag needed). */
   resumable: boolean
   checkpoint: string | null
@@ -25,6 +27,8 @@ export interface BuildStatus {
   datasets: string[]
   steps: StepStatus[]
   lock: LockHolder | null
+  /** What still runs of a dcsnap that died (its step, a zfs call): `dcsnap stop` ends it. */
+  orphan: Orphan | null
   completed: boolean
   resumeCommand: string | null
 }
@@ -32,12 +36,14 @@ export interface BuildStatus {
 /** Reads the status of the latest build (or `build`) of a runner's manifest. */
 export async function buildStatus(runner: Runner, opts: {build?: string} = {}): Promise<BuildStatus> {
   const inventory = await loadInventory(runner.session)
-  const lock = (await probeLock(runner.session.datasets)) ?? null
+  const report = probeLocks(runner.session.datasets, runner.session.env)
+  const lock = report.orphan ? null : (report.holder ?? null)
+  const orphan = report.orphan ?? null
   const steps = runner.manifest.steps
   const datasets = [...runner.session.datasets]
   if (inventory.builds().length === 0 && opts.build === undefined) {
     return {
-      build: null, datasets, lock, completed: false, resumeCommand: null,
+      build: null, datasets, lock, orphan, completed: false, resumeCommand: null,
       steps: steps.map(s => ({index: s.index, name: s.name, description: s.description ?? null, state: 'pending', resumable: false, checkpoint: null, changed: false, log: null})),
     }
   }
@@ -56,7 +62,11 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
   const rows = steps.map((s): StepStatus => {
     const cp = build.checkpoints.find(c => c.step === s.name && c.complete)
     const rec = recorded?.record.steps.find(r => r.name === s.name)
-    const state = cp ? 'done' : rec && rec.status !== 'done' ? rec.status : 'pending'
+    let state: StepStatus['state'] = cp ? 'done' : rec && rec.status !== 'done' ? rec.status : 'pending'
+    // "running" in the record is only true while a dcsnap runs it; else it died, and the step was cut short or
+    // still runs unsupervised.
+    if (state === 'running' && orphan?.holder.step?.name === s.name) state = 'orphaned'
+    else if (state === 'running' && !lock) state = 'interrupted'
     return {
       index: s.index,
       name: s.name,
@@ -69,5 +79,7 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
     }
   })
   const completed = rows.every(r => r.state === 'done')
-  return {build: build.id, datasets, lock, completed, steps: rows, resumeCommand: completed ? null : runner.resumeCommand(build.id)}
+  // A build with nothing to resume from (e.g. an incomplete baseline) is not advertised as resumable.
+  const resumeCommand = completed || !rows.some(r => r.resumable) ? null : runner.resumeCommand(build.id)
+  return {build: build.id, datasets, lock, orphan, completed, steps: rows, resumeCommand}
 }

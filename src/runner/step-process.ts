@@ -3,7 +3,10 @@ import {spawn} from 'node:child_process'
 import {createWriteStream} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
+import {heldLockFds} from '../lock/held-fds.js'
 import type {StepDefinition} from '../manifest/manifest.js'
+import {cgroupMembers} from '../lock/processes.js'
+import {createStepCgroup, inCgroup, type StepCgroup} from './step-cgroup.js'
 
 /** How a step ended. */
 export interface StepOutcome {
@@ -25,6 +28,8 @@ export interface StepRun {
   signal?: AbortSignal
   /** How long a stopped step gets between SIGTERM and SIGKILL (default 5 s). */
   graceMs?: number
+  /** Told the step's pid (its session id too) and cgroup as soon as it runs, to record them in the datasets' locks. */
+  onSpawn?: (pid: number, cgroup: string | undefined) => void
 }
 
 /** Runs a step to its end: a string through /bin/sh -c, an array exec'd without a shell. */
@@ -33,9 +38,16 @@ export async function runStep(r: StepRun): Promise<StepOutcome> {
   const log = createWriteStream(r.log, {flags: 'w'})
   await new Promise(resolve => log.once('open', resolve))
   const [file, args] = typeof r.step.run === 'string' ? ['/bin/sh', ['-c', r.step.run]] : [r.step.run[0], r.step.run.slice(1)]
+  // A cgroup keeps every process of the step findable, daemons included; without one, its session and the lock
+  // files it inherits (below) still keep another dcsnap away while it runs.
+  const cgroup = createStepCgroup(r.env)
+  const [execFile, execArgs] = cgroup ? inCgroup(cgroup, file, args) : [file, args]
   let stopped: 'timed-out' | 'interrupted' | undefined
   const outcome = await new Promise<StepOutcome>(resolve => {
-    const child = spawn(file, args, {cwd: r.cwd, env: r.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+    // The step inherits the datasets' lock files (fds 3, 4, ...): if dcsnap dies, the kernel keeps the locks held
+    // for as long as any process of the step lives.
+    const child = spawn(execFile, execArgs, {cwd: r.cwd, env: r.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...heldLockFds()]})
+    if (child.pid !== undefined) r.onSpawn?.(child.pid, cgroup?.path)
     const write = (chunk: Buffer) => {
       log.write(chunk)
       r.onOutput?.(chunk)
@@ -45,8 +57,8 @@ export async function runStep(r: StepRun): Promise<StepOutcome> {
     const stop = (why: 'timed-out' | 'interrupted') => {
       if (stopped || child.exitCode !== null) return
       stopped = why
-      killGroup(child.pid, 'SIGTERM')
-      setTimeout(() => killGroup(child.pid, 'SIGKILL'), r.graceMs ?? 5000).unref()
+      killGroup(child.pid, 'SIGTERM', cgroup)
+      setTimeout(() => killGroup(child.pid, 'SIGKILL', cgroup), r.graceMs ?? 5000).unref()
     }
     const timer = r.step.timeoutMs === undefined ? undefined : setTimeout(() => stop('timed-out'), r.step.timeoutMs)
     const onAbort = () => stop('interrupted')
@@ -56,22 +68,48 @@ export async function runStep(r: StepRun): Promise<StepOutcome> {
       write(Buffer.from(`dcsnap: cannot run step ${r.step.name}: ${error.message}\n`))
       resolve({status: 'failed', exitCode: 127, signal: null, log: r.log})
     })
-    child.once('close', (code, signal) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer)
       r.signal?.removeEventListener('abort', onAbort)
-      // Whatever the step left behind in its group goes too.
-      killGroup(child.pid, 'SIGKILL')
+      // Whatever the step left behind in its group, or anywhere in its cgroup, goes too.
+      killGroup(child.pid, 'SIGKILL', cgroup)
       const status = stopped ?? (code === 0 ? 'succeeded' : 'failed')
-      resolve({status, exitCode: code, signal, log: r.log})
+      const done = () => resolve({status, exitCode: code, signal, log: r.log})
+      // The output pipes close when the last process holding them is gone; one that escaped both the group and a
+      // cgroup (no cgroup without root) could hold them for ever: after a moment, stop reading.
+      const late = setTimeout(() => {
+        child.stdout!.destroy()
+        child.stderr!.destroy()
+        done()
+      }, 2000)
+      child.once('close', () => {
+        clearTimeout(late)
+        done()
+      })
     })
   })
   await new Promise(resolve => log.end(resolve))
+  await removeCgroup(cgroup)
   return outcome
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (!pid) return
-  try {
-    process.kill(-pid, signal)
-  } catch {}
+function killGroup(pid: number | undefined, signal: NodeJS.Signals, cgroup: StepCgroup | undefined): void {
+  if (pid) {
+    try {
+      process.kill(-pid, signal)
+    } catch {}
+  }
+  if (cgroup && signal === 'SIGKILL') cgroup.kill()
+  else if (cgroup) for (const p of cgroupMembers(cgroup.path)) {
+    try {
+      process.kill(p, signal)
+    } catch {}
+  }
+}
+
+/** Waits (briefly) for the killed processes of the step's cgroup to be gone, then removes it. */
+async function removeCgroup(cgroup: StepCgroup | undefined): Promise<void> {
+  if (!cgroup) return
+  for (let i = 0; i < 100 && cgroupMembers(cgroup.path).length > 0; i++) await new Promise(r => setTimeout(r, 20))
+  cgroup.remove()
 }
