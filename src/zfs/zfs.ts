@@ -7,7 +7,7 @@ import {listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} 
 
 /** How to reach zfs. */
 export interface ZfsOptions {
-  /** Environment read for DCSNAP_ZFS and PATH (default: process.env). */
+  /** Environment read for DCSNAP_ZFS and PATH, and added to dcsnap's own for zfs children (default: process.env). */
   env?: NodeJS.ProcessEnv
   /** Replaces the exec of zfs (tests, logging, remote hosts). */
   runner?: ZfsRunner
@@ -33,7 +33,7 @@ export class Zfs {
   constructor(opts: ZfsOptions = {}) {
     this.env = opts.env ?? process.env
     this.words = zfsCommandWords(this.env)
-    this.run = opts.runner ?? execZfsRunner(this.words, opts.debug)
+    this.run = opts.runner ?? execZfsRunner(this.words, {debug: opts.debug, env: this.env})
     this.cachePath = opts.capabilitiesCache ?? (opts.runner ? false : capabilitiesCachePath(this.env))
     if (opts.capabilities) this.caps = Promise.resolve(opts.capabilities)
   }
