@@ -1,8 +1,9 @@
-// What this zfs can do, read from its own usage texts; probed once and remembered per zfs binary.
-import {createHash} from 'node:crypto'
-import {mkdir, readFile, rename, stat, writeFile} from 'node:fs/promises'
+// What this zfs can do, read from its own usage texts; probed once and remembered per zfs command and the programs it runs.
+import {constants} from 'node:fs'
+import {createHash, randomBytes} from 'node:crypto'
+import {chmod, lstat, mkdir, open, rename, stat, unlink} from 'node:fs/promises'
 import {homedir} from 'node:os'
-import {delimiter, dirname, isAbsolute, join} from 'node:path'
+import {delimiter, dirname, join} from 'node:path'
 import type {ZfsRunner} from './command.js'
 
 /** The features dcsnap adapts to. */
@@ -80,54 +81,131 @@ export function capabilitiesCachePath(env: NodeJS.ProcessEnv = process.env): str
   return join(base, 'dcsnap', 'zfs-capabilities.json')
 }
 
-/** A key naming this zfs: its command words and the identity (inode, size, mtime) of the program run. */
+/** The format of the cache file; entries written by another format are ignored (and dropped on the next write). */
+export const CAPABILITIES_CACHE_VERSION = 2
+
+/** At most this many zfs commands are remembered (the least recently probed go first). */
+const MAX_ENTRIES = 32
+
+/** Where a bare command word may be found: PATH, then the directories sudo's secure_path searches. */
+const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+
+/**
+ * A key naming this zfs without running it: the command words and the identity (device, inode, size, mtime) of
+ * every program they may run. A word with a `/` is that file; a bare word is every file of that name on PATH and in
+ * the system directories (so behind `sudo -n zfs` the key follows both sudo and the zfs sudo finds on its
+ * secure_path). Options (`-n`) are skipped. A zfs that a forwarder reaches elsewhere (a VM, ssh) is not seen:
+ * there a usage error from any call makes dcsnap probe again (Zfs).
+ */
 export async function zfsFingerprint(words: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const program = await resolveProgram(words[0], env)
-  const ids: string[] = [...words]
-  for (const p of [program, ...words.slice(1).map(w => (isAbsolute(w) ? w : ''))]) {
-    if (!p) continue
-    try {
-      const s = await stat(p)
-      ids.push(`${p}:${s.ino}:${s.size}:${s.mtimeMs}`)
-    } catch {
-      ids.push(`${p}:missing`)
+  const ids: string[] = [`v${CAPABILITIES_CACHE_VERSION}`, ...words]
+  for (const word of words) {
+    if (word.startsWith('-')) continue
+    for (const p of word.includes('/') ? [word] : await candidates(word, env)) {
+      try {
+        const s = await stat(p)
+        ids.push(`${p}:${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`)
+      } catch {
+        ids.push(`${p}:missing`)
+      }
     }
   }
   return createHash('sha256').update(ids.join('\0')).digest('hex').slice(0, 32)
 }
 
+/** Every regular file named `word` on PATH or in the system directories, each once. */
+async function candidates(word: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const found: string[] = []
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...SYSTEM_DIRS]
+  for (const dir of new Set(dirs)) {
+    const p = join(dir, word)
+    try {
+      if ((await stat(p)).isFile()) found.push(p)
+    } catch {}
+  }
+  return found
+}
+
+/** Whether `v` has the shape of ZfsCapabilities (the cache is a file: its contents are checked, not trusted). */
+export function isCapabilities(v: unknown): v is ZfsCapabilities {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+  const c = v as Record<string, unknown>
+  const flags = ['json', 'parsableList', 'multiSnapshot', 'diff', 'written', 'clones', 'holds'] as const
+  return (c.flavour === 'openzfs' || c.flavour === 'legacy') &&
+    (c.version === undefined || typeof c.version === 'string') &&
+    flags.every(f => typeof c[f] === 'boolean')
+}
+
+/** The entries of the cache file that have this format's version and shape ({} when there is none or it is not ours). */
+async function readEntries(path: string): Promise<Record<string, ZfsCapabilities>> {
+  const entries: Record<string, ZfsCapabilities> = {}
+  if (!(await ownDirectory(dirname(path), false))) return entries
+  let doc: unknown
+  try {
+    const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    try {
+      const s = await file.stat()
+      if (!s.isFile() || !ownedByUs(s.uid) || (s.mode & 0o022) !== 0) return entries
+      doc = JSON.parse(await file.readFile('utf8'))
+    } finally {
+      await file.close()
+    }
+  } catch {
+    return entries
+  }
+  const d = doc as {version?: unknown; entries?: unknown} | null
+  if (typeof d !== 'object' || d === null || d.version !== CAPABILITIES_CACHE_VERSION) return entries
+  if (typeof d.entries !== 'object' || d.entries === null || Array.isArray(d.entries)) return entries
+  for (const [key, caps] of Object.entries(d.entries)) if (isCapabilities(caps)) entries[key] = caps
+  return entries
+}
+
 /** Reads remembered capabilities for a fingerprint, if any. */
 export async function readCachedCapabilities(path: string, key: string): Promise<ZfsCapabilities | undefined> {
-  try {
-    const all = JSON.parse(await readFile(path, 'utf8')) as Record<string, ZfsCapabilities>
-    return all[key]
-  } catch {
-    return undefined
-  }
+  return (await readEntries(path))[key]
 }
 
-/** Remembers capabilities for a fingerprint (best effort: a read-only home only costs a probe next time). */
+/**
+ * Remembers capabilities for a fingerprint (best effort: a read-only home only costs a probe next time). The file is
+ * written to a new temp file (O_EXCL, 0600) and renamed over, in a directory that is ours and not writable by others.
+ */
 export async function writeCachedCapabilities(path: string, key: string, caps: ZfsCapabilities): Promise<void> {
+  const dir = dirname(path)
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
   try {
-    let all: Record<string, ZfsCapabilities> = {}
+    await mkdir(dir, {recursive: true, mode: 0o700})
+    if (!(await ownDirectory(dir, true))) return
+    const entries = await readEntries(path)
+    delete entries[key]
+    entries[key] = caps
+    const keys = Object.keys(entries)
+    for (const old of keys.slice(0, Math.max(0, keys.length - MAX_ENTRIES))) delete entries[old]
+    const file = await open(tmp, 'wx', 0o600)
     try {
-      all = JSON.parse(await readFile(path, 'utf8'))
-    } catch {}
-    all[key] = caps
-    await mkdir(dirname(path), {recursive: true})
-    const tmp = `${path}.${process.pid}.tmp`
-    await writeFile(tmp, JSON.stringify(all, null, 2) + '\n')
+      await file.writeFile(JSON.stringify({version: CAPABILITIES_CACHE_VERSION, entries}, null, 2) + '\n')
+    } finally {
+      await file.close()
+    }
     await rename(tmp, path)
-  } catch {}
+  } catch {
+    await unlink(tmp).catch(() => {})
+  }
 }
 
-async function resolveProgram(word: string, env: NodeJS.ProcessEnv): Promise<string> {
-  if (word.includes('/')) return word
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    const p = join(dir || '.', word)
-    try {
-      if ((await stat(p)).isFile()) return p
-    } catch {}
+/** Whether `dir` is a real directory of this user that nobody else may write to (with `fix`, one of ours is made 0700). */
+async function ownDirectory(dir: string, fix: boolean): Promise<boolean> {
+  try {
+    const s = await lstat(dir)
+    if (!s.isDirectory() || !ownedByUs(s.uid)) return false
+    if ((s.mode & 0o022) === 0) return true
+    if (!fix) return false
+    await chmod(dir, 0o700)
+    return true
+  } catch {
+    return false
   }
-  return ''
+}
+
+function ownedByUs(uid: number): boolean {
+  return process.getuid === undefined || uid === process.getuid()
 }

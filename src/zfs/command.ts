@@ -1,6 +1,7 @@
 // Runs the zfs command (or DCSNAP_ZFS) with an argument array, never through a shell.
 import {execa} from 'execa'
-import {zfsErrorFor, zfsNotFound} from './errors.js'
+import {heldLockFds} from '../lock/held-fds.js'
+import {ZfsError, zfsErrorFor, zfsKilled, zfsNotFound} from './errors.js'
 
 /** What one zfs call returned. */
 export interface ZfsResult {
@@ -18,18 +19,44 @@ export function zfsCommandWords(env: NodeJS.ProcessEnv = process.env): string[] 
   return words.length > 0 ? words : ['zfs']
 }
 
-/** A runner that execs the zfs command words plus argv and reports ENOENT as exit 127. */
-export function execZfsRunner(words: readonly string[], debug?: (line: string) => void): ZfsRunner {
+/** How zfs children run. */
+export interface ExecZfsOptions {
+  /** Receives each zfs command line. */
+  debug?: (line: string) => void
+  /** Variables added to dcsnap's own environment for zfs (LC_ALL=C is always set on top). */
+  env?: NodeJS.ProcessEnv
+}
+
+/** The most output one zfs call may give (10,000 snapshots list in a few MB). */
+const MAX_OUTPUT = 1024 * 1024 * 1024
+
+/**
+ * A runner that execs the zfs command words plus argv. Every child runs with LC_ALL=C (errors and usage texts are
+ * read in English), in a process group of its own (a terminal's ^C reaches dcsnap, which lets the call finish),
+ * and inherits the fds of the dataset locks held (as fds 3, 4, ...), so that if dcsnap dies mid-call the locks
+ * stay held until zfs exits. Only a spawn failing with ENOENT or EACCES is exit 127; a signal is exit 1.
+ */
+export function execZfsRunner(words: readonly string[], {debug, env}: ExecZfsOptions = {}): ZfsRunner {
   const [file, ...prefix] = words
   return async argv => {
     debug?.(`zfs ${argv.join(' ')}`)
-    const r = await execa(file, [...prefix, ...argv], {reject: false, stripFinalNewline: false, stdin: 'ignore', maxBuffer: 1024 * 1024 * 1024})
-    if (r.failed && r.exitCode === undefined) {
-      const cause = (r as {code?: string}).code ?? r.shortMessage
+    const r = await execa(file, [...prefix, ...argv], {
+      reject: false,
+      stripFinalNewline: false,
+      // execa 9 passes a bare fd number at index 3+ to spawn as it is (lib/stdio/native.js); its types only list 3-9.
+      stdio: ['ignore', 'pipe', 'pipe', ...(heldLockFds() as Array<3>)],
+      detached: true,
+      env: {...env, LC_ALL: 'C'},
+      maxBuffer: MAX_OUTPUT,
+    })
+    if (r.signal) throw zfsKilled(argv, r.signal)
+    if (r.isMaxBuffer) throw new ZfsError('unknown', argv, '', undefined, `\`zfs ${argv.join(' ')}\` printed more than ${MAX_OUTPUT} bytes`)
+    if (r.exitCode === undefined) {
+      const cause = (r as {code?: string}).code
       if (cause === 'ENOENT' || cause === 'EACCES') throw zfsNotFound(words, cause)
-      throw zfsNotFound(words, String(cause))
+      throw new ZfsError('unknown', argv, '', undefined, `cannot run zfs: \`${words.join(' ')}\` failed to start (${cause ?? r.shortMessage})`)
     }
-    return {stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? 1}
+    return {stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode}
   }
 }
 

@@ -1,4 +1,5 @@
-// Parses `zfs diff -F -H` output into typed changes.
+// Parses `zfs diff -F -H` output into typed changes; a line of another form is an 'unsupported-output' error.
+import {zfsUnsupportedOutput} from './errors.js'
 
 /** One change reported by `zfs diff -FH`. */
 export interface DiffEntry {
@@ -12,11 +13,16 @@ export interface DiffEntry {
 
 const changes: Record<string, DiffEntry['change']> = {'+': 'added', '-': 'removed', M: 'modified', R: 'renamed'}
 
-/** Parses `zfs diff -F -H` lines: change, type, path[, new path], tab-separated. */
-export function parseDiff(stdout: string): DiffEntry[] {
+/** Parses `zfs diff -F -H` lines: change, type, path[, new path for R], tab-separated; `argv` names the command in errors. */
+export function parseDiff(stdout: string, argv: readonly string[] = []): DiffEntry[] {
   return stdout.split('\n').filter(Boolean).map(line => {
-    const [c, type, path, to] = line.split('\t')
-    return {change: changes[c] ?? 'modified', type, path: unescapePath(path), ...(to ? {to: unescapePath(to)} : {})}
+    const cells = line.split('\t')
+    const [c, type, path, to] = cells
+    const change = Object.hasOwn(changes, c) ? changes[c] : undefined
+    if (!change || cells.length !== (change === 'renamed' ? 4 : 3) || type.length !== 1 || !path) {
+      throw zfsUnsupportedOutput(argv, 'a line is not change, file type and path (and the new path of a rename) separated by tabs', line)
+    }
+    return {change, type, path: unescapePath(path), ...(to ? {to: unescapePath(to)} : {})}
   })
 }
 

@@ -13,6 +13,8 @@ export type ZfsErrorKind =
   | 'no-such-tag'
   | 'invalid-name'
   | 'unsupported'
+  | 'unsupported-output'
+  | 'killed'
   | 'not-found'
   | 'unknown'
 
@@ -42,6 +44,8 @@ const hints: Record<ZfsErrorKind, string> = {
   'no-such-tag': 'The snapshot is not held with that tag.',
   'invalid-name': 'Use letters, digits and _ . : - in snapshot names, within 255 bytes in all.',
   unsupported: 'This ZFS lacks it (OpenZFS and illumos have it); the README\'s "ZFS versions" section says what differs.',
+  'unsupported-output': 'dcsnap does not understand this zfs\'s output (`zfs version` says which zfs it is): run with --verbose and report it.',
+  killed: 'Something outside dcsnap ended zfs (the OOM killer, an administrator): see `dmesg`, check with `dcsnap list` what it left, then run the command again.',
   'not-found': 'Install ZFS (e.g. `apt-get install zfsutils-linux` or `zfs-fuse`), or set DCSNAP_ZFS.',
   unknown: 'Run with DEBUG=dcsnap to see every zfs call.',
 }
@@ -76,6 +80,22 @@ export function zfsErrorFor(argv: readonly string[], stderr: string): ZfsError {
 export function zfsNotFound(command: readonly string[], cause: string): ZfsError {
   return new ZfsError('not-found', command, cause, ExitCode.zfsNotFound,
     `cannot run zfs: \`${command.join(' ')}\` was not found (${cause})`)
+}
+
+/** zfs was killed by a signal (exit 1: zfs is there, the call did not finish). */
+export function zfsKilled(argv: readonly string[], signal: string): ZfsError {
+  return new ZfsError('killed', argv, '', ExitCode.failed, `zfs was killed by ${signal} while running \`${zfsCommandLine(argv)}\``)
+}
+
+/** zfs's output is not what dcsnap asked for (exit 1): `problem` says how, `line` is the offending line when there is one. */
+export function zfsUnsupportedOutput(argv: readonly string[], problem: string, line?: string): ZfsError {
+  const shown = line === undefined ? '' : `: ${JSON.stringify(line.length > 200 ? `${line.slice(0, 200)}...` : line)}`
+  return new ZfsError('unsupported-output', argv, '', ExitCode.failed, `cannot read the output of \`${zfsCommandLine(argv)}\`: ${problem}${shown}`)
+}
+
+/** `zfs ARGS` as one line for messages (the words are not quoted: it is for reading, never for a shell). */
+function zfsCommandLine(argv: readonly string[]): string {
+  return ['zfs', ...argv].join(' ')
 }
 
 function firstLines(stderr: string): string {

@@ -1,4 +1,7 @@
 // The one typed model of `zfs list` output, and the parsers for each flavour (-Hp, legacy `get -Hp`, -j).
+// Output that is not what was asked for (a cell missing, a number that is not one, an object left out) is a
+// ZfsError 'unsupported-output', never a default: a destroy plan is ordered by these numbers.
+import {zfsUnsupportedOutput} from './errors.js'
 
 /** A filesystem or volume that dcsnap snapshots. */
 export interface ZfsDataset {
@@ -52,6 +55,15 @@ export function listProperties(opts: {written: boolean; clones: boolean}): strin
 /** One object's properties by name (a plain object: cheaper than a Map at 10,000 snapshots). */
 type Row = Record<string, string>
 
+/** Throws the 'unsupported-output' error for the command being parsed. */
+type Fail = (problem: string, line?: string) => never
+
+function failFor(argv: readonly string[]): Fail {
+  return (problem, line) => {
+    throw zfsUnsupportedOutput(argv, problem, line)
+  }
+}
+
 /** A row holding only its name. */
 function newRow(name: string): Row {
   const row: Row = Object.create(null) as Row
@@ -69,95 +81,132 @@ function eachLine(text: string, each: (line: string) => void): void {
   }
 }
 
-/** Parses `zfs list -Hp -o <props>` output (tab-separated, one object a line). */
-export function parseTabular(stdout: string, props: readonly string[]): ZfsListing {
+/** Parses `zfs list -Hp -o <props>` output (tab-separated, one object a line); `argv` names the command in errors. */
+export function parseTabular(stdout: string, props: readonly string[], argv: readonly string[] = []): ZfsListing {
+  const fail: Fail = failFor(argv)
   const listing = emptyListing()
   eachLine(stdout, line => {
     const cells = line.split('\t')
+    if (cells.length !== props.length) fail(`a line has ${cells.length} tab-separated fields, not the ${props.length} asked for`, line)
     const row: Row = Object.create(null) as Row
-    for (let i = 0; i < props.length; i++) row[props[i]] = cells[i] ?? '-'
-    addRow(listing, row)
+    for (let i = 0; i < props.length; i++) row[props[i]] = cells[i]
+    addRow(listing, row, fail, line)
   })
   return listing
 }
 
-/** Parses `zfs get -Hp -o name,property,value <props>` output (one property a line), for ZFS without `list -p`. */
-export function parseGetRows(stdout: string): ZfsListing {
-  const listing = emptyListing()
-  // zfs get prints all the properties of one object before the next object, so a row is complete when the name changes.
-  let row: Row | undefined
+/**
+ * Parses `zfs get -Hp -o name,property,value <props>` output (one property a line), for ZFS without `list -p`.
+ * `props` are the properties asked for: every object must have each of them once.
+ */
+export function parseGetRows(stdout: string, props: readonly string[], argv: readonly string[] = []): ZfsListing {
+  const fail: Fail = failFor(argv)
+  const asked = new Set(props.filter(p => p !== 'name'))
+  const rows = new Map<string, Row>()
   eachLine(stdout, line => {
     const t1 = line.indexOf('\t')
     const t2 = t1 < 0 ? -1 : line.indexOf('\t', t1 + 1)
-    if (t2 < 0) return
+    if (t1 <= 0 || t2 < 0) fail('a line is not name, property and value separated by tabs', line)
     const name = line.slice(0, t1)
-    if (row?.name !== name) {
-      if (row) addRow(listing, row)
-      row = newRow(name)
-    }
-    row[line.slice(t1 + 1, t2)] = line.slice(t2 + 1)
+    const prop = line.slice(t1 + 1, t2)
+    const value = line.slice(t2 + 1)
+    if (!asked.has(prop)) fail(`a line has the property "${prop}", which was not asked for`, line)
+    let row = rows.get(name)
+    if (!row) rows.set(name, (row = newRow(name)))
+    if (row[prop] !== undefined && row[prop] !== value) fail(`"${prop}" of ${name} is given twice, with different values`, line)
+    row[prop] = value
   })
-  if (row) addRow(listing, row)
-  return listing
-}
-
-/** Parses `zfs list -j [--json-int]` output (OpenZFS 2.3+). */
-export function parseJson(stdout: string): ZfsListing {
-  const doc = JSON.parse(stdout) as {datasets?: Record<string, JsonDataset>}
   const listing = emptyListing()
-  for (const [name, ds] of Object.entries(doc.datasets ?? {})) {
-    const row = newRow(name)
-    if (ds.type) row.type = String(ds.type).toLowerCase()
-    if (ds.createtxg !== undefined) row.createtxg = String(ds.createtxg)
-    for (const [p, v] of Object.entries(ds.properties ?? {})) row[p] = v?.value === undefined ? '-' : String(v.value)
-    addRow(listing, row)
+  for (const row of rows.values()) {
+    const missing = [...asked].filter(p => row[p] === undefined)
+    if (missing.length > 0) fail(`no ${missing.join(', ')} for ${row.name}`)
+    addRow(listing, row, fail, row.name)
   }
   return listing
 }
 
-interface JsonDataset {
-  type?: string
-  createtxg?: string | number
-  properties?: Record<string, {value?: string | number}>
+/** Parses `zfs list -j --json-int -o <props>` output (OpenZFS 2.3+); every object must have each of `props`. */
+export function parseJson(stdout: string, props: readonly string[], argv: readonly string[] = []): ZfsListing {
+  const fail: Fail = failFor(argv)
+  let doc: unknown
+  try {
+    doc = JSON.parse(stdout)
+  } catch (error) {
+    fail(`it is not JSON (${(error as Error).message})`)
+  }
+  const datasets = isObject(doc) ? doc.datasets : undefined
+  if (!isObject(datasets)) fail('it has no "datasets" object', stdout.slice(0, 200))
+  const asked = props.filter(p => p !== 'name')
+  const listing = emptyListing()
+  for (const [name, ds] of Object.entries(datasets)) {
+    const properties = isObject(ds) ? ds.properties : undefined
+    if (!isObject(properties)) fail(`${name} has no "properties" object`, JSON.stringify(ds))
+    const row = newRow(name)
+    for (const p of asked) {
+      const prop = properties[p]
+      const value = isObject(prop) ? prop.value : undefined
+      if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) row[p] = String(value)
+      else fail(`"${p}" of ${name} is missing or neither a string nor a number`, JSON.stringify(prop ?? null))
+    }
+    addRow(listing, row, fail, name)
+  }
+  return listing
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Checks that every dataset asked for is in the listing: zfs left none out. */
+export function checkListed(listing: ZfsListing, datasets: readonly string[], argv: readonly string[] = []): void {
+  const listed = new Set(listing.datasets.map(d => d.name))
+  const missing = datasets.filter(d => !listed.has(d))
+  if (missing.length > 0) failFor(argv)(`it has no line for ${missing.join(', ')}`)
 }
 
 function emptyListing(): ZfsListing {
   return {datasets: [], snapshots: []}
 }
 
-/** Adds one object to the listing as a snapshot or a dataset (other types are left out). */
-function addRow(listing: ZfsListing, row: Row): void {
-  const name = row.name ?? ''
+/**
+ * Adds one object to the listing as a snapshot or a dataset. Its type must agree with its name, and the numbers
+ * dcsnap reads must be numbers; `-` is accepted where it means "none" or "not known" (clones, written, mountpoint,
+ * user properties).
+ */
+function addRow(listing: ZfsListing, row: Row, fail: Fail, where: string): void {
+  const name = row.name
   const at = name.indexOf('@')
-  const type = row.type ?? (at >= 0 ? 'snapshot' : 'filesystem')
-  if (type === 'snapshot' || at >= 0) {
+  const type = row.type
+  const count = (p: string): number => {
+    const v = row[p]
+    if (v === undefined || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) fail(`"${p}" of ${name} is ${v === undefined ? 'missing' : `"${v}"`}, not a number`, where)
+    return Number(v)
+  }
+  if (name === '' || (type === 'snapshot') !== (at > 0)) fail(`"${name}" is not the name of a ${type ?? 'dataset'}`, where)
+  if (type === 'snapshot') {
     const user: Record<string, string> = {}
     for (const p of USER_PROPERTIES) {
       const v = row[p]
       if (v !== undefined && v !== '-' && v !== '') user[p] = v
     }
-    const clones = row.clones
+    const {clones, written} = row
     listing.snapshots.push({
       name,
       dataset: name.slice(0, at),
       snapshot: name.slice(at + 1),
-      createtxg: num(row.createtxg),
-      creation: num(row.creation),
-      used: num(row.used),
-      referenced: num(row.referenced),
-      written: row.written !== undefined ? num(row.written) : undefined,
-      userrefs: num(row.userrefs),
+      createtxg: count('createtxg'),
+      creation: count('creation'),
+      used: count('used'),
+      referenced: count('referenced'),
+      written: written === undefined || written === '-' ? undefined : count('written'),
+      userrefs: count('userrefs'),
       clones: clones === undefined ? undefined : clones === '-' || clones === '' ? [] : clones.split(','),
       user,
     })
   } else if (type === 'filesystem' || type === 'volume') {
     const mp = row.mountpoint
-    listing.datasets.push({name, type, createtxg: num(row.createtxg), mountpoint: mp && mp !== '-' ? mp : undefined})
+    listing.datasets.push({name, type, createtxg: count('createtxg'), mountpoint: mp && mp !== '-' ? mp : undefined})
+  } else {
+    fail(`${name} has the type "${type ?? ''}", not filesystem, volume or snapshot`, where)
   }
-}
-
-function num(v: string | undefined): number {
-  if (v === undefined || v === '-' || v === '') return 0
-  const n = Number(v)
-  return Number.isFinite(n) ? n : 0
 }

@@ -1,13 +1,14 @@
 // The zfs client: every zfs command line dcsnap runs is built here, adapted to the probed capabilities.
+import {isDeepStrictEqual} from 'node:util'
 import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
 import {capabilitiesCachePath, probeCapabilities, type CapabilitiesProbe, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
-import {ZfsError} from './errors.js'
+import {ZfsError, zfsUnsupportedOutput} from './errors.js'
 import {parseDiff, type DiffEntry} from './diff.js'
-import {listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
+import {checkListed, listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
 
 /** How to reach zfs. */
 export interface ZfsOptions {
-  /** Environment read for DCSNAP_ZFS and PATH (default: process.env). */
+  /** Environment read for DCSNAP_ZFS and PATH, and added to dcsnap's own for zfs children (default: process.env). */
   env?: NodeJS.ProcessEnv
   /** Replaces the exec of zfs (tests, logging, remote hosts). */
   runner?: ZfsRunner
@@ -33,7 +34,7 @@ export class Zfs {
   constructor(opts: ZfsOptions = {}) {
     this.env = opts.env ?? process.env
     this.words = zfsCommandWords(this.env)
-    this.run = opts.runner ?? execZfsRunner(this.words, opts.debug)
+    this.run = opts.runner ?? execZfsRunner(this.words, {debug: opts.debug, env: this.env})
     this.cachePath = opts.capabilitiesCache ?? (opts.runner ? false : capabilitiesCachePath(this.env))
     if (opts.capabilities) this.caps = Promise.resolve(opts.capabilities)
   }
@@ -72,36 +73,60 @@ export class Zfs {
     return runOrThrow(this.run, argv)
   }
 
-  /** The datasets and all their snapshots, in ONE zfs call whatever their number. */
-  async list(datasets: readonly string[]): Promise<ZfsListing> {
+  /**
+   * Runs `call`, which builds its zfs command lines from the capabilities. When they came from the cache and zfs
+   * answers as if it lacked something (a usage error, output dcsnap cannot read), the cache may be stale (zfs was
+   * upgraded behind a prefix or a forwarder): probe again once and, if the capabilities changed, call again.
+   */
+  private async withFreshCapabilities<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await this.listOnce(datasets)
+      return await call()
     } catch (error) {
-      // Remembered capabilities can go stale when zfs is replaced: probe again once.
-      if (!(error instanceof ZfsError && error.kind === 'unsupported' && this.capsFromCache)) throw error
+      if (!(error instanceof ZfsError && (error.kind === 'unsupported' || error.kind === 'unsupported-output') && this.capsFromCache)) throw error
+      const stale = await this.capabilities()
       this.caps = this.loadCapabilities(true)
-      return this.listOnce(datasets)
+      if (isDeepStrictEqual(stale, await this.caps)) throw error
+      return call()
     }
+  }
+
+  /** The datasets and all their snapshots, in ONE zfs call whatever their number; each dataset must be listed. */
+  list(datasets: readonly string[]): Promise<ZfsListing> {
+    return this.withFreshCapabilities(() => this.listOnce(datasets))
   }
 
   private async listOnce(datasets: readonly string[]): Promise<ZfsListing> {
     const caps = await this.capabilities()
     const props = listProperties(caps)
     const scope = ['-t', 'filesystem,volume,snapshot', '-d', '1']
-    if (caps.json) return parseJson(await this.exec(['list', '-j', '--json-int', ...scope, '-o', props.join(','), ...datasets]))
-    if (caps.parsableList) return parseTabular(await this.exec(['list', '-H', '-p', ...scope, '-o', props.join(','), ...datasets]), props)
-    const got = props.filter(p => p !== 'name')
-    return parseGetRows(await this.exec(['get', '-H', '-p', '-r', '-d', '1', '-o', 'name,property,value', got.join(','), ...datasets]))
+    let argv: string[]
+    let listing: ZfsListing
+    if (caps.json) {
+      argv = ['list', '-j', '--json-int', ...scope, '-o', props.join(','), ...datasets]
+      listing = parseJson(await this.exec(argv), props, argv)
+    } else if (caps.parsableList) {
+      argv = ['list', '-H', '-p', ...scope, '-o', props.join(','), ...datasets]
+      listing = parseTabular(await this.exec(argv), props, argv)
+    } else {
+      argv = ['get', '-H', '-p', '-r', '-d', '1', '-o', 'name,property,value', props.filter(p => p !== 'name').join(','), ...datasets]
+      listing = parseGetRows(await this.exec(argv), props, argv)
+    }
+    checkListed(listing, datasets, argv)
+    return listing
   }
 
   /** Creates snapshots (full names) with user properties in one atomic call; several names need multiSnapshot. */
   async snapshot(names: readonly string[], props: Record<string, string> = {}): Promise<void> {
     const opts = Object.entries(props).flatMap(([k, v]) => ['-o', `${k}=${v}`])
-    await this.exec(['snapshot', ...opts, ...names])
+    await this.withFreshCapabilities(() => this.exec(['snapshot', ...opts, ...names]))
   }
 
   /** Destroys snapshots (full names) of one dataset; one call where ZFS takes `ds@a,b,c`. */
-  async destroy(names: readonly string[]): Promise<void> {
+  destroy(names: readonly string[]): Promise<void> {
+    return this.withFreshCapabilities(() => this.destroyOnce(names))
+  }
+
+  private async destroyOnce(names: readonly string[]): Promise<void> {
     if (names.length === 0) return
     const caps = await this.capabilities()
     const dataset = names[0].slice(0, names[0].indexOf('@'))
@@ -134,35 +159,54 @@ export class Zfs {
   }
 
   /** The hold tags of snapshots, where ZFS can list them. */
-  async holds(names: readonly string[]): Promise<Map<string, string[]>> {
+  holds(names: readonly string[]): Promise<Map<string, string[]>> {
+    return this.withFreshCapabilities(() => this.holdsOnce(names))
+  }
+
+  private async holdsOnce(names: readonly string[]): Promise<Map<string, string[]>> {
     const tags = new Map<string, string[]>(names.map(n => [n, []]))
     if (names.length === 0 || !(await this.capabilities()).holds) return tags
-    for (const line of (await this.exec(['holds', '-H', ...names])).split('\n')) {
+    const argv = ['holds', '-H', ...names]
+    for (const line of (await this.exec(argv)).split('\n')) {
+      if (line === '') continue
       const [name, tag] = line.split('\t')
-      if (name && tag) tags.get(name)?.push(tag)
+      const held = tags.get(name)
+      if (!held || !tag) throw zfsUnsupportedOutput(argv, 'a line is not a snapshot asked for, a tag and a time separated by tabs', line)
+      held.push(tag)
     }
     return tags
   }
 
   /** Clones of snapshots in the given pools, from every dataset's origin (for ZFS without `clones`). */
   async clonesByOrigin(pools: readonly string[]): Promise<Map<string, string[]>> {
-    const out = await this.exec(['list', '-H', '-t', 'filesystem,volume', '-r', '-o', 'name,origin', ...pools])
+    const argv = ['list', '-H', '-t', 'filesystem,volume', '-r', '-o', 'name,origin', ...pools]
+    const out = await this.exec(argv)
     const clones = new Map<string, string[]>()
     for (const line of out.split('\n')) {
-      const [name, origin] = line.split('\t')
-      if (!name || !origin || origin === '-') continue
-      clones.set(origin, [...(clones.get(origin) ?? []), name])
+      if (line === '') continue
+      const cells = line.split('\t')
+      const [name, origin] = cells
+      if (cells.length !== 2 || !name || !origin || (origin !== '-' && !origin.includes('@'))) {
+        throw zfsUnsupportedOutput(argv, 'a line is not a dataset and its origin (a snapshot or "-") separated by a tab', line)
+      }
+      if (origin === '-') continue
+      const list = clones.get(origin)
+      if (list) list.push(name)
+      else clones.set(origin, [name])
     }
     return clones
   }
 
   /** Files changed between a snapshot and a later snapshot or the live dataset (`zfs diff -FH`). */
-  async diff(from: string, to?: string): Promise<DiffEntry[]> {
-    const caps = await this.capabilities()
-    if (!caps.diff) {
-      throw new ZfsError('unsupported', ['diff', from], '', undefined,
-        `this ZFS (${caps.flavour}${caps.version ? ' ' + caps.version : ''}) has no \`zfs diff\``)
-    }
-    return parseDiff(await this.exec(['diff', '-F', '-H', from, ...(to ? [to] : [])]))
+  diff(from: string, to?: string): Promise<DiffEntry[]> {
+    return this.withFreshCapabilities(async () => {
+      const caps = await this.capabilities()
+      if (!caps.diff) {
+        throw new ZfsError('unsupported', ['diff', from], '', undefined,
+          `this ZFS (${caps.flavour}${caps.version ? ' ' + caps.version : ''}) has no \`zfs diff\``)
+      }
+      const argv = ['diff', '-F', '-H', from, ...(to ? [to] : [])]
+      return parseDiff(await this.exec(argv), argv)
+    })
   }
 }

@@ -1,8 +1,9 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {parseCapabilities, probeCapabilities} from '../../../src/zfs/capabilities.js'
+import {CAPABILITIES_CACHE_VERSION, parseCapabilities, probeCapabilities, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from '../../../src/zfs/capabilities.js'
 import type {ZfsRunner} from '../../../src/zfs/command.js'
+import {ZfsError} from '../../../src/zfs/errors.js'
 import {Zfs} from '../../../src/zfs/zfs.js'
 import {fixture} from '../../support/fixtures.js'
 
@@ -61,9 +62,119 @@ describe('probeCapabilities', () => {
       expect(await new Zfs({runner: failingRunner, capabilitiesCache: cache, env: {DCSNAP_ZFS: '/nonexistent/zfs-a'}}).capabilities()).toMatchObject({flavour: 'legacy'})
       expect(existsSync(cache)).toBe(false)
       expect(await new Zfs({runner: recordedRunner('openzfs-2.3'), capabilitiesCache: cache, env: {DCSNAP_ZFS: '/nonexistent/zfs-b'}}).capabilities()).toMatchObject({json: true})
-      expect(Object.values(JSON.parse(readFileSync(cache, 'utf8')))).toEqual([expect.objectContaining({flavour: 'openzfs'})])
+      expect(Object.values(JSON.parse(readFileSync(cache, 'utf8')).entries)).toEqual([expect.objectContaining({flavour: 'openzfs'})])
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
   })
+})
+
+/** A fresh directory for one test, removed after it. */
+function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcsnap-caps-'))
+    try {
+      await fn(dir)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }
+}
+
+const openzfs: ZfsCapabilities = {flavour: 'openzfs', version: '2.3.2', json: true, parsableList: true, multiSnapshot: true, diff: true, written: true, clones: true, holds: true}
+
+describe('the capability cache file', () => {
+  test('has a format version, a 0700 directory and a 0600 file, and keeps other entries', withDir(async dir => {
+    const cache = join(dir, 'dcsnap', 'zfs-capabilities.json')
+    await writeCachedCapabilities(cache, 'a', openzfs)
+    await writeCachedCapabilities(cache, 'b', {...openzfs, flavour: 'legacy'})
+    expect(JSON.parse(readFileSync(cache, 'utf8'))).toEqual({version: CAPABILITIES_CACHE_VERSION, entries: {a: openzfs, b: {...openzfs, flavour: 'legacy'}}})
+    expect(statSync(cache).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dir, 'dcsnap')).mode & 0o777).toBe(0o700)
+    expect(await readCachedCapabilities(cache, 'a')).toEqual(openzfs)
+  }))
+
+  test('entries of another format version or of the wrong shape are ignored', withDir(async dir => {
+    const cache = join(dir, 'zfs-capabilities.json')
+    writeFileSync(cache, JSON.stringify({a: openzfs}), {mode: 0o600}) // the format before versions: a flat record
+    expect(await readCachedCapabilities(cache, 'a')).toBeUndefined()
+    writeFileSync(cache, JSON.stringify({version: CAPABILITIES_CACHE_VERSION + 1, entries: {a: openzfs}}))
+    expect(await readCachedCapabilities(cache, 'a')).toBeUndefined()
+    const {multiSnapshot: _dropped, ...missing} = openzfs
+    writeFileSync(cache, JSON.stringify({version: CAPABILITIES_CACHE_VERSION, entries: {a: missing, b: {...openzfs, json: 'yes'}, c: {...openzfs, flavour: 'other'}, d: openzfs}}))
+    expect(await readCachedCapabilities(cache, 'a')).toBeUndefined()
+    expect(await readCachedCapabilities(cache, 'b')).toBeUndefined()
+    expect(await readCachedCapabilities(cache, 'c')).toBeUndefined()
+    expect(await readCachedCapabilities(cache, 'd')).toEqual(openzfs)
+    writeFileSync(cache, 'not json')
+    expect(await readCachedCapabilities(cache, 'd')).toBeUndefined()
+  }))
+
+  test('a cache in a directory others may write to is not read', withDir(async dir => {
+    const cache = join(dir, 'zfs-capabilities.json')
+    await writeCachedCapabilities(cache, 'a', openzfs)
+    chmodSync(dir, 0o777)
+    expect(await readCachedCapabilities(cache, 'a')).toBeUndefined()
+    chmodSync(dir, 0o700)
+    expect(await readCachedCapabilities(cache, 'a')).toEqual(openzfs)
+  }))
+})
+
+describe('zfsFingerprint: the zfs behind a prefix', () => {
+  test('follows every program the words name: sudo and the zfs it runs', withDir(async dir => {
+    const bin = join(dir, 'bin')
+    mkdirSync(bin)
+    for (const p of ['sudo', 'zfs']) writeFileSync(join(bin, p), '#!/bin/sh\n', {mode: 0o755})
+    const env = {PATH: bin}
+    const words = ['sudo', '-n', 'zfs']
+    const first = await zfsFingerprint(words, env)
+    expect(await zfsFingerprint(words, env)).toBe(first)
+    writeFileSync(join(bin, 'zfs'), '#!/bin/sh\n# zfs upgraded behind sudo\n')
+    const upgraded = await zfsFingerprint(words, env)
+    expect(upgraded).not.toBe(first)
+    writeFileSync(join(bin, 'sudo'), '#!/bin/sh\n# sudo upgraded\n')
+    expect(await zfsFingerprint(words, env)).not.toBe(upgraded)
+    expect(await zfsFingerprint(['zfs'], env)).not.toBe(await zfsFingerprint(words, env))
+  }))
+
+  test('a path word is that file (a forwarder and the zfs it is given)', withDir(async dir => {
+    const fwd = join(dir, 'forward')
+    const zfs = join(dir, 'zfs')
+    for (const p of [fwd, zfs]) writeFileSync(p, '#!/bin/sh\n', {mode: 0o755})
+    const first = await zfsFingerprint([fwd, zfs], {PATH: ''})
+    writeFileSync(zfs, '#!/bin/sh\n# new\n')
+    expect(await zfsFingerprint([fwd, zfs], {PATH: ''})).not.toBe(first)
+  }))
+})
+
+describe('a stale cache is noticed by any zfs call', () => {
+  /** A zfs-fuse behind a forwarder: answers the probe from recordings and refuses `zfs holds` and `-j`. */
+  const legacyBehindForwarder = (calls: string[]): ZfsRunner => async argv => {
+    calls.push(argv.join(' '))
+    if (argv.length === 0 || (argv.length === 1 && ['get', 'version'].includes(argv[0]))) return recordedRunner('zfs-fuse')(argv)
+    if (argv[0] === 'holds') return {stdout: '', stderr: "unrecognized command 'holds'\nusage: zfs command args ...\n", exitCode: 2}
+    return {stdout: '', stderr: "invalid option 'j'\nusage:\n\tlist [-rH]\n", exitCode: 2}
+  }
+
+  test('holds: a usage error makes dcsnap probe again once and go on with what zfs has now', withDir(async dir => {
+    const cache = join(dir, 'zfs-capabilities.json')
+    const env = {DCSNAP_ZFS: '/nonexistent/forwarder', PATH: ''}
+    await writeCachedCapabilities(cache, await zfsFingerprint(['/nonexistent/forwarder'], env), openzfs)
+    const calls: string[] = []
+    const zfs = new Zfs({runner: legacyBehindForwarder(calls), capabilitiesCache: cache, env})
+    expect(await zfs.holds(['p/ds@a'])).toEqual(new Map([['p/ds@a', []]]))
+    expect(calls).toEqual(['holds -H p/ds@a', '', 'get', 'version'])
+    expect(Object.values(JSON.parse(readFileSync(cache, 'utf8')).entries)).toEqual([expect.objectContaining({flavour: 'legacy', holds: false})])
+  }))
+
+  test('when the fresh probe says the same, the error stands and zfs is probed only once', withDir(async dir => {
+    const cache = join(dir, 'zfs-capabilities.json')
+    const env = {DCSNAP_ZFS: '/nonexistent/forwarder', PATH: ''}
+    await writeCachedCapabilities(cache, await zfsFingerprint(['/nonexistent/forwarder'], env), capsOf('zfs-fuse'))
+    const calls: string[] = []
+    const zfs = new Zfs({runner: legacyBehindForwarder(calls), capabilitiesCache: cache, env})
+    await expect(zfs.list(['p/ds'])).rejects.toMatchObject({kind: 'unsupported'})
+    await expect(zfs.list(['p/ds'])).rejects.toBeInstanceOf(ZfsError)
+    expect(calls.filter(c => c === 'version')).toHaveLength(1)
+  }))
 })

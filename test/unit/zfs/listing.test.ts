@@ -1,9 +1,13 @@
 import {parseDiff, unescapePath} from '../../../src/zfs/diff.js'
-import {listProperties, parseGetRows, parseJson, parseTabular} from '../../../src/zfs/listing.js'
+import {ZfsError} from '../../../src/zfs/errors.js'
+import {checkListed, listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from '../../../src/zfs/listing.js'
 import {fixture} from '../../support/fixtures.js'
 
+/** The properties zfs-fuse's get-Hp.txt fixture was recorded with. */
+const legacyProps = listProperties({written: false, clones: false})
+
 describe('parseGetRows (zfs-fuse `zfs get -Hp`)', () => {
-  const listing = parseGetRows(fixture('zfs-fuse/get-Hp.txt').body)
+  const listing = parseGetRows(fixture('zfs-fuse/get-Hp.txt').body, legacyProps)
 
   test('datasets with their mountpoints', () => {
     expect(listing.datasets.map(d => [d.name, d.type, d.mountpoint])).toEqual([
@@ -39,7 +43,7 @@ describe('parseTabular (`zfs list -Hp`)', () => {
 describe('OpenZFS 2.3 listings: -Hp and -j --json-int give one model', () => {
   const props = ['name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'written', 'userrefs', 'clones', 'mountpoint', 'dcsnap:build', 'dcsnap:step']
   const hp = parseTabular(fixture('openzfs-2.3/list-Hp.txt').body, props)
-  const jint = parseJson(fixture('openzfs-2.3/list-j.json').body)
+  const jint = parseJson(fixture('openzfs-2.3/list-j.json').body, props)
 
   // (Plain -j prints human sizes and dates, as list-j-strings.json shows: dcsnap always passes --json-int.)
   test('both parse to the same listing', () => {
@@ -74,5 +78,139 @@ describe('parseDiff (OpenZFS 2.3 `zfs diff -FH`)', () => {
   })
   test('non-ASCII names come back as UTF-8', () => {
     expect(unescapePath('/p/caf\\0303\\0251')).toBe('/p/café')
+  })
+})
+
+/** What a parser threw: a ZfsError 'unsupported-output' (exit 1) is the only acceptable failure. */
+function outputError(parse: () => unknown): ZfsError {
+  try {
+    parse()
+  } catch (error) {
+    expect(error).toBeInstanceOf(ZfsError)
+    const e = error as ZfsError
+    expect(e).toMatchObject({kind: 'unsupported-output', code: 'ZFS_UNSUPPORTED_OUTPUT', exitCode: 1})
+    expect(e.message).not.toContain('\n')
+    expect(e.hint).toMatch(/dcsnap does not understand this zfs's output.*--verbose.*report/)
+    return e
+  }
+  throw new Error('the parser accepted output it should have refused')
+}
+
+describe('output that does not parse is an error, never a default', () => {
+  const props = ['name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'written', 'userrefs', 'clones', 'mountpoint', 'dcsnap:build', 'dcsnap:step']
+  const argv = ['list', '-H', '-p', '-o', props.join(','), 'tp/proto', 'tp/cache']
+  const hp = fixture('openzfs-2.3/list-Hp.txt').body
+  const lines = hp.split('\n').filter(Boolean)
+  /** list-Hp.txt with line `i` changed by `edit` (its cells). */
+  const mutated = (i: number, edit: (cells: string[]) => string[]) =>
+    lines.map((l, j) => (j === i ? edit(l.split('\t')).join('\t') : l)).join('\n') + '\n'
+  const snapshotLine = lines.findIndex(l => l.startsWith('tp/proto@dc-1-build\t'))
+  const cell = (p: string) => props.indexOf(p)
+  const set = (p: string, v: string) => (cells: string[]) => cells.map((c, k) => (k === cell(p) ? v : c))
+
+  test('a line with a cell missing or one too many names the command and the line', () => {
+    const short = mutated(snapshotLine, c => c.slice(0, -1))
+    const e = outputError(() => parseTabular(short, props, argv))
+    expect(e.message).toContain('`zfs list -H -p -o name,type,createtxg')
+    expect(e.message).toContain('11 tab-separated fields, not the 12 asked for')
+    expect(e.message).toContain(JSON.stringify(lines[snapshotLine].split('\t').slice(0, -1).join('\t')))
+    expect(outputError(() => parseTabular(mutated(snapshotLine, c => [...c, 'extra']), props, argv)).message).toContain('13 tab-separated fields')
+  })
+
+  test.each([
+    ['createtxg', 'x'], ['createtxg', '-'], ['createtxg', ''], ['createtxg', '1e3'], ['createtxg', '-5'],
+    ['creation', '-'], ['used', '12K'], ['referenced', ''], ['userrefs', '-'], ['written', 'lots'],
+  ])('a snapshot whose %s is "%s" is refused (never read as 0)', (p, v) => {
+    expect(outputError(() => parseTabular(mutated(snapshotLine, set(p, v)), props, argv)).message).toContain(`"${p}" of tp/proto@dc-1-build`)
+  })
+
+  test('a dataset whose createtxg is not a number is refused', () => {
+    const ds = lines.findIndex(l => l.startsWith('tp/proto\t'))
+    outputError(() => parseTabular(mutated(ds, set('createtxg', '-')), props, argv))
+  })
+
+  test('a type that disagrees with the name, or one not asked for, is refused', () => {
+    outputError(() => parseTabular(mutated(snapshotLine, set('type', 'filesystem')), props, argv))
+    outputError(() => parseTabular(mutated(snapshotLine, set('type', 'bookmark')), props, argv))
+    outputError(() => parseTabular(mutated(snapshotLine, set('name', 'tp/proto')), props, argv))
+  })
+
+  test('"-" stays accepted where it means none or unknown: written, clones, mountpoint, user properties', () => {
+    const ds = lines.findIndex(l => l.startsWith('tp/proto\t'))
+    let text = mutated(snapshotLine, set('written', '-'))
+    text = text.replace(lines[ds], lines[ds].replace('/tp/proto', 'legacy'))
+    const l = parseTabular(text, props, argv)
+    expect(l.snapshots.find(s => s.name === 'tp/proto@dc-1-build')).toMatchObject({written: undefined, clones: ['tp/experiment']})
+    expect(l.snapshots.find(s => s.name === 'tp/proto@dc-1')).toMatchObject({clones: [], user: {'dcsnap:build': '1'}})
+    expect(l.datasets.find(d => d.name === 'tp/proto')!.mountpoint).toBe('legacy')
+    const none = parseTabular(hp.replace('/tp/cache', 'none'), props, argv)
+    expect(none.datasets.find(d => d.name === 'tp/cache')!.mountpoint).toBe('none')
+  })
+
+  describe('zfs-fuse `zfs get -Hp` rows', () => {
+    const get = fixture('zfs-fuse/get-Hp.txt').body
+    const getArgv = ['get', '-H', '-p', '-r', '-d', '1', '-o', 'name,property,value', 'type,createtxg', 'tp/proto', 'tp/cache']
+
+    test('an object missing a property asked for is refused (the line is not silently dropped)', () => {
+      const e = outputError(() => parseGetRows(get.replace('tp/proto@dc-1-fetch\tcreatetxg\t', 'tp/proto@dc-1-fetch\tcreatetxg-gone\t'), legacyProps, getArgv))
+      expect(e.message).toContain('`zfs get -H -p -r -d 1')
+      const dropped = get.split('\n').filter(l => !l.startsWith('tp/proto@dc-1-fetch\tcreatetxg\t')).join('\n')
+      expect(outputError(() => parseGetRows(dropped, legacyProps, getArgv)).message).toContain('no createtxg for tp/proto@dc-1-fetch')
+    })
+
+    test('a short line, a garbage number or a property given twice is refused', () => {
+      outputError(() => parseGetRows(get.replace('tp/proto@dc-1-fetch\tcreatetxg\t', 'tp/proto@dc-1-fetch createtxg '), legacyProps, getArgv))
+      outputError(() => parseGetRows(get.replace(/tp\/proto@dc-1-fetch\tcreatetxg\t\d+/, 'tp/proto@dc-1-fetch\tcreatetxg\tnone'), legacyProps, getArgv))
+      outputError(() => parseGetRows(`${get}tp/proto@dc-1-fetch\tcreatetxg\t1\n`, legacyProps, getArgv))
+    })
+
+    test('the properties of one object may come in any order and apart', () => {
+      const rows = get.split('\n').filter(Boolean)
+      const reordered = [...rows.slice(1), rows[0]].join('\n')
+      expect(parseGetRows(reordered, legacyProps, getArgv)).toEqual(parseGetRows(get, legacyProps, getArgv))
+    })
+  })
+
+  describe('OpenZFS `zfs list -j --json-int`', () => {
+    const json = fixture('openzfs-2.3/list-j.json').body
+    const jArgv = ['list', '-j', '--json-int', 'tp/proto']
+    const edit = (change: (doc: {datasets: Record<string, {properties: Record<string, unknown>}>}) => void) => {
+      const doc = JSON.parse(json)
+      change(doc)
+      return JSON.stringify(doc)
+    }
+
+    test('text that is not JSON, or JSON without datasets, is refused', () => {
+      expect(outputError(() => parseJson(json.slice(0, 100), props, jArgv)).message).toContain('is not JSON')
+      outputError(() => parseJson('{"output_version": {}}', props, jArgv))
+      outputError(() => parseJson('[]', props, jArgv))
+    })
+
+    test('a property missing or of the wrong type is refused', () => {
+      outputError(() => parseJson(edit(d => delete d.datasets['tp/proto@dc-1-build'].properties.createtxg), props, jArgv))
+      outputError(() => parseJson(edit(d => (d.datasets['tp/proto@dc-1-build'].properties.createtxg = {value: null})), props, jArgv))
+      outputError(() => parseJson(edit(d => (d.datasets['tp/proto@dc-1-build'].properties.used = {value: true})), props, jArgv))
+      outputError(() => parseJson(edit(d => (d.datasets['tp/proto@dc-1-build'].properties = [] as never)), props, jArgv))
+      outputError(() => parseJson(edit(d => (d.datasets['tp/proto@dc-1-build'].properties.creation = {value: '-'})), props, jArgv))
+    })
+
+    test('plain -j (human sizes and dates) is refused rather than misread', () => {
+      outputError(() => parseJson(fixture('openzfs-2.3/list-j-strings.json').body, props, ['list', '-j']))
+    })
+  })
+
+  test('a dataset asked for and not listed is an error', () => {
+    const l: ZfsListing = parseTabular(hp, props, argv)
+    expect(() => checkListed(l, ['tp/proto', 'tp/cache'], argv)).not.toThrow()
+    expect(outputError(() => checkListed(l, ['tp/proto', 'tp/other'], argv)).message).toContain('no line for tp/other')
+  })
+
+  test('zfs diff lines of another form are refused', () => {
+    const dArgv = ['diff', '-F', '-H', 'tp/proto@a']
+    expect(parseDiff('M\tF\t/p/a\n', dArgv)).toEqual([{change: 'modified', type: 'F', path: '/p/a'}])
+    outputError(() => parseDiff('X\tF\t/p/a\n', dArgv))
+    outputError(() => parseDiff('M\t/p/a\n', dArgv))
+    outputError(() => parseDiff('R\tF\t/p/a\n', dArgv))
+    outputError(() => parseDiff('M\tF\t/p/a\t/p/b\n', dArgv))
   })
 })
