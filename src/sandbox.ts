@@ -1,8 +1,10 @@
 // A throw-away file-backed pool with proto and cache datasets, for trying dcsnap out and for tests.
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {readFile, rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {execa} from 'execa'
 import {UsageError} from './errors.js'
+import {ensurePrivateDir} from './fs/private-dir.js'
+import {openNewFile, writeFileAtomic} from './fs/safe-open.js'
 import {silentLogger, type Logger} from './logger.js'
 import {zfsCommandWords} from './zfs/command.js'
 import {zfsErrorFor, zfsNotFound} from './zfs/errors.js'
@@ -45,6 +47,14 @@ function layout(opts: SandboxOptions): Sandbox {
   return {pool, dir, file: join(dir, 'vdev.img'), mountpoint: join(dir, 'mnt'), proto: `${pool}/proto`, cache: `${pool}/cache`}
 }
 
+/** Bytes in a size such as `512M`, `1G`, `1GiB` or `4096` (K, M, G, T: powers of 1024). */
+export function parseSize(size: string): number {
+  const m = /^(\d+)\s*(?:([KMGT])(?:i?B)?)?$/i.exec(size.trim())
+  const bytes = m ? Number(m[1]) * 1024 ** (m[2] ? 'KMGT'.indexOf(m[2].toUpperCase()) + 1 : 0) : Number.NaN
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError('INVALID_SIZE', `invalid size "${size}"`, 'Give a number of bytes with an optional K, M, G or T suffix, e.g. 512M or 1G.')
+  return bytes
+}
+
 async function run(words: string[], args: string[]): Promise<void> {
   const [file, ...prefix] = words
   const r = await execa(file, [...prefix, ...args], {reject: false, stdin: 'ignore'})
@@ -58,11 +68,24 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const logger = opts.logger ?? silentLogger
   const env = opts.env ?? process.env
   const state = join(s.dir, 'sandbox.json')
+  const bytes = parseSize(opts.size ?? '512M')
+  // The pool file is created as root in a shared place (/var/tmp): in a directory only we can write (0755 so that a
+  // delegated user can still reach the mountpoint), as a new file never following a planted symlink.
+  const dirOpts = {mode: 0o755, hint: 'Remove it, or choose another --dir.'}
+  await ensurePrivateDir(s.dir, dirOpts)
   if (await readFile(state, 'utf8').catch(() => undefined)) {
     throw new UsageError('SANDBOX_EXISTS', `a sandbox already exists in ${s.dir}`, 'Use it, or remove it first with `dcsnap sandbox destroy`.')
   }
-  await mkdir(s.mountpoint, {recursive: true})
-  await execa('truncate', ['-s', opts.size ?? '512M', s.file])
+  await ensurePrivateDir(s.mountpoint, dirOpts)
+  const image = await openNewFile(s.file, 0o600, 'Remove it (a leftover of an earlier `dcsnap sandbox create`?), or choose another --dir.')
+  try {
+    await image.truncate(bytes)
+  } catch (error) {
+    await rm(s.file, {force: true})
+    throw error
+  } finally {
+    await image.close()
+  }
   logger.info(`creating pool ${s.pool} on ${s.file}`)
   try {
     await run(zpoolCommandWords(env), ['create', '-m', s.mountpoint, s.pool, s.file])
@@ -70,7 +93,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     await rm(s.file, {force: true})
     throw error
   }
-  await writeFile(state, JSON.stringify(s, null, 2) + '\n')
+  await writeFileAtomic(state, JSON.stringify(s, null, 2) + '\n')
   for (const ds of [s.proto, s.cache]) await run(zfsCommandWords(env), ['create', ds])
   return s
 }

@@ -1,7 +1,8 @@
 // The data cache: in the cache dataset (snapshotted with the proto area), or a private temp dir copied at each checkpoint.
-import {cp, mkdir, mkdtemp, readdir, rm, stat} from 'node:fs/promises'
+import {cp, mkdtemp, readdir, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {checkTrustedDir, ensurePrivateDir} from '../fs/private-dir.js'
 
 /** Where the steps share state, and how its checkpoints are kept. */
 export interface DataCache {
@@ -33,13 +34,17 @@ export function zfsDataCache(mountpoint: string): DataCache {
 }
 
 /**
- * A data cache in a private 0700 temp dir. Copies go to a private dir removed at dispose(),
- * or to `keepCopiesIn` (DCSNAP_UNSUPPORTED_TMP_RESUME=1), which survives the process.
+ * A data cache in a private 0700 temp dir (mkdtemp, in a temp dir checked first). Copies go to a private dir
+ * removed at dispose(), or to `keepCopiesIn` (DCSNAP_UNSUPPORTED_TMP_RESUME=1), which survives the process
+ * and is created 0700 or checked to be ours alone.
  */
 export async function tmpDataCache(opts: {keepCopiesIn?: string} = {}): Promise<DataCache> {
-  const dir = await mkdtemp(join(tmpdir(), 'dcsnap-cache-'))
-  const copies = opts.keepCopiesIn ?? (await mkdtemp(join(tmpdir(), 'dcsnap-cache-copies-')))
-  await mkdir(copies, {recursive: true, mode: 0o700})
+  const hint = 'Remove it, or set TMPDIR (or `logs:` for kept copies) to a directory of your own.'
+  // mkdtemp makes a fresh 0700 dir (never an existing one), in a temp dir no other user controls.
+  const base = await checkTrustedDir(tmpdir(), hint)
+  const kept = opts.keepCopiesIn === undefined ? undefined : await ensurePrivateDir(opts.keepCopiesIn, hint)
+  const dir = await mkdtemp(join(base, 'dcsnap-cache-'))
+  const copies = kept ?? (await mkdtemp(join(base, 'dcsnap-cache-copies-')))
   return {
     kind: 'tmp',
     dir,

@@ -1,6 +1,8 @@
 // dcsnap's record of a build, kept in the data cache (so each checkpoint holds it) and beside the logs.
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {ensurePrivateDir} from '../fs/private-dir.js'
+import {writeFileAtomic} from '../fs/safe-open.js'
 
 /** What happened to one step. */
 export interface StepRecord {
@@ -28,12 +30,14 @@ export interface BuildRecord {
 /** The record's files in a directory: record.json and manifest.yaml (the manifest the build runs with). */
 export const RECORD_DIR = '.dcsnap'
 
-/** Writes the record, and the manifest text when given (it does not change during a run), into `<dir>/.dcsnap/`, atomically per file. */
+/**
+ * Writes the record, and the manifest text when given (it does not change during a run), into `<dir>/.dcsnap/`
+ * (a private directory, checked before each write), atomically per file, 0600.
+ */
 export async function writeRecord(dir: string, record: BuildRecord, manifestText?: string): Promise<void> {
-  const d = join(dir, RECORD_DIR)
-  if (manifestText !== undefined) await mkdir(d, {recursive: true})
-  await atomicWrite(join(d, 'record.json'), JSON.stringify(record, null, 2) + '\n')
-  if (manifestText !== undefined) await atomicWrite(join(d, 'manifest.yaml'), manifestText)
+  const d = await ensurePrivateDir(join(dir, RECORD_DIR), 'Remove it, or point `logs:` (or the cache dataset mountpoint) at a directory of your own.')
+  await writeFileAtomic(join(d, 'record.json'), JSON.stringify(record, null, 2) + '\n')
+  if (manifestText !== undefined) await writeFileAtomic(join(d, 'manifest.yaml'), manifestText)
 }
 
 /** Reads a record and its manifest text from `<dir>/.dcsnap/`, if there is one. */
@@ -45,10 +49,4 @@ export async function readRecord(dir: string): Promise<{record: BuildRecord; man
   } catch {
     return undefined
   }
-}
-
-async function atomicWrite(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, text)
-  await rename(tmp, path)
 }

@@ -1,8 +1,8 @@
 // Runs one step: its own process group, a log file, output teed to the caller, a timeout, and a clean stop.
 import {spawn} from 'node:child_process'
-import {createWriteStream} from 'node:fs'
-import {mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
+import {ensurePrivateDir} from '../fs/private-dir.js'
+import {openForWrite} from '../fs/safe-open.js'
 import {heldLockFds} from '../lock/held-fds.js'
 import type {StepDefinition} from '../manifest/manifest.js'
 import {cgroupMembers} from '../lock/processes.js'
@@ -34,9 +34,10 @@ export interface StepRun {
 
 /** Runs a step to its end: a string through /bin/sh -c, an array exec'd without a shell. */
 export async function runStep(r: StepRun): Promise<StepOutcome> {
-  await mkdir(dirname(r.log), {recursive: true})
-  const log = createWriteStream(r.log, {flags: 'w'})
-  await new Promise(resolve => log.once('open', resolve))
+  // Step output may hold secrets: a 0600 log in a directory only we can write, never through a planted symlink.
+  const hint = 'Remove it, or set `logs:` in the manifest to a directory of your own.'
+  await ensurePrivateDir(dirname(r.log), hint)
+  const log = (await openForWrite(r.log, 0o600, hint)).createWriteStream()
   const [file, args] = typeof r.step.run === 'string' ? ['/bin/sh', ['-c', r.step.run]] : [r.step.run[0], r.step.run.slice(1)]
   // A cgroup keeps every process of the step findable, daemons included; without one, its session and the lock
   // files it inherits (below) still keep another dcsnap away while it runs.
@@ -48,8 +49,19 @@ export async function runStep(r: StepRun): Promise<StepOutcome> {
     // for as long as any process of the step lives.
     const child = spawn(execFile, execArgs, {cwd: r.cwd, env: r.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...heldLockFds()]})
     if (child.pid !== undefined) r.onSpawn?.(child.pid, cgroup?.path)
+    // Backpressure: while the log cannot keep up, the step's pipes are paused (a step writing GBs must not fill dcsnap's heap).
+    let waiting = false
     const write = (chunk: Buffer) => {
-      log.write(chunk)
+      if (!log.write(chunk) && !waiting) {
+        waiting = true
+        child.stdout?.pause()
+        child.stderr?.pause()
+        log.once('drain', () => {
+          waiting = false
+          child.stdout?.resume()
+          child.stderr?.resume()
+        })
+      }
       r.onOutput?.(chunk)
     }
     child.stdout!.on('data', write)

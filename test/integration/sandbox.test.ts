@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
@@ -9,12 +9,17 @@ import {host} from '../support/zfs-host.js'
 const local = host.tier === 'zfs-fuse' ? test : test.skip
 
 local('sandbox create makes a pool with proto and cache; sandbox destroy removes it and its file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dcsnap-sandbox-'))
+  const dir = join(mkdtempSync(join(tmpdir(), 'dcsnap-sandbox-')), 'new')
   const pool = `dcsbx${process.pid}`
   const created = await dcsnapJson(['sandbox', 'create', '--pool', pool, '--dir', dir, '--size', '128M'])
   expect(created.exitCode).toBe(0)
   expect(created.json).toMatchObject({pool, proto: `${pool}/proto`, cache: `${pool}/cache`})
   try {
+    // Nobody else can write in the directory; the image and the state file are ours alone.
+    expect(statSync(dir).mode & 0o7777).toBe(0o755)
+    expect(statSync(join(dir, 'vdev.img')).mode & 0o7777).toBe(0o600)
+    expect(statSync(join(dir, 'vdev.img')).size).toBe(128 * 1024 * 1024)
+    expect(statSync(join(dir, 'sandbox.json')).mode & 0o7777).toBe(0o600)
     expect((await dcsnap(['snapshot', 'first', '-d', `${pool}/proto`, '-d', `${pool}/cache`])).exitCode).toBe(0)
     const again = await dcsnap(['sandbox', 'create', '--pool', pool, '--dir', dir])
     expect(again.exitCode).toBe(2)
@@ -37,4 +42,22 @@ test('sandbox destroy refuses a pool that sandbox create did not make', async ()
   } finally {
     await pool.destroy()
   }
+})
+
+test('sandbox create refuses a vdev.img planted as a symlink, and a directory others can write, touching neither', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dcsnap-sbxplant-'))
+  const victim = join(dir, 'victim')
+  writeFileSync(victim, 'precious\n')
+  mkdirSync(join(dir, 'sbx'))
+  symlinkSync(victim, join(dir, 'sbx', 'vdev.img'))
+  const planted = await dcsnap(['sandbox', 'create', '--pool', `dcsbp${process.pid}`, '--dir', join(dir, 'sbx'), '--size', '64M'])
+  expect(planted.exitCode).toBe(2)
+  expect(planted.stderr).toMatch(/vdev\.img: it already exists/)
+  expect(readFileSync(victim, 'utf8')).toBe('precious\n')
+  mkdirSync(join(dir, 'open'))
+  chmodSync(join(dir, 'open'), 0o777)
+  const open = await dcsnap(['sandbox', 'create', '--pool', `dcsbp${process.pid}`, '--dir', join(dir, 'open', 'sbx'), '--size', '64M'])
+  expect(open.exitCode).toBe(2)
+  expect(open.stderr).toMatch(/writable by .* without the sticky bit/)
+  expect(readdirSync(join(dir, 'open'))).toEqual([])
 })
