@@ -1,6 +1,5 @@
 // The checkpoint runner: a thin layer over the snapshot primitives that runs a manifest's steps,
 // checkpointing after each success, and resumes a build by the SPEC's rules.
-import {mkdirSync} from 'node:fs'
 import {join, relative, resolve as resolvePath} from 'node:path'
 import {RefusedError, UsageError} from '../errors.js'
 import {silentLogger, type Logger} from '../logger.js'
@@ -10,6 +9,7 @@ import {executeDestroy, planPrune} from '../operations/destroy.js'
 import {executeRollback, planRollback, refuseBlockers} from '../operations/rollback.js'
 import {ensureClones, loadInventory, openSession, withLock, type Session} from '../operations/session.js'
 import type {DatasetLocks} from '../lock/dataset-locks.js'
+import {ensurePrivateDir} from '../fs/private-dir.js'
 import {takeSnapshots} from '../operations/snapshot.js'
 import type {Inventory} from '../snapshots/inventory.js'
 import {assertBuildId, checkpointName} from '../snapshots/names.js'
@@ -102,7 +102,7 @@ export class Runner {
       await assertCheckpointNames(this.manifest, id)
       this.checkLogsOutsideDatasets(inventory)
       await this.discardHalfBaselines(inventory)
-      this.prepareLogs(id)
+      await this.prepareLogs(id)
       const cache = await this.dataCacheFor(inventory, id, true)
       const record = this.newRecord(id, cache, () => undefined)
       await this.saveRecord(cache, record)
@@ -124,7 +124,7 @@ export class Runner {
     return this.locked(opts.build, async locks => {
       const inventory = await loadInventory(this.session)
       const plan = await this.plan(inventory, opts)
-      this.prepareLogs(plan.build)
+      await this.prepareLogs(plan.build)
       refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
       if (plan.rollback.destroy.length > 0 && opts.confirm) await opts.confirm(plan)
       const cache = await this.dataCacheFor(inventory, plan.build, false)
@@ -325,15 +325,9 @@ export class Runner {
     return withLock(this.session, body, {build})
   }
 
-  /** Makes the build's log directory before anything changes on the datasets (a bad `logs:` then changes nothing). */
-  private prepareLogs(build: string): void {
-    const dir = join(this.manifest.logs, build)
-    try {
-      mkdirSync(dir, {recursive: true, mode: 0o700})
-    } catch (error) {
-      throw new UsageError('LOGS_UNWRITABLE', `cannot create the log directory ${dir}: ${(error as Error).message}`,
-        'Set `logs:` in the manifest to a directory you can write, outside the build datasets.')
-    }
+  /** Makes the build's log directory (private, verified) before anything changes on the datasets: a bad `logs:` changes nothing. */
+  private async prepareLogs(build: string): Promise<void> {
+    await ensurePrivateDir(join(this.manifest.logs, build), 'Set `logs:` in the manifest to a directory of your own, outside the build datasets.')
   }
 
   /**
