@@ -4,7 +4,7 @@ import type {ListView} from '../src/operations/list.js'
 
 export default class List extends DcsnapCommand {
   static override summary = 'List checkpoints and manual snapshots, with the space they use.'
-  static override description = `Shows the latest build's checkpoints (or --build ID, or --all builds) and every manual snapshot on the build datasets, oldest first by ZFS transaction group. A checkpoint that some build dataset lacks is "incomplete" and is never resumed from. USED is the space freed by destroying that snapshot alone; WRITTEN (where ZFS has it) what changed since the previous one. Exactly one zfs call, however many snapshots exist.`
+  static override description = `Shows the latest build's checkpoints (or --build ID, or --all builds) and every manual snapshot on the build datasets, oldest first by ZFS transaction group. A checkpoint that some build dataset lacks is "incomplete" and is never resumed from. A snapshot that a rename left half done (the old name on some datasets, the new on the others) is "split", and a manual snapshot on some datasets only is "incomplete": under the table, the dcsnap command that repairs each. USED is the space freed by destroying that snapshot alone; WRITTEN (where ZFS has it) what changed since the previous one. Exactly one zfs call, however many snapshots exist.`
   static override examples = [
     {description: "The latest build's checkpoints and the manual snapshots, with the space each holds", command: '<%= config.bin %> list'},
     {description: 'Every build', command: '<%= config.bin %> list --all'},
@@ -21,14 +21,16 @@ export default class List extends DcsnapCommand {
     const {sessionFromFlags} = await import('../src/cli/session.js')
     const {listSnapshots} = await import('../src/operations/list.js')
     const session = await sessionFromFlags(flags, this.logger)
-    const view = await listSnapshots(session, {all: flags.all, build: flags.build})
-    if (!this.jsonEnabled()) this.log(await render(view))
+    const target = flags.dataset ? flags.dataset.flatMap(d => ['-d', d]) : flags.manifest === undefined ? [] : ['-m', flags.manifest]
+    const view = await listSnapshots(session, {all: flags.all, build: flags.build, target})
+    if (!this.jsonEnabled()) this.log(await render(view, target))
     return view
   }
 }
 
-async function render(view: ListView): Promise<string> {
+async function render(view: ListView, target: string[]): Promise<string> {
   const {formatBytes, formatTime, table} = await import('../src/cli/format.js')
+  const {dcsnapCommand} = await import('../src/operations/repair.js')
   if (view.snapshots.length === 0) return `no snapshots on ${view.datasets.join(', ')}`
   const hasWritten = view.snapshots.some(s => s.written !== null)
   const header = ['BUILD', '#', 'STEP', 'SNAPSHOT', 'CREATED', 'USED', ...(hasWritten ? ['WRITTEN'] : []), 'STATE']
@@ -44,5 +46,32 @@ async function render(view: ListView): Promise<string> {
   ])
   const t = view.totals
   const total = `${t.snapshots} snapshot(s) on ${view.datasets.join(', ')}; used by snapshots: ${formatBytes(t.used)}${t.written === null ? '' : `, written: ${formatBytes(t.written)}`}`
-  return `${table(header, rows)}\n${total}`
+  return [table(header, rows), total, ...repairLines(view, words => dcsnapCommand([...words, ...target]))].join('\n')
+}
+
+/** Under the table: each split or incomplete manual snapshot once, with the command that repairs it (none when ambiguous). */
+function repairLines(view: ListView, command: (words: string[]) => string): string[] {
+  const lines: string[] = []
+  const seen = new Set<string>()
+  const on = (name: string) => {
+    const other = view.snapshots.find(s => s.name === name)
+    return other ? ` (on ${other.datasets.join(', ')})` : ''
+  }
+  for (const s of view.snapshots) {
+    if (s.splitCandidates.length > 0) {
+      lines.push(`incomplete: "${s.name}" is on ${s.datasets.join(', ')} only, and may be one half of a rename left half done, with ${s.splitCandidates.map(c => `"${c}"`).join(' or ')} (ambiguous).`,
+        ...s.splitCandidates.map(c => `  if "${c}" is its other half: ${command(['rename', c, s.name])}`))
+      continue
+    }
+    if (s.repair === null || seen.has(s.repair)) continue
+    seen.add(s.repair)
+    if (s.state === 'split') {
+      lines.push(`split: "${s.name}" (on ${s.datasets.join(', ')}) and "${s.splitWith}"${on(s.splitWith!)} are one snapshot, renamed half way.`,
+        `  complete it: ${s.repair}`, `  or the other way: ${s.alternative}`)
+    } else {
+      lines.push(`incomplete: manual snapshot "${s.name}" is on ${s.datasets.join(', ')} only.`,
+        `  complete it (${s.missing.join(', ')} taken now): ${s.repair}`, `  or remove it: ${s.alternative}`)
+    }
+  }
+  return lines.length > 0 ? ['', ...lines] : []
 }

@@ -3,7 +3,7 @@ import {DcsnapCommand, targetFlags} from '../src/cli/base-command.js'
 
 export default class Rename extends DcsnapCommand {
   static override summary = 'Rename a snapshot on every build dataset, all or nothing.'
-  static override description = `Renames FROM to TO on each build dataset that has FROM. If TO already exists anywhere, nothing is renamed; if a rename fails midway, the ones already done are renamed back. A name in the dc-BUILD-STEP form is a checkpoint, whatever made it: renaming a checkpoint out of that form makes it a manual snapshot, and into it makes a checkpoint.`
+  static override description = `Renames FROM to TO on each build dataset that has FROM. If a dataset has both FROM and TO, nothing is renamed; if a rename fails midway, the ones already done are renamed back. A rename left half done (FROM on some datasets, TO on the others, with the same dcsnap:* properties) is completed by running it again, or undone by the reverse rename; \`dcsnap list\` shows it as "split". A name in the dc-BUILD-STEP form is a checkpoint, whatever made it: renaming a checkpoint out of that form makes it a manual snapshot, and into it makes a checkpoint.`
   static override examples = [
     {description: 'Rename a manual snapshot on both datasets, all or nothing', command: '<%= config.bin %> rename before-experiment good-baseline'},
     {description: 'The same with an explicit manifest', command: '<%= config.bin %> rename good-baseline known-good -m dcsnap.yaml'},
@@ -21,7 +21,10 @@ export default class Rename extends DcsnapCommand {
     const {withLock} = await import('../src/operations/session.js')
     const session = await sessionFromFlags(flags, this.logger)
     const result = await withLock(session, () => renameSnapshot(session, args.from, args.to))
-    if (!this.jsonEnabled()) this.log(result.renamed.map(p => `${p.from} -> ${p.to}`).join('\n'))
+    if (!this.jsonEnabled()) {
+      const already = result.alreadyRenamed.map(d => `${d}@${result.to} (already renamed)`)
+      this.log([...result.renamed.map(p => `${p.from} -> ${p.to}`), ...already].join('\n'))
+    }
     return result
   }
 }

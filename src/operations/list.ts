@@ -1,6 +1,7 @@
 // The listing view: the snapshots of the chosen builds and the manual ones, with space totals.
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {selectBuild} from '../snapshots/resolve.js'
+import {repairOf, type SetState} from './repair.js'
 import {loadInventory, type Session} from './session.js'
 
 /** One snapshot as `dcsnap list` shows it (and prints with --json). */
@@ -15,7 +16,16 @@ export interface SnapshotView {
   createtxg: number
   used: number
   written: number | null
-  state: 'complete' | 'incomplete'
+  /** `split`: a rename left it half done, the other half named `splitWith`; `incomplete`: some build dataset lacks it. */
+  state: SetState
+  /** The other half's name when `split`. */
+  splitWith: string | null
+  /** When `incomplete`: names that could each be its other half after a rename (ambiguous: no repair offered). */
+  splitCandidates: string[]
+  /** The dcsnap command that completes a split or incomplete manual snapshot (null otherwise). */
+  repair: string | null
+  /** Another way out (the reverse rename, or destroying the partial manual snapshot). */
+  alternative: string | null
   held: boolean
   clones: string[]
   datasets: string[]
@@ -30,18 +40,25 @@ export interface ListView {
   totals: {snapshots: number; used: number; written: number | null}
 }
 
+/** What to list: every build, one build (default: the latest); `target` is the -m/-d words put into repair commands. */
+export interface ListOptions {
+  all?: boolean
+  build?: string
+  target?: readonly string[]
+}
+
 /** Lists (one zfs call) and keeps the latest build, the one named, or every build with `all`; manual snapshots always. */
-export async function listSnapshots(session: Session, opts: {all?: boolean; build?: string} = {}): Promise<ListView> {
+export async function listSnapshots(session: Session, opts: ListOptions = {}): Promise<ListView> {
   return listView(await loadInventory(session), opts)
 }
 
 /** Builds the listing from an inventory. */
-export function listView(inventory: Inventory, opts: {all?: boolean; build?: string} = {}): ListView {
+export function listView(inventory: Inventory, opts: ListOptions = {}): ListView {
   const builds = inventory.builds()
   const chosen = opts.all ? builds : builds.length > 0 || opts.build ? [selectBuild(inventory, opts.build)] : []
   const ids = new Set(chosen.map(b => b.id))
   const sets = inventory.snapshots.filter(s => s.kind === 'manual' || ids.has(s.build!))
-  const snapshots = sets.map(viewOf)
+  const snapshots = sets.map(s => ({...viewOf(s), ...repairOf(inventory, s, opts.target)}))
   const written = snapshots.every(s => s.written !== null) ? snapshots.reduce((t, s) => t + (s.written ?? 0), 0) : null
   return {
     datasets: [...inventory.datasets],
@@ -51,7 +68,7 @@ export function listView(inventory: Inventory, opts: {all?: boolean; build?: str
   }
 }
 
-/** The view of one snapshot set. */
+/** The view of one snapshot set (state `complete` or `incomplete`: telling a split needs the inventory, as listView does). */
 export function viewOf(s: SnapshotSet): SnapshotView {
   return {
     name: s.name,
@@ -64,6 +81,10 @@ export function viewOf(s: SnapshotSet): SnapshotView {
     used: s.used,
     written: s.written ?? null,
     state: s.complete ? 'complete' : 'incomplete',
+    splitWith: null,
+    splitCandidates: [],
+    repair: null,
+    alternative: null,
     held: s.held,
     clones: s.clones,
     datasets: s.members.map(m => m.dataset),

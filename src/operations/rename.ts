@@ -1,16 +1,20 @@
-// Renames a snapshot on every build dataset that has it, all or nothing.
+// Renames a snapshot on every build dataset, all or nothing; completes (or undoes) a rename left half done.
 import {UsageError} from '../errors.js'
+import {sameDcsnapProperties} from '../snapshots/inventory.js'
 import {assertSnapshotName} from '../snapshots/names.js'
 import {loadInventory, type Session} from './session.js'
 
-/** What a rename did: the full names renamed, as pairs. */
+/** What a rename did: the full names renamed, as pairs, and the datasets that already had `to` (a half-done rename). */
 export interface RenameResult {
   from: string
   to: string
   renamed: Array<{from: string; to: string}>
+  /** Datasets that already had `to` and lacked `from`: this rename completed one left half done. */
+  alreadyRenamed: string[]
 }
 
-/** Renames `from` to `to` on each build dataset; if one fails, renames back those already done. */
+/** Renames `from` to `to` on each build dataset; if one fails, renames back those already done.
+ * Where some datasets already have `to` and lack `from` (a rename left half done, the same snapshot set), renames the rest. */
 export async function renameSnapshot(session: Session, from: string, to: string): Promise<RenameResult> {
   from = from.replace(/^@/, '')
   to = to.replace(/^@/, '')
@@ -21,9 +25,18 @@ export async function renameSnapshot(session: Session, from: string, to: string)
     throw new UsageError('NO_SUCH_SNAPSHOT', `no snapshot "${from}" on ${session.datasets.join(', ')}`, 'Run `dcsnap list --all` to see the snapshot names.')
   }
   const taken = inventory.find(to)
+  const alreadyRenamed = taken?.members.map(m => m.dataset) ?? []
   if (taken) {
-    throw new UsageError('SNAPSHOT_EXISTS', `"${to}" already exists on ${taken.members.map(m => m.dataset).join(', ')}: nothing was renamed`,
-      'Choose another name, or destroy that snapshot first.')
+    const both = alreadyRenamed.filter(d => source.members.some(m => m.dataset === d))
+    if (both.length > 0) {
+      throw new UsageError('SNAPSHOT_EXISTS', `"${to}" already exists on ${both.join(', ')}: nothing was renamed`,
+        'Choose another name, or destroy that snapshot first.')
+    }
+    if (!sameDcsnapProperties(source, taken)) {
+      throw new UsageError('SNAPSHOT_EXISTS',
+        `"${to}" already exists on ${alreadyRenamed.join(', ')} and is not the other half of "${from}" (their dcsnap:* properties differ): nothing was renamed`,
+        'Choose another name, or destroy that snapshot first.')
+    }
   }
   const pairs = source.members.map(m => ({from: m.name, to: `${m.dataset}@${to}`}))
   const done: typeof pairs = []
@@ -42,6 +55,9 @@ export async function renameSnapshot(session: Session, from: string, to: string)
     }
     throw error
   }
-  session.logger.info(`renamed ${from} to ${to} on ${pairs.map(p => p.from.slice(0, p.from.indexOf('@'))).join(', ')}`)
-  return {from, to, renamed: pairs}
+  const on = pairs.map(p => p.from.slice(0, p.from.indexOf('@'))).join(', ')
+  session.logger.info(alreadyRenamed.length > 0
+    ? `completed a rename left half done: ${alreadyRenamed.join(', ')} already had ${to}; renamed ${from} to ${to} on ${on}`
+    : `renamed ${from} to ${to} on ${on}`)
+  return {from, to, renamed: pairs, alreadyRenamed}
 }

@@ -151,4 +151,37 @@ export class Inventory {
   setOf(snapshot: ZfsSnapshot): SnapshotSet {
     return this.find(snapshot.snapshot)!
   }
+
+  /** Every set that could be the other half of `set` if a rename left it split under two names (see `splitHalves`). */
+  splitCandidates(set: SnapshotSet): SnapshotSet[] {
+    return this.snapshots.filter(other => splitHalves(set, other))
+  }
+
+  /** The other half of `set` when it is split and the pairing is unambiguous (each the other's only candidate); else undefined. */
+  splitPartner(set: SnapshotSet): SnapshotSet | undefined {
+    const candidates = this.splitCandidates(set)
+    if (candidates.length !== 1) return undefined
+    const [partner] = candidates
+    return this.splitCandidates(partner).length === 1 ? partner : undefined
+  }
+}
+
+/** How far apart (seconds) two halves of a manual snapshot may have been taken to look like one set. */
+export const SPLIT_WINDOW_SECONDS = 60
+
+/** The dcsnap user properties of two sets are the same: for checkpoints this names the same build and step. */
+export function sameDcsnapProperties(a: SnapshotSet, b: SnapshotSet): boolean {
+  const ka = Object.keys(a.user).sort()
+  const kb = Object.keys(b.user).sort()
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a.user[k] === b.user[k])
+}
+
+/** Two names that look like one snapshot set split by a half-done rename: each on datasets the other lacks, with the
+ * same dcsnap properties (a checkpoint's build and step), and, without them (manual snapshots), taken at one moment. */
+export function splitHalves(a: SnapshotSet, b: SnapshotSet): boolean {
+  if (a === b || a.name === b.name || a.complete || b.complete) return false
+  if (a.members.some(m => b.members.some(n => n.dataset === m.dataset))) return false
+  if (!sameDcsnapProperties(a, b)) return false
+  if (a.user['dcsnap:build'] !== undefined) return true
+  return Math.abs(a.creation - b.creation) <= SPLIT_WINDOW_SECONDS
 }

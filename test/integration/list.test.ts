@@ -1,6 +1,7 @@
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, snapBoth} from '../support/checkpoints.js'
 import {countZfsCalls} from '../support/count.js'
+import {writeManifest} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {shOk, zfsOk} from '../support/zfs-host.js'
 
@@ -52,6 +53,27 @@ test('a snapshot renamed by hand out of the dc- form is manual, into it a checkp
   const r = await dcsnapJson(['list', ...pool.flags])
   const kinds = Object.fromEntries(r.json.snapshots.map((s: {name: string; kind: string}) => [s.name, s.kind]))
   expect(kinds).toEqual({'dc-1': 'baseline', 'kept-fetch': 'manual', 'dc-1-extra': 'checkpoint'})
+})
+
+test('a checkpoint split by a half-done rename and a partial manual snapshot are marked, with their repairs, in one zfs call', async () => {
+  await fakeBuild(pool, '1', ['fetch'])
+  await zfsOk('rename', `${pool.proto}@dc-1-fetch`, `${pool.proto}@keep-fetch`)
+  await zfsOk('snapshot', `${pool.proto}@mine`)
+  const {file} = writeManifest(pool, [{name: 'fetch', run: 'true'}])
+  const {result, calls} = await countZfsCalls(['list', '--json', '-m', file], [pool.proto, pool.cache])
+  expect(calls).toHaveLength(1)
+  const view = JSON.parse(result.stdout)
+  const rows = view.snapshots.map((s: {name: string; state: string; splitWith: string | null; repair: string | null}) => [s.name, s.state, s.splitWith, s.repair])
+  expect(rows).toEqual([
+    ['dc-1', 'complete', null, null],
+    ['keep-fetch', 'split', 'dc-1-fetch', `dcsnap rename dc-1-fetch keep-fetch -m ${file}`],
+    ['dc-1-fetch', 'split', 'keep-fetch', `dcsnap rename dc-1-fetch keep-fetch -m ${file}`],
+    ['mine', 'incomplete', null, `dcsnap snapshot mine -m ${file}`],
+  ])
+  const human = await dcsnap(['list', '-m', file])
+  expect(human.stdout).toMatch(/^1\s+1\s+fetch\s+dc-1-fetch\s.*split$/m)
+  expect(human.stdout).toContain(`complete it: dcsnap rename dc-1-fetch keep-fetch -m ${file}`)
+  expect(human.stdout).toContain(`complete it (${pool.cache} taken now): dcsnap snapshot mine -m ${file}`)
 })
 
 test('listing 2,000 snapshots spawns exactly one zfs process', async () => {

@@ -1,4 +1,4 @@
-import {Inventory} from '../../../src/snapshots/inventory.js'
+import {Inventory, splitHalves} from '../../../src/snapshots/inventory.js'
 import type {ZfsListing, ZfsSnapshot} from '../../../src/zfs/listing.js'
 
 const snap = (dataset: string, snapshot: string, createtxg: number, extra: Partial<ZfsSnapshot> = {}): ZfsSnapshot => ({
@@ -34,5 +34,41 @@ describe('Inventory', () => {
   test('snapshots of other datasets are ignored', () => {
     const inv = new Inventory(['p/a'], listing([snap('p/a', 'x', 1), snap('p/other', 'y', 2)]))
     expect(inv.snapshots.map(s => s.name)).toEqual(['x'])
+  })
+
+  describe('a snapshot set split under two names by a half-done rename', () => {
+    const ckpt = {user: {'dcsnap:build': '1', 'dcsnap:step': 'fetch', 'dcsnap:index': '1'}}
+
+    test('checkpoint halves pair by their dcsnap properties, whenever taken', () => {
+      const inv = new Inventory(['p/a', 'p/b'], listing([snap('p/a', 'dc-1-fetch', 5, ckpt), snap('p/b', 'keep', 9, {...ckpt, creation: 1})]))
+      expect(inv.splitPartner(inv.find('dc-1-fetch')!)!.name).toBe('keep')
+      expect(inv.splitPartner(inv.find('keep')!)!.name).toBe('dc-1-fetch')
+    })
+
+    test('halves with different dcsnap properties, or on a common dataset, are not a split', () => {
+      const other = {user: {'dcsnap:build': '1', 'dcsnap:step': 'build', 'dcsnap:index': '2'}}
+      const inv = new Inventory(['p/a', 'p/b'], listing([snap('p/a', 'dc-1-fetch', 5, ckpt), snap('p/b', 'keep', 6, other), snap('p/b', 'mine', 7)]))
+      expect(inv.splitPartner(inv.find('dc-1-fetch')!)).toBeUndefined()
+      expect(inv.splitPartner(inv.find('mine')!)).toBeUndefined()
+      const both = new Inventory(['p/a', 'p/b', 'p/c'], listing([snap('p/a', 'x', 5), snap('p/b', 'x', 5), snap('p/b', 'y', 6), snap('p/c', 'y', 6)]))
+      expect(splitHalves(both.find('x')!, both.find('y')!)).toBe(false)
+    })
+
+    test('manual halves pair when taken within a minute of each other, and only when the pairing is unambiguous', () => {
+      const t = 2_000_000_000
+      const near = new Inventory(['p/a', 'p/b'], listing([snap('p/a', 'old', 5, {creation: t}), snap('p/b', 'new', 6, {creation: t + 2})]))
+      expect(near.splitPartner(near.find('old')!)!.name).toBe('new')
+      const far = new Inventory(['p/a', 'p/b'], listing([snap('p/a', 'old', 5, {creation: t}), snap('p/b', 'new', 6, {creation: t + 3600})]))
+      expect(far.splitPartner(far.find('old')!)).toBeUndefined()
+      const two = new Inventory(['p/a', 'p/b'], listing([snap('p/a', 'old', 5, {creation: t}), snap('p/b', 'new', 6, {creation: t}), snap('p/b', 'other', 7, {creation: t})]))
+      expect(two.splitPartner(two.find('old')!)).toBeUndefined()
+      expect(two.splitPartner(two.find('new')!)).toBeUndefined()
+    })
+
+    test('a complete set is never half of a split', () => {
+      const inv = new Inventory(['p/a', 'p/b'], listing([snap('p/a', 'x', 5), snap('p/b', 'x', 5), snap('p/b', 'y', 6)]))
+      expect(inv.splitPartner(inv.find('x')!)).toBeUndefined()
+      expect(inv.splitPartner(inv.find('y')!)).toBeUndefined()
+    })
   })
 })
