@@ -11,8 +11,8 @@ import {processStartTime} from './processes.js'
 /** Locks held on a set of datasets; release() frees the ones this call took (exiting frees them too). */
 export interface DatasetLocks {
   datasets: string[]
-  /** Records (or clears) the step running under these locks, so that another dcsnap can find it if this one dies. */
-  setStep(step: StepHolder | undefined): void
+  /** Records (or clears) the step of `build` running under these locks, so that another dcsnap can find it if this one dies. */
+  setStep(step: StepHolder | undefined, build?: string): void
   release(): void
 }
 
@@ -72,11 +72,11 @@ export async function acquireLocks(datasets: readonly string[], opts: LockOption
   let released = false
   return {
     datasets: sorted,
-    setStep(step) {
+    setStep(step, build) {
       for (const dataset of taken) {
         const h = held.get(dataset)
         if (!h) continue
-        h.holder = {...h.holder, step}
+        h.holder = {...h.holder, step, build: build ?? h.holder.build}
         writeHolder(h.file, h.holder)
       }
     },

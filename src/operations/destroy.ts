@@ -3,7 +3,7 @@ import {UsageError} from '../errors.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {resolveTarget} from '../snapshots/resolve.js'
 import {blockersOf, refuseBlockers, type Blocker} from './rollback.js'
-import {ensureClones, loadInventory, type Session} from './session.js'
+import {ensureClones, loadInventory, type Session, withLock} from './session.js'
 
 /** What a destroy or prune will remove, and what it keeps. */
 export interface DestroyPlan {
@@ -42,6 +42,10 @@ export async function planPrune(session: Session, keep: number): Promise<Destroy
 
 /** Destroys every member of the planned snapshots, dataset by dataset. */
 export async function executeDestroy(session: Session, plan: DestroyPlan): Promise<void> {
+  return withLock(session, () => executeDestroyLocked(session, plan))
+}
+
+async function executeDestroyLocked(session: Session, plan: DestroyPlan): Promise<void> {
   for (const dataset of session.datasets) {
     const names = plan.destroy.flatMap(s => s.members.filter(m => m.dataset === dataset).map(m => m.name))
     if (names.length === 0) continue

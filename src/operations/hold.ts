@@ -2,13 +2,17 @@
 import {ZfsError} from '../zfs/errors.js'
 import type {SnapshotSet} from '../snapshots/inventory.js'
 import {resolveTarget} from '../snapshots/resolve.js'
-import {loadInventory, type Session} from './session.js'
+import {loadInventory, type Session, withLock} from './session.js'
 
 /** The hold tag dcsnap places. */
 export const HOLD_TAG = 'dcsnap'
 
 /** Holds or releases a target on every dataset that has it; already held (or not held) members are left as they are. */
 export async function setHold(session: Session, target: string, hold: boolean, opts: {build?: string} = {}): Promise<{snapshot: SnapshotSet; changed: string[]}> {
+  return withLock(session, () => setHoldLocked(session, target, hold, opts))
+}
+
+async function setHoldLocked(session: Session, target: string, hold: boolean, opts: {build?: string}): Promise<{snapshot: SnapshotSet; changed: string[]}> {
   const inventory = await loadInventory(session)
   const set = resolveTarget(inventory, target, opts.build)
   const names = set.members.map(m => m.name)

@@ -2,7 +2,7 @@
 import {UsageError} from '../errors.js'
 import {sameDcsnapProperties} from '../snapshots/inventory.js'
 import {assertSnapshotName} from '../snapshots/names.js'
-import {loadInventory, type Session} from './session.js'
+import {loadInventory, type Session, withLock} from './session.js'
 
 /** What a rename did: the full names renamed, as pairs, and the datasets that already had `to` (a half-done rename). */
 export interface RenameResult {
@@ -16,6 +16,10 @@ export interface RenameResult {
 /** Renames `from` to `to` on each build dataset; if one fails, renames back those already done.
  * Where some datasets already have `to` and lack `from` (a rename left half done, the same snapshot set), renames the rest. */
 export async function renameSnapshot(session: Session, from: string, to: string): Promise<RenameResult> {
+  return withLock(session, () => renameSnapshotLocked(session, from, to))
+}
+
+async function renameSnapshotLocked(session: Session, from: string, to: string): Promise<RenameResult> {
   from = from.replace(/^@/, '')
   to = to.replace(/^@/, '')
   for (const d of session.datasets) assertSnapshotName(d, to)

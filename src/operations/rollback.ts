@@ -2,7 +2,7 @@
 import {RefusedError} from '../errors.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {resolveTarget} from '../snapshots/resolve.js'
-import {ensureClones, loadInventory, type Session} from './session.js'
+import {ensureClones, loadInventory, type Session, withLock} from './session.js'
 
 /** Why a snapshot blocks a plan. */
 export interface Blocker {
@@ -80,6 +80,10 @@ export async function prepareRollback(session: Session, target: string, opts: Ro
 
 /** Carries out a plan: per dataset, destroy exactly the planned snapshots, then `zfs rollback` (never -r). */
 export async function executeRollback(session: Session, plan: RollbackPlan): Promise<void> {
+  return withLock(session, () => executeRollbackLocked(session, plan))
+}
+
+async function executeRollbackLocked(session: Session, plan: RollbackPlan): Promise<void> {
   refuseBlockers(`rollback to ${plan.target.name}`, plan.blockers)
   const done: string[] = []
   for (const step of plan.steps) {

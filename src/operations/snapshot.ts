@@ -3,10 +3,14 @@ import {UsageError} from '../errors.js'
 import {assertSnapshotName, parseSnapshotName} from '../snapshots/names.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {dcsnapCommand} from './repair.js'
-import {loadInventory, type Session} from './session.js'
+import {loadInventory, type Session, withLock} from './session.js'
 
 /** Snapshots every build dataset as `<dataset>@<name>` with the given user properties; returns the full names. */
 export async function takeSnapshots(session: Session, name: string, props: Record<string, string> = {}): Promise<string[]> {
+  return withLock(session, () => takeSnapshotsLocked(session, name, props))
+}
+
+async function takeSnapshotsLocked(session: Session, name: string, props: Record<string, string>): Promise<string[]> {
   for (const d of session.datasets) assertSnapshotName(d, name)
   const names = session.datasets.map(d => `${d}@${name}`)
   const {zfs, logger} = session
@@ -46,6 +50,10 @@ export interface ManualSnapshotResult {
 /** A manual snapshot (`dcsnap snapshot NAME`): the `dc-` forms are reserved for checkpoints. When some build datasets
  * already have NAME as a manual snapshot (one left half done), only the others are snapshotted, and the result says so. */
 export async function manualSnapshot(session: Session, name: string): Promise<ManualSnapshotResult> {
+  return withLock(session, () => manualSnapshotLocked(session, name))
+}
+
+async function manualSnapshotLocked(session: Session, name: string): Promise<ManualSnapshotResult> {
   name = name.replace(/^@/, '')
   if (parseSnapshotName(name).kind !== 'manual') {
     throw new UsageError('RESERVED_NAME', `"${name}" has the form of a dcsnap checkpoint (dc-<build>[-<step>])`,

@@ -217,7 +217,7 @@ export class Runner {
         log,
         signal: this.opts.signal,
         onOutput: this.opts.onOutput,
-        onSpawn: (pid, cgroup) => locks.setStep({name: step.name, pid, sid: pid, cgroup, since: new Date().toISOString()}),
+        onSpawn: (pid, cgroup) => locks.setStep({name: step.name, pid, sid: pid, cgroup, since: new Date().toISOString()}, id),
         env: {
           ...this.env,
           ...step.env,
