@@ -7,7 +7,7 @@ export default class Stop extends DcsnapCommand {
   static override description = `When dcsnap dies while a step runs (kill -9, the OOM killer, a closed ssh session), the step's processes keep the build datasets locked until they end, so that nothing rolls back under them; \`dcsnap status\` shows them as orphaned. \`dcsnap stop\` ends them: SIGTERM, then SIGKILL after --grace seconds, every process of the step (its cgroup where dcsnap could make one, its session, and anything holding the lock files open). zfs commands the dead dcsnap started are waited for, never killed. Then the locks are free and \`dcsnap resume\` goes on. A live dcsnap is never stopped this way (exit 4): use Ctrl-C or kill on it.`
   static override examples = [
     {description: 'See what would be stopped; change nothing', command: '<%= config.bin %> stop --dry-run'},
-    {description: 'Stop the orphaned step of the build in ./dcsnap.yaml, then resume it', command: '<%= config.bin %> stop && <%= config.bin %> resume'},
+    {description: 'Stop the orphaned step of the build in ./dcsnap.yaml (then `dcsnap resume` goes on), SIGKILL after 2 s', command: '<%= config.bin %> stop --grace 2'},
   ]
   static override flags = {
     ...targetFlags,

@@ -20,6 +20,8 @@ const SEQUENCE = [
   'resume compress --yes --allow-changed --build nightly.42',
   'status',
   'status --build 1 --json',
+  'stop --dry-run',
+  'stop --grace 2',
   'list',
   'list --all',
   'list --json -d dcsandbox/proto -d dcsandbox/cache',
