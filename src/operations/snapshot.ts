@@ -1,6 +1,5 @@
 // Takes one snapshot name on every build dataset at once: atomically where ZFS can, else all or nothing.
-import {UsageError} from '../errors.js'
-import {assertSnapshotName, parseSnapshotName} from '../snapshots/names.js'
+import {assertManualName, assertSnapshotName} from '../snapshots/names.js'
 import type {Session} from './session.js'
 
 /** Snapshots every build dataset as `<dataset>@<name>` with the given user properties; returns the full names. */
@@ -34,10 +33,7 @@ export async function takeSnapshots(session: Session, name: string, props: Recor
 
 /** A manual snapshot (`dcsnap snapshot NAME`): the `dc-` forms are reserved for checkpoints. */
 export async function manualSnapshot(session: Session, name: string): Promise<string[]> {
-  if (parseSnapshotName(name).kind !== 'manual') {
-    throw new UsageError('RESERVED_NAME', `"${name}" has the form of a dcsnap checkpoint (dc-<build>[-<step>])`,
-      'Choose a name that does not start with "dc-", e.g. "before-experiment".')
-  }
+  assertManualName(name)
   const names = await takeSnapshots(session, name)
   session.logger.info(`snapshot ${name} taken on ${session.datasets.join(', ')}`)
   return names
