@@ -50,7 +50,7 @@ export function isReservedName(snapshot: string): boolean {
 /** Throws a usage error unless `name` may be a manual snapshot's name (`dcsnap snapshot`): no `dc-` prefix. */
 export function assertManualName(name: string): void {
   if (isReservedName(name)) {
-    throw new UsageError('RESERVED_NAME', `"${name}" starts with "dc-", which dcsnap reserves for checkpoints (dc-<build>[-<step>])`,
+    throw new UsageError('RESERVED_NAME', `"${name}" starts with "dc-", the form of a dcsnap checkpoint (dc-<build>[-<step>]), reserved for dcsnap`,
       'Choose a name that does not start with "dc-", e.g. "before-experiment".')
   }
 }
