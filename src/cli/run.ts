@@ -52,6 +52,7 @@ export async function interactiveLoop(runner: Runner, first: RunResult, build: s
     if (answer?.startsWith('r')) step = r.step
     else if (answer?.startsWith('e')) step = (await ask(`resume at which step (${names.slice(0, names.indexOf(r.step!) + 1).join(', ')})? `))?.trim()
     if (step === undefined) return r
+    if (step === '') continue
     try {
       r = await runner.resume({
         build,
@@ -60,7 +61,7 @@ export async function interactiveLoop(runner: Runner, first: RunResult, build: s
       })
     } catch (error) {
       if (!(error instanceof RefusedError || error instanceof UsageError)) throw error
-      process.stderr.write(`${paint.red('refused:')} ${error.message}\n${error.hint}\n`)
+      process.stderr.write(`${paint.red(error instanceof RefusedError ? 'refused:' : 'error:')} ${error.message}\n${error.hint}\n`)
     }
   }
   return r
