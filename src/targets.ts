@@ -1,6 +1,7 @@
 // Which datasets a command works on: a manifest's `datasets:` or `-d` flags.
 import {access} from 'node:fs/promises'
 import {UsageError} from './errors.js'
+import {assertDatasetName, datasetNameProblem} from './manifest/dataset-name.js'
 import {ManifestError, readManifestSource} from './manifest/source.js'
 
 /** The build datasets: proto first, then the data cache when there is one. */
@@ -12,16 +13,10 @@ export interface BuildTarget {
   manifestPath?: string
 }
 
-const DATASET = /^[A-Za-z0-9][A-Za-z0-9_.:/ -]*$/
-
 /** Resolves the build datasets from `-d` flags, else from the manifest (default ./dcsnap.yaml). */
 export async function resolveBuildTarget(opts: {manifest?: string; datasets?: string[]}): Promise<BuildTarget> {
   if (opts.datasets && opts.datasets.length > 0) {
-    for (const d of opts.datasets) {
-      if (!DATASET.test(d) || d.includes('@') || d.endsWith('/')) {
-        throw new UsageError('INVALID_DATASET', `invalid dataset name "${d}"`, 'Name a filesystem such as tank/dc/build_data (no @snapshot).')
-      }
-    }
+    for (const d of opts.datasets) assertDatasetName(d)
     const [proto, cache] = opts.datasets
     return {datasets: [...new Set(opts.datasets)], proto, cache}
   }
@@ -40,11 +35,12 @@ export async function manifestDatasets(file: string): Promise<BuildTarget> {
   const check = (key: 'proto' | 'cache', required: boolean): string | undefined => {
     const v = ds?.[key]
     if (v === undefined && !required) return undefined
-    if (typeof v !== 'string' || !DATASET.test(v) || v.includes('@')) {
+    const problem = typeof v === 'string' ? datasetNameProblem(v) : v === undefined ? 'is required' : 'must be a dataset name such as tank/dc/build_data'
+    if (problem !== undefined) {
       const pos = src.position(['datasets', key])
-      throw new ManifestError(file, pos.line, pos.col, v === undefined ? `datasets.${key} is required` : `datasets.${key} must be a dataset name such as tank/dc/build_data`)
+      throw new ManifestError(file, pos.line, pos.col, typeof v === 'string' ? `datasets.${key} ${JSON.stringify(v)} is not a valid dataset name: it ${problem}` : `datasets.${key} ${problem}`)
     }
-    return v
+    return v as string
   }
   const proto = check('proto', true)!
   const cache = check('cache', false)

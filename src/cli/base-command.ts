@@ -1,6 +1,7 @@
 // The base of every dcsnap command: --json, --verbose, SPEC error output and exit codes, a stderr logger.
 import {Command, Flags, Interfaces} from '@oclif/core'
 import type {Logger} from '../logger.js'
+import {isAbortError, notConfirmed} from './confirm.js'
 import {paint} from './format.js'
 
 /** Flags shared by commands that work on build datasets. */
@@ -24,12 +25,13 @@ export interface ErrorReport {
   details?: unknown
 }
 
-/** Turns any thrown value into an ErrorReport (DcsnapErrors keep theirs; oclif parse errors are usage, exit 2). */
+/** Turns any thrown value into an ErrorReport (DcsnapErrors keep theirs; oclif parse errors are usage, exit 2; Ctrl-C at a prompt is a refusal, exit 3). */
 export function reportOf(err: unknown, commandId: string): ErrorReport {
   const e = err as {code?: string; exitCode?: number; hint?: string; message?: string; details?: unknown; oclif?: {exit?: number}}
   if (typeof e?.exitCode === 'number' && typeof e.hint === 'string') {
     return {code: e.code ?? 'ERROR', message: e.message ?? String(err), hint: e.hint, exitCode: e.exitCode, details: e.details}
   }
+  if (isAbortError(err)) return reportOf(notConfirmed(), commandId)
   if (e?.oclif?.exit !== undefined) {
     return {code: 'USAGE', message: firstLine(e.message ?? String(err)), hint: `See \`dcsnap ${commandId.replaceAll(':', ' ')} --help\`.`, exitCode: 2}
   }

@@ -1,10 +1,11 @@
 // What `dcsnap build` and `dcsnap resume` share: the runner from -m, signals, step output, failure reports, --interactive.
-import {createInterface} from 'node:readline/promises'
-import {DcsnapError, ExitCode} from '../errors.js'
+import {DcsnapError, ExitCode, RefusedError, UsageError} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {loadManifest} from '../manifest/manifest.js'
 import {Runner, type RunResult} from '../runner/runner.js'
 import {Zfs} from '../zfs/zfs.js'
+import {ask, confirmOrRefuse} from './confirm.js'
+import {paint} from './format.js'
 import {interruptSignal} from './signals.js'
 
 /** A runner for the manifest of -m (default ./dcsnap.yaml), stopping the running step on SIGINT, SIGTERM or SIGHUP. */
@@ -31,19 +32,31 @@ export function checkRun(runner: Runner, r: RunResult): RunResult {
     `Fix it, then run: ${r.resumeCommand}`, ExitCode.failed, r)
 }
 
-/** --interactive: after a failure on a terminal, offer retry / resume from an earlier checkpoint / stop, in this process. */
+/**
+ * --interactive: after a failure on a terminal, offer retry / resume from an earlier checkpoint / stop, in this process.
+ * A resume here follows the same rules as `dcsnap resume` (changed steps before it are refused, destroying asks y/N);
+ * a refusal is shown and the question asked again. Ctrl-C or end of input at the question stops, reporting the failure.
+ */
 export async function interactiveLoop(runner: Runner, first: RunResult, build: string): Promise<RunResult> {
   let r = first
   while (r.status === 'failed' || r.status === 'timed-out') {
-    const rl = createInterface({input: process.stdin, output: process.stderr})
     const names = runner.manifest.steps.map(s => s.name)
-    const answer = (await rl.question(`step ${r.step} failed (log: ${r.log}). [r]etry it, resume at an [e]arlier step, or [s]top? `)).trim().toLowerCase()
+    const answer = (await ask(`step ${r.step} failed (log: ${r.log}). [r]etry it, resume at an [e]arlier step, or [s]top? `))?.trim().toLowerCase()
     let step: string | undefined
-    if (answer.startsWith('r')) step = r.step
-    else if (answer.startsWith('e')) step = (await rl.question(`resume at which step (${names.slice(0, names.indexOf(r.step!) + 1).join(', ')})? `)).trim()
-    rl.close()
+    if (answer?.startsWith('r')) step = r.step
+    else if (answer?.startsWith('e')) step = (await ask(`resume at which step (${names.slice(0, names.indexOf(r.step!) + 1).join(', ')})? `))?.trim()
     if (step === undefined) return r
-    r = await runner.resume({build, step, allowChanged: true, confirm: async () => {}})
+    if (step === '') continue
+    try {
+      r = await runner.resume({
+        build,
+        step,
+        confirm: plan => confirmOrRefuse(`Destroy ${plan.rollback.destroy.length} snapshot(s) (${plan.rollback.destroy.map(s => s.name).join(', ')}) and resume at ${plan.from.name}?`, false),
+      })
+    } catch (error) {
+      if (!(error instanceof RefusedError || error instanceof UsageError)) throw error
+      process.stderr.write(`${paint.red(error instanceof RefusedError ? 'refused:' : 'error:')} ${error.message}\n${error.hint}\n`)
+    }
   }
   return r
 }

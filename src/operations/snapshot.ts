@@ -1,6 +1,6 @@
 // Takes one snapshot name on every build dataset at once: atomically where ZFS can, else all or nothing.
 import {UsageError} from '../errors.js'
-import {assertSnapshotName, parseSnapshotName} from '../snapshots/names.js'
+import {assertManualName, assertSnapshotName} from '../snapshots/names.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {dcsnapCommand} from './repair.js'
 import {loadInventory, type Session, withLock} from './session.js'
@@ -55,10 +55,7 @@ export async function manualSnapshot(session: Session, name: string): Promise<Ma
 
 async function manualSnapshotLocked(session: Session, name: string): Promise<ManualSnapshotResult> {
   name = name.replace(/^@/, '')
-  if (parseSnapshotName(name).kind !== 'manual') {
-    throw new UsageError('RESERVED_NAME', `"${name}" has the form of a dcsnap checkpoint (dc-<build>[-<step>])`,
-      'Choose a name that does not start with "dc-", e.g. "before-experiment".')
-  }
+  assertManualName(name)
   for (const d of session.datasets) assertSnapshotName(d, name)
   const inventory = await loadInventory(session)
   const found = inventory.find(name)

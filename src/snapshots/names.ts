@@ -1,8 +1,10 @@
 // The snapshot name grammar of the SPEC: `dc-<build>-<step>` checkpoints, `dc-<build>` baselines, the rest manual.
 import {UsageError} from '../errors.js'
 
-/** A build id: letters, digits, `_ . :`; no `-`. */
-export const BUILD_ID = /^[A-Za-z0-9_.:]{1,64}$/
+/** A build id: 1 to 64 letters, digits, `_ . :`; no `-`, and not starting with `.` (so never `.` or `..`). */
+export const BUILD_ID = /^(?!\.)[A-Za-z0-9_.:]{1,64}$/
+/** The longest build id, in bytes. */
+export const MAX_BUILD_ID = 64
 /** A step name: starts with a letter or digit, then letters, digits, `_ . : -`. */
 export const STEP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/
 /** ZFS's limit for a full snapshot name, in bytes. */
@@ -36,7 +38,20 @@ export function checkpointName(build: string, step?: string): string {
 /** Throws a usage error unless `id` is a valid build id. */
 export function assertBuildId(id: string): void {
   if (!BUILD_ID.test(id)) {
-    throw new UsageError('INVALID_BUILD_ID', `invalid build id "${id}"`, 'A build id is 1 to 64 letters, digits, _ . or : (no -).')
+    throw new UsageError('INVALID_BUILD_ID', `invalid build id "${id}"`, 'A build id is 1 to 64 letters, digits, _ . or : (no -), not starting with a dot.')
+  }
+}
+
+/** Whether a snapshot name is reserved for dcsnap (every name starting with `dc-`, parseable as a checkpoint or not). */
+export function isReservedName(snapshot: string): boolean {
+  return snapshot.startsWith('dc-')
+}
+
+/** Throws a usage error unless `name` may be a manual snapshot's name (`dcsnap snapshot`): no `dc-` prefix. */
+export function assertManualName(name: string): void {
+  if (isReservedName(name)) {
+    throw new UsageError('RESERVED_NAME', `"${name}" starts with "dc-", the form of a dcsnap checkpoint (dc-<build>[-<step>]), reserved for dcsnap`,
+      'Choose a name that does not start with "dc-", e.g. "before-experiment".')
   }
 }
 

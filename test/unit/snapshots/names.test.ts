@@ -1,4 +1,4 @@
-import {assertSnapshotName, checkpointName, parseSnapshotName} from '../../../src/snapshots/names.js'
+import {assertBuildId, assertManualName, assertSnapshotName, checkpointName, parseSnapshotName} from '../../../src/snapshots/names.js'
 
 describe('parseSnapshotName', () => {
   test.each([
@@ -26,4 +26,21 @@ describe('assertSnapshotName', () => {
   test('characters ZFS refuses are an input error', () => {
     expect(() => assertSnapshotName('tank/dc', 'a$b')).toThrow(expect.objectContaining({exitCode: 2}))
   })
+})
+
+describe('assertBuildId', () => {
+  test.each(['1', 'nightly.42', 'a:b', 'x_y', 'a..b', 'b'.repeat(64)])('%s is valid', id => expect(() => assertBuildId(id)).not.toThrow())
+  test.each(['', '.', '..', '.x', '...', 'a-b', 'a/b', 'b'.repeat(65), 'é'])('%j is invalid (exit 2)', id => {
+    expect(() => assertBuildId(id)).toThrow(expect.objectContaining({exitCode: 2, code: 'INVALID_BUILD_ID'}))
+  })
+  test('a dc- name with a build id starting with a dot is manual', () => {
+    expect(parseSnapshotName('dc-..-x')).toEqual({kind: 'manual'})
+  })
+})
+
+describe('assertManualName', () => {
+  test.each(['dc-1', 'dc-1-x', 'dc-', 'dc-..', 'dc-a b', 'dc-1--x'])('%j is reserved for checkpoints', name => {
+    expect(() => assertManualName(name)).toThrow(expect.objectContaining({exitCode: 2, code: 'RESERVED_NAME'}))
+  })
+  test.each(['before-experiment', 'DC-1', 'xdc-1', 'dc'])('%j may be a manual snapshot', name => expect(() => assertManualName(name)).not.toThrow())
 })
