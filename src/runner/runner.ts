@@ -1,7 +1,8 @@
 // The checkpoint runner: a thin layer over the snapshot primitives that runs a manifest's steps,
 // checkpointing after each success, and resumes a build by the SPEC's rules.
 import {join, relative, resolve as resolvePath} from 'node:path'
-import {RefusedError, UsageError} from '../errors.js'
+import {DcsnapError, RefusedError, UsageError} from '../errors.js'
+import {isInside} from '../paths.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {assertCheckpointNames, manifestFromSource, stepHash, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
 import {parseManifestSource} from '../manifest/source.js'
@@ -93,7 +94,7 @@ export class Runner {
       await assertCheckpointNames(this.manifest, opts.build)
     }
     return this.locked(opts.build, async locks => {
-      const inventory = await loadInventory(this.session)
+      const inventory = await this.loadInventory()
       const id = opts.build ?? nextBuildId(inventory)
       if (inventory.build(id)) {
         throw new UsageError('BUILD_EXISTS', `build ${id} already exists on ${this.session.datasets.join(', ')}`,
@@ -114,7 +115,7 @@ export class Runner {
 
   /** Plans a resume by the SPEC's rules without changing anything (`--dry-run`). */
   async planResume(opts: ResumeOptions = {}): Promise<ResumePlan> {
-    const inventory = await loadInventory(this.session)
+    const inventory = await this.loadInventory()
     return this.plan(inventory, opts)
   }
 
@@ -122,7 +123,7 @@ export class Runner {
   async resume(opts: ResumeOptions = {}): Promise<RunResult> {
     this.checkPauses(this.manifest.steps, opts)
     return this.locked(opts.build, async locks => {
-      const inventory = await loadInventory(this.session)
+      const inventory = await this.loadInventory()
       const plan = await this.plan(inventory, opts)
       await this.prepareLogs(plan.build)
       refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
@@ -151,7 +152,7 @@ export class Runner {
     const dirs = [join(this.manifest.logs, build)]
     const cacheDs = this.manifest.datasets.cache
     if (cacheDs) {
-      const mp = (inventory ?? (await loadInventory(this.session))).datasetInfo.find(d => d.name === cacheDs)?.mountpoint
+      const mp = (inventory ?? (await this.loadInventory())).datasetInfo.find(d => d.name === cacheDs)?.mountpoint
       if (mp) dirs.unshift(mp)
     }
     for (const dir of dirs) {
@@ -308,12 +309,29 @@ export class Runner {
 
   private checkLogsOutsideDatasets(inventory: Inventory): void {
     for (const d of inventory.datasetInfo) {
-      if (d.mountpoint && !relative(d.mountpoint, this.manifest.logs).startsWith('..')) {
-        throw new UsageError('LOGS_IN_DATASET', `logs directory ${this.manifest.logs} is inside ${d.name}, which is snapshotted`,
+      if (d.mountpoint && isInside(this.manifest.logs, d.mountpoint)) {
+        throw this.manifest.errorAt('logs', 'LOGS_IN_DATASET', `logs directory ${this.manifest.logs} is inside ${d.name}, which is snapshotted`,
           'Set `logs:` in the manifest to a directory outside the build datasets.')
       }
     }
   }
+
+  /** The build datasets' inventory; a dataset that does not exist is reported at its key in the manifest (exit 2). */
+  async loadInventory(): Promise<Inventory> {
+    try {
+      return await loadInventory(this.session)
+    } catch (error) {
+      if (error instanceof DcsnapError && error.code === 'NO_SUCH_DATASET') {
+        const {proto, cache} = this.manifest.datasets
+        const missing = [proto, cache].find(d => d !== undefined && error.message.includes(d))
+        const key = missing === cache && cache !== undefined ? 'datasets.cache' : 'datasets.proto'
+        throw this.manifest.errorAt(key, 'NO_SUCH_DATASET', `dataset ${missing ?? proto} does not exist`,
+          'Create it (`zfs create`), or name an existing dataset in the manifest (`zfs list` shows them).')
+      }
+      throw error
+    }
+  }
+
 
   private checkPauses(steps: StepDefinition[], opts: RunOptions): void {
     for (const s of [opts.pauseBefore, opts.pauseAfter]) {

@@ -35,7 +35,7 @@ export interface BuildStatus {
 
 /** Reads the status of the latest build (or `build`) of a runner's manifest. */
 export async function buildStatus(runner: Runner, opts: {build?: string} = {}): Promise<BuildStatus> {
-  const inventory = await loadInventory(runner.session)
+  const inventory = await runner.loadInventory()
   const report = probeLocks(runner.session.datasets, runner.session.env)
   const lock = report.orphan ? null : (report.holder ?? null)
   const orphan = report.orphan ?? null
