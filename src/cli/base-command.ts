@@ -75,11 +75,17 @@ export abstract class DcsnapCommand extends Command {
     if (this.jsonEnabled()) {
       this.logJson({error: {code: r.code, message: r.message, exitCode: r.exitCode, hint: r.hint, ...(r.details === undefined ? {} : {details: r.details})}})
     } else {
-      process.stderr.write(`${paint.red('error:')} ${r.message}\n${r.hint}\n`)
+      // Always two lines, whatever zfs said: what went wrong, then what to do (--json keeps the text whole).
+      process.stderr.write(`${paint.red('error:')} ${oneLine(r.message)}\n${oneLine(r.hint)}\n`)
     }
     if (this.verbose && err.stack) process.stderr.write(`${err.stack}\n`)
     this.exit(r.exitCode)
   }
+}
+
+/** Text of several lines as one: its lines joined with "; ". */
+function oneLine(s: string): string {
+  return s.split('\n').map(l => l.trim()).filter(Boolean).join('; ')
 }
 
 function firstLine(s: string): string {
