@@ -1,0 +1,122 @@
+// racers: many dcsnap processes at once, each snapshotting a set of datasets drawn from A, B, C, D; sets overlap.
+// At most one may change a dataset at a time, racers on disjoint sets must still run side by side, losers exit 4
+// and leave nothing behind.
+import {rmSync} from 'node:fs'
+import {join} from 'node:path'
+import {experimentDir, harness, nextRunId, startDcsnap, tail, type Harness} from './dcsnap.js'
+import type {Outcome} from './exec.js'
+import {createChaosPool} from './pool.js'
+import type {ExperimentResult, Violation} from './report.js'
+import {rng, type Rng} from './rng.js'
+import {snapshotsUnder} from './state.js'
+import {readZfsLog} from './zfs-log.js'
+
+/** Options of the experiment. */
+export interface RacersOptions {
+  count: number
+  seed: number
+  /** Racers started at once (the rest follow in further rounds). */
+  perRound?: number
+  log: (line: string) => void
+}
+
+const NAMES = ['A', 'B', 'C', 'D']
+/** Seconds the wrapper waits before each changing zfs call, so that unserialized racers overlap visibly. */
+const DELAY = '0.3'
+
+interface Racer {
+  id: string
+  name: string
+  set: string[]
+  outcome?: Outcome
+  /** From its first changing zfs call's start to its last one's end (ms), if it made any. */
+  window?: [number, number]
+}
+
+function drawSet(r: Rng): string[] {
+  const size = r.pick([1, 1, 2, 2, 3])
+  const pool = [...NAMES]
+  const set: string[] = []
+  while (set.length < size) set.push(pool.splice(r.int(0, pool.length - 1), 1)[0])
+  return set.sort()
+}
+
+const overlaps = (a: [number, number], b: [number, number]) => a[0] < b[1] && b[0] < a[1]
+
+async function round(n: number, size: number, o: RacersOptions, h: Harness, poolName: string, create: (p: string) => Promise<string[]>): Promise<{racers: Racer[]; violations: Violation[]}> {
+  const r = rng(o.seed, 'racers', n)
+  const parent = `r${n}`
+  const datasets = await create(parent)
+  const ds = (x: string) => datasets[NAMES.indexOf(x)]
+  const racers: Racer[] = [...Array(size).keys()].map(i => ({id: nextRunId(`race${n}`), name: `r${i}`, set: drawSet(r)}))
+  const running = racers.map(x => startDcsnap(h, ['snapshot', x.name, ...x.set.flatMap(s => ['-d', ds(s)])], {runId: x.id, env: {CHAOS_DELAY: DELAY}}))
+  const watchdog = setTimeout(() => running.forEach(p => p.kill(true)), 300_000)
+  const outcomes = await Promise.all(running.map(p => p.done))
+  clearTimeout(watchdog)
+  racers.forEach((x, i) => (x.outcome = outcomes[i]))
+  const calls = readZfsLog(h.log).calls.filter(c => c.changing)
+  for (const x of racers) {
+    const mine = calls.filter(c => c.run === x.id)
+    if (mine.length > 0) x.window = [Math.min(...mine.map(c => c.start)), Math.max(...mine.map(c => c.end ?? x.outcome!.end))]
+  }
+  const violations: Violation[] = []
+  const repro = `npm run chaos -- --only racers --seed ${o.seed} --trials ${o.count}`
+  const snaps = await snapshotsUnder(`${poolName}/${parent}`)
+  for (const x of racers) {
+    const code = x.outcome!.exitCode
+    const made = x.set.filter(s => (snaps.get(ds(s)) ?? []).includes(x.name))
+    if (code !== 0 && code !== 4) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set}} exited ${code ?? x.outcome!.signal}, not 0 or 4: ${tail(x.outcome!, 2)}`, repro})
+    else if (code === 0 && made.length !== x.set.length) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set}} exited 0 but made it on {${made}} only`, repro})
+    else if (code === 4 && made.length > 0) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set}} lost (exit 4) but left it on {${made}}`, repro})
+  }
+  for (let i = 0; i < racers.length; i++) {
+    for (let j = i + 1; j < racers.length; j++) {
+      const [a, b] = [racers[i], racers[j]]
+      const shared = a.set.filter(s => b.set.includes(s))
+      if (shared.length > 0 && a.window && b.window && overlaps(a.window, b.window)) {
+        violations.push({trial: `${n}/${a.name}+${b.name}`, what: `{${a.set}} and {${b.set}} changed ${shared.join(',')} at the same time (${Math.round(Math.min(a.window[1], b.window[1]) - Math.max(a.window[0], b.window[0]))} ms overlap)`, repro})
+      }
+    }
+  }
+  return {racers, violations}
+}
+
+/** Runs the racers experiment on a pool of its own. */
+export async function racers(o: RacersOptions): Promise<ExperimentResult> {
+  const t0 = Date.now()
+  const dir = experimentDir('racers')
+  const pool = await createChaosPool('racers')
+  const h = harness(dir, 'racers', join(dir, 'xdg-cache'), join(dir, 'locks'))
+  const per = o.perRound ?? 10
+  const violations: Violation[] = []
+  let disjointTogether = 0
+  let won = 0
+  let busy = 0
+  try {
+    for (let n = 0, left = o.count; left > 0; n++, left -= per) {
+      const res = await round(n, Math.min(per, left), o, h, pool.name, p => pool.datasets(p, NAMES))
+      violations.push(...res.violations)
+      const rs = res.racers
+      won += rs.filter(x => x.outcome?.exitCode === 0).length
+      busy += rs.filter(x => x.outcome?.exitCode === 4).length
+      for (let i = 0; i < rs.length; i++) {
+        for (let j = i + 1; j < rs.length; j++) {
+          const [a, b] = [rs[i], rs[j]]
+          if (!a.set.some(s => b.set.includes(s)) && a.window && b.window && overlaps(a.window, b.window)) disjointTogether++
+        }
+      }
+      o.log(`racers round ${n}: ${rs.map(x => `${x.name}{${x.set.join('')}}→${x.outcome?.exitCode}`).join(' ')}; ${res.violations.length} violations`)
+      await pool.drop(`r${n}`)
+    }
+    if (disjointTogether === 0) {
+      violations.push({trial: 'all', what: 'no two racers on disjoint datasets ever changed them at the same time: commands on disjoint datasets must run side by side',
+        repro: `npm run chaos -- --only racers --seed ${o.seed} --trials ${o.count}`})
+    }
+  } finally {
+    await pool.destroy()
+    // Logs and wrapper records stay for a look when something broke.
+    if (violations.length === 0) rmSync(dir, {recursive: true, force: true})
+    else o.log(`racers: logs of the trials are in ${dir}`)
+  }
+  return {name: 'racers', trials: o.count, violations, notes: [`${won} won, ${busy} busy`, `${disjointTogether} disjoint pairs ran at once`], ms: Date.now() - t0}
+}
