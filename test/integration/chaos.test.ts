@@ -1,5 +1,5 @@
 // The chaos suite itself works: a tiny round of each experiment runs on pools of its own and reports
-// trials and violations in the shape `npm run chaos` prints.
+// trials and violations in the shape `npm run chaos` prints, and finds none.
 import {execa} from 'execa'
 import {join} from 'node:path'
 import {faults} from '../../chaos/faults.js'
@@ -18,7 +18,7 @@ function expectWellFormed(r: ExperimentResult, name: string): void {
     expect(v).toEqual({trial: expect.any(String), what: expect.any(String), repro: expect.stringContaining('npm run chaos -- --only')})
   }
   expect(summaryLine(r)).toMatch(new RegExp(`^${name}: ${r.trials} trials, ${r.violations.length} violations`))
-  // TODO(lead): once the trust fixes (issue 11) are merged, tighten to `expect(r.violations).toEqual([])`.
+  expect(r.violations).toEqual([])
 }
 
 // The chaos suite runs steps on this machine against zfs-fuse pools it makes itself.
