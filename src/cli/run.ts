@@ -28,8 +28,10 @@ export function checkRun(runner: Runner, r: RunResult): RunResult {
   const step = runner.manifest.steps.find(s => s.name === r.step)!
   const why = r.status === 'timed-out' ? 'timed out' : r.status === 'interrupted' ? 'was interrupted' : `failed with exit code ${r.exitCode}`
   throw new DcsnapError(r.status === 'failed' ? 'STEP_FAILED' : r.status === 'timed-out' ? 'STEP_TIMED_OUT' : 'INTERRUPTED',
-    `build ${r.build}: step ${step.name} (${step.index} of ${runner.manifest.steps.length}) ${why}; log: ${r.log}`,
-    `Fix it, then run: ${r.resumeCommand}`, ExitCode.failed, r)
+    r.log === undefined
+      ? `build ${r.build} was interrupted before step ${step.name} (${step.index} of ${runner.manifest.steps.length}), after its checkpoints were complete`
+      : `build ${r.build}: step ${step.name} (${step.index} of ${runner.manifest.steps.length}) ${why}; log: ${r.log}`,
+    `${r.status === 'interrupted' ? 'Go on with' : 'Fix it, then run'}: ${r.resumeCommand}`, ExitCode.failed, r)
 }
 
 /**

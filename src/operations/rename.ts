@@ -25,10 +25,16 @@ async function renameSnapshotLocked(session: Session, from: string, to: string):
   for (const d of session.datasets) assertSnapshotName(d, to)
   const inventory = await loadInventory(session)
   const source = inventory.find(from)
+  const target = inventory.find(to)
+  if (!source && target?.complete) {
+    // Already done (a rename whose dcsnap died after its last zfs call, or a command run twice): nothing to do.
+    session.logger.info(`${from} is already renamed to ${to} on ${session.datasets.join(', ')}: nothing to do`)
+    return {from, to, renamed: [], alreadyRenamed: target.members.map(m => m.dataset)}
+  }
   if (!source) {
     throw new UsageError('NO_SUCH_SNAPSHOT', `no snapshot "${from}" on ${session.datasets.join(', ')}`, 'Run `dcsnap list --all` to see the snapshot names.')
   }
-  const taken = inventory.find(to)
+  const taken = target
   const alreadyRenamed = taken?.members.map(m => m.dataset) ?? []
   if (taken) {
     const both = alreadyRenamed.filter(d => source.members.some(m => m.dataset === d))

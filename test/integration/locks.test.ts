@@ -101,4 +101,23 @@ describeWhere(stepsSeeMounts, 'per-dataset locks and orphaned steps', STEPS_WHY,
     expect(status.steps.find((x: {name: string}) => x.name === 'slow').state).toBe('interrupted')
     expect(status.orphan).toBeNull()
   })
+
+  test('SIGINT while zfs takes the baseline: the zfs calls finish (both datasets get dc-1), exit 1, resume goes on', async () => {
+    const m = writeManifest(pool, [{name: 'a', run: 'echo a > "$DCSNAP_PROTO/a"'}])
+    // A zfs whose snapshots take a second, to be interrupted inside one.
+    const slow = join(m.dir, 'slow-zfs')
+    writeFileSync(slow, '#!/bin/sh\ncase "$1" in snapshot) touch "$0.started"; sleep 1;; esac\nexec zfs "$@"\n', {mode: 0o755})
+    const run = execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {cwd: m.dir, reject: false, env: {NO_COLOR: '1', ...env, DCSNAP_ZFS: slow}})
+    await until(() => existsSync(`${slow}.started`), 'the baseline snapshot to start')
+    run.kill('SIGINT')
+    const r = await run
+    expect(r.exitCode).toBe(1)
+    expect(String(r.stderr)).toMatch(/build 1 was interrupted before step a/)
+    expect(String(r.stderr)).toMatch(/dcsnap resume -m dcsnap\.yaml --build 1/)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1'])
+    expect(await snapshotsOf(pool.cache)).toEqual(['dc-1'])
+    const done = await dcsnap(['resume', '-q'], {cwd: m.dir, env})
+    expect(done.exitCode).toBe(0)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-a'])
+  })
 })
