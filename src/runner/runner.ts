@@ -1,7 +1,7 @@
 // The checkpoint runner: a thin layer over the snapshot primitives that runs a manifest's steps,
 // checkpointing after each success, and resumes a build by the SPEC's rules.
 import {join, relative, resolve as resolvePath} from 'node:path'
-import {DcsnapError, RefusedError, UsageError} from '../errors.js'
+import {DcsnapError, ExitCode, RefusedError, UsageError} from '../errors.js'
 import {isInside} from '../paths.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {assertCheckpointNames, manifestFromSource, stepHash, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
@@ -108,7 +108,12 @@ export class Runner {
       const record = this.newRecord(id, cache, () => undefined)
       await this.saveRecord(cache, record)
       this.session.logger.info(`build ${id}: baseline snapshot ${checkpointName(id)}`)
-      await this.checkpoint(cache, id, undefined, this.manifest.steps)
+      try {
+        await this.checkpoint(cache, id, undefined, this.manifest.steps)
+      } catch (error) {
+        throw checkpointFailed(error, `build ${id}: the baseline snapshot ${checkpointName(id)} could not be taken`,
+          'Fix what zfs reports, then run `dcsnap build` again (it clears what is left of this baseline).')
+      }
       return this.runSteps(inventory, cache, record, this.manifest.steps, opts, locks)
     })
   }
@@ -240,7 +245,15 @@ export class Runner {
       }
       rec.status = 'done'
       await this.saveRecord(cache, record)
-      await this.checkpoint(cache, id, step, this.manifest.steps)
+      try {
+        await this.checkpoint(cache, id, step, this.manifest.steps)
+      } catch (error) {
+        // The step did its work but nothing keeps it: resuming runs it again.
+        rec.status = 'failed'
+        await this.saveRecord(cache, record).catch(() => undefined)
+        throw checkpointFailed(error, `build ${id}: step ${step.name} succeeded but its checkpoint ${checkpointName(id, step.name)} could not be taken`,
+          `Fix what zfs reports, then run: ${this.resumeCommand(id)} (${step.name} runs again)`)
+      }
       this.session.logger.info(`      checkpoint ${checkpointName(id, step.name)}`)
       ran.push(step.name)
       if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(id, step.name, ran)
@@ -359,6 +372,12 @@ export class Runner {
     this.session.logger.warn(`destroying ${names.join(', ')}: an incomplete baseline, left by a dcsnap that died while taking it`)
     await executeDestroy(this.session, {destroy: half, kept: []})
   }
+}
+
+/** A checkpoint that zfs refused, as exit 1 with the resume command; other errors (a bug, a signal) pass through. */
+function checkpointFailed(error: unknown, message: string, hint: string): unknown {
+  if (!(error instanceof DcsnapError)) return error
+  return new DcsnapError('CHECKPOINT_FAILED', `${message}: ${error.message}`, hint, ExitCode.failed, {cause: error.code, details: error.details})
 }
 
 /** One more than the highest numeric build id (first build: 1). */

@@ -120,4 +120,24 @@ describeWhere(stepsSeeMounts, 'per-dataset locks and orphaned steps', STEPS_WHY,
     expect(done.exitCode).toBe(0)
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-a'])
   })
+
+  test('a checkpoint that zfs refuses: exit 1 naming the step and the resume command; resume runs the step again', async () => {
+    const m = writeManifest(pool, [{name: 'a', run: 'echo a >> "$DCSNAP_PROTO/a"'}, {name: 'b', run: 'true'}])
+    // The third zfs snapshot call is the first of a's checkpoint (on zfs-fuse one call per dataset; OpenZFS: b's).
+    const chaos = {
+      DCSNAP_ZFS: `${join(repoRoot, 'fixtures', 'bin', 'chaos-zfs')} zfs`, CHAOS_ACTION: 'fail', CHAOS_MATCH: '^snapshot', CHAOS_AT: '3',
+      CHAOS_COUNT: join(m.dir, 'count'),
+    }
+    const r = await dcsnap(['build', '-q'], {cwd: m.dir, env: {...env, ...chaos}})
+    expect(r.exitCode).toBe(1)
+    const lines = r.stderr.trim().split('\n').slice(-2)
+    expect(lines[0]).toMatch(/^error: build 1: step a succeeded but its checkpoint dc-1-a could not be taken: .*injected by the chaos suite/)
+    expect(lines[1]).toBe('Fix what zfs reports, then run: dcsnap resume -m dcsnap.yaml --build 1 (a runs again)')
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1'])
+    const done = await dcsnap(['resume', '-q'], {cwd: m.dir, env})
+    expect(done.exitCode).toBe(0)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-a', 'dc-1-b'])
+    // The rollback to dc-1 before a ran again: its output is there once.
+    expect(readFileSync(join(pool.mountpoint, 'proto', 'a'), 'utf8')).toBe('a\n')
+  })
 })
