@@ -5,7 +5,7 @@ import {BusyError} from '../errors.js'
 import {addHeldLockFd, removeHeldLockFd} from './held-fds.js'
 import {lockDir} from './lock-dir.js'
 import {lockFilePath, openLockFile, readHolder, tryFlock, writeHolder, type LockFile, type LockHolder, type StepHolder} from './lock-file.js'
-import {describeOrphan, findOrphan, isAlive, type Orphan} from './orphans.js'
+import {describeOrphan, findOrphan, type Orphan} from './orphans.js'
 import {processStartTime} from './processes.js'
 
 /** Locks held on a set of datasets; release() frees the ones this call took (exiting frees them too). */
@@ -121,12 +121,3 @@ function orphanBusy(dataset: string, orphan: Orphan): BusyError {
     : 'Wait for it to finish, then run the command again.'
   return new BusyError(`${dataset}: ${describeOrphan(orphan)}`, hint, {orphan, dataset})
 }
-
-/** The state of one dataset's lock, read without taking it (Linux: /proc/locks). */
-export interface LockState {
-  dataset: string
-  holder?: LockHolder
-  orphan?: Orphan
-}
-
-export {isAlive}

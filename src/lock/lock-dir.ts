@@ -4,6 +4,7 @@ import {lstatSync, mkdirSync, type Stats} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {UsageError} from '../errors.js'
+import {ownUid} from '../fs/private-dir.js'
 
 /** The system's lock directory (FHS): root-owned, sticky and world-writable, so any user can lock and none can remove another's file. */
 export const SYSTEM_LOCK_DIR = '/run/lock'
@@ -19,7 +20,7 @@ export function lockDir(env: NodeJS.ProcessEnv = process.env): string {
   }
   const st = lstatOrUndefined(SYSTEM_LOCK_DIR)
   if (st && isSharedSticky(st)) return SYSTEM_LOCK_DIR
-  const uid = process.geteuid?.() ?? 0
+  const uid = ownUid()
   const dir = uid === 0 ? '/run/dcsnap' : join(env.XDG_RUNTIME_DIR || tmpdir(), `dcsnap-locks-${uid}`)
   mkdirSync(dir, {recursive: true, mode: 0o700})
   return verified(dir, 'the lock directory')
@@ -28,7 +29,7 @@ export function lockDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Refuses a lock directory that is a symlink, not a directory, owned by another user, or writable by others without the sticky bit. */
 function verified(dir: string, what: string): string {
   const st = lstatOrUndefined(dir)
-  const uid = process.geteuid?.() ?? 0
+  const uid = ownUid()
   const problem = !st
     ? 'does not exist'
     : st.isSymbolicLink()

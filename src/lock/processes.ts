@@ -1,5 +1,5 @@
 // What /proc says about processes: alive or not, who holds a file open, who is in a cgroup or session.
-import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 /** A process and its command line, as `ps` would show it. */
@@ -93,5 +93,25 @@ export function cgroupMembers(cgroup: string): number[] {
     return readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)
   } catch {
     return []
+  }
+}
+
+/** Kills every process in a cgroup: cgroup.kill where the kernel has it, else SIGKILL one by one until it is empty. */
+export function killCgroup(cgroup: string): void {
+  const kill = join(cgroup, 'cgroup.kill')
+  if (existsSync(kill)) {
+    try {
+      writeFileSync(kill, '1')
+      return
+    } catch {}
+  }
+  for (let round = 0; round < 20; round++) {
+    const pids = cgroupMembers(cgroup)
+    if (pids.length === 0) return
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {}
+    }
   }
 }

@@ -1,13 +1,13 @@
 // `dcsnap stop`: ends what a dead dcsnap left running under the datasets' locks (its step's processes, however
 // they daemonized), waits for its zfs calls to finish, and leaves the locks free.
-import {closeSync, constants, existsSync, openSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {closeSync, constants, openSync} from 'node:fs'
 import {BusyError} from '../errors.js'
 import {acquireLocks} from './dataset-locks.js'
 import {lockDir} from './lock-dir.js'
 import {lockFilePath, readHolder, type LockHolder} from './lock-file.js'
 import {isAlive, removeEmptyCgroup, stepProcesses} from './orphans.js'
-import {describeProcess, processesHoldingFile, type ProcessInfo} from './processes.js'
+import {describeProcess, killCgroup, processesHoldingFile, type ProcessInfo} from './processes.js'
+import {zfsCommandWords} from '../zfs/command.js'
 
 /** What `stop` found and ended. */
 export interface StopResult {
@@ -81,7 +81,7 @@ function readHolderAt(path: string): LockHolder | undefined {
 }
 
 function isZfsCall(p: ProcessInfo, env: NodeJS.ProcessEnv = process.env): boolean {
-  const words = (env.DCSNAP_ZFS ?? 'zfs').trim().split(/\s+/)
+  const words = zfsCommandWords(env)
   const first = p.command.split(' ')[0] ?? ''
   return first === words[0] || first.endsWith('/zfs') || first === 'zfs'
 }
@@ -92,14 +92,6 @@ function signal(pids: number[], sig: NodeJS.Signals): void {
       process.kill(pid, sig)
     } catch {}
   }
-}
-
-function killCgroup(cgroup: string): void {
-  const kill = join(cgroup, 'cgroup.kill')
-  if (!existsSync(kill)) return
-  try {
-    writeFileSync(kill, '1')
-  } catch {}
 }
 
 async function waitGone(pids: number[], ms: number): Promise<void> {

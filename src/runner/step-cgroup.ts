@@ -1,9 +1,9 @@
 // A cgroup (v2) per step where the system lets dcsnap make one (root, or a delegated subtree): a step's children
 // cannot leave it, not even a daemon that calls setsid and closes its file descriptors, so dcsnap (or the next
 // dcsnap, if this one dies) finds and stops every process of the step.
-import {existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmdirSync} from 'node:fs'
 import {join} from 'node:path'
-import {cgroupMembers} from '../lock/processes.js'
+import {cgroupMembers, killCgroup} from '../lock/processes.js'
 
 /** A step's cgroup. */
 export interface StepCgroup {
@@ -30,7 +30,7 @@ export function createStepCgroup(env: NodeJS.ProcessEnv = process.env): StepCgro
   }
   return {
     path,
-    kill: () => killAll(path),
+    kill: () => killCgroup(path),
     remove: () => {
       if (cgroupMembers(path).length > 0) return
       try {
@@ -44,25 +44,6 @@ export function createStepCgroup(env: NodeJS.ProcessEnv = process.env): StepCgro
 export function inCgroup(cgroup: StepCgroup, file: string, args: readonly string[]): [string, string[]] {
   const script = 'echo $$ > "$0/cgroup.procs" || { echo "dcsnap: cannot enter the step cgroup $0" >&2; exit 126; }; exec "$@"'
   return ['/bin/sh', ['-c', script, cgroup.path, file, ...args]]
-}
-
-function killAll(path: string): void {
-  const kill = join(path, 'cgroup.kill')
-  if (existsSync(kill)) {
-    try {
-      writeFileSync(kill, '1')
-      return
-    } catch {}
-  }
-  for (let round = 0; round < 20; round++) {
-    const pids = cgroupMembers(path)
-    if (pids.length === 0) return
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {}
-    }
-  }
 }
 
 /** This process's cgroup directory in the cgroup2 hierarchy (pure v2 or hybrid), if it is mounted and writable. */
