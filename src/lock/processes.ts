@@ -29,6 +29,16 @@ export function processSession(pid: number): number | undefined {
   }
 }
 
+/** Whether `pid` has exited but was not reaped yet (state Z or X): a zombie holds no file and runs nothing. */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))
+  } catch {
+    return false
+  }
+}
+
 /** Whether the process `pid` still runs and is the one that started at `startTime` (when given: pids are reused). */
 export function isAlive(pid: number, startTime?: string): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
@@ -37,6 +47,7 @@ export function isAlive(pid: number, startTime?: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
+  if (isZombie(pid)) return false
   if (startTime === undefined) return true
   const now = processStartTime(pid)
   return now === undefined || now === startTime
@@ -76,7 +87,7 @@ export function processesHoldingFile(path: string): number[] {
 
 /** Every process in session `sid` (a step runs in a session of its own; a child that calls setsid leaves it). */
 export function sessionMembers(sid: number): number[] {
-  return allPids().filter(pid => pid !== process.pid && processSession(pid) === sid)
+  return allPids().filter(pid => pid !== process.pid && processSession(pid) === sid && !isZombie(pid))
 }
 
 function allPids(): number[] {
@@ -87,10 +98,10 @@ function allPids(): number[] {
   }
 }
 
-/** The pids listed in a cgroup's cgroup.procs (empty when it is gone). */
+/** The live pids listed in a cgroup's cgroup.procs (empty when it is gone; zombies left unreaped do not count). */
 export function cgroupMembers(cgroup: string): number[] {
   try {
-    return readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)
+    return readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).filter(pid => !isZombie(pid))
   } catch {
     return []
   }
