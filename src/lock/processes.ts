@@ -126,3 +126,34 @@ export function killCgroup(cgroup: string): void {
     }
   }
 }
+
+/** Every process (but this one) whose working directory, root or an open file lies in `dir`: what keeps a mount busy. */
+export function processesUsingDir(dir: string): number[] {
+  const inside = (p: string) => p === dir || p.startsWith(`${dir}/`)
+  const found: number[] = []
+  for (const pid of allPids()) {
+    if (pid === process.pid || isZombie(pid)) continue
+    let uses = false
+    for (const link of ['cwd', 'root']) {
+      try {
+        if (inside(readlinkSync(`/proc/${pid}/${link}`))) uses = true
+      } catch {}
+    }
+    if (!uses) {
+      let fds: string[] = []
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`)
+      } catch {}
+      for (const fd of fds) {
+        try {
+          if (inside(readlinkSync(`/proc/${pid}/fd/${fd}`))) {
+            uses = true
+            break
+          }
+        } catch {}
+      }
+    }
+    if (uses) found.push(pid)
+  }
+  return found
+}

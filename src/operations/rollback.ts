@@ -1,5 +1,7 @@
-// Rollback with a plan: the target, every snapshot it destroys, and the SPEC's refusals, before anything changes.
-import {RefusedError} from '../errors.js'
+// Rollback with a plan: the target, what it keeps on a line or (--discard) destroys, and the SPEC's refusals, before anything changes.
+import {RefusedError, UsageError} from '../errors.js'
+import {HEAD_LINE} from '../lines/names.js'
+import {executeMove, planMove, type MovePlan} from '../lines/move.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {resolveTarget} from '../snapshots/resolve.js'
 import {ensureClones, loadInventory, type Session, withLock} from './session.js'
@@ -11,11 +13,16 @@ export interface Blocker {
   detail?: string
 }
 
-/** What a rollback will do: roll each dataset back to `target`, destroying `destroy` first. */
+/**
+ * What a rollback will do: move the head to `target` keeping what follows on a line (`move`), or roll each dataset
+ * back to it, destroying `destroy` first (--discard, or nothing follows the target).
+ */
 export interface RollbackPlan {
   target: SnapshotSet
   /** The snapshot sets destroyed (only their members after the target), oldest first. */
   destroy: SnapshotSet[]
+  /** The line move that keeps what follows the target, when it is kept. */
+  move?: MovePlan
   /** Per dataset: the full target name and the full names destroyed. */
   steps: Array<{dataset: string; target: string; destroy: string[]}>
   blockers: Blocker[]
@@ -24,12 +31,19 @@ export interface RollbackPlan {
 /** Options of a rollback. */
 export interface RollbackOptions {
   build?: string
+  /** The line of the target (as `--line`). */
+  line?: string
   /** Also destroy manual snapshots taken after the target (holds and clones: never). */
   force?: boolean
+  /** Destroy what follows the target instead of keeping it on a line. */
+  discard?: boolean
+  /** Keep the head's changes since its latest snapshot (default true; a resume passes false after a failed step). */
+  keepChanges?: boolean
 }
 
 /** Plans a rollback to a target without changing anything; `blockers` say what refuses it. */
 export function planRollback(inventory: Inventory, target: SnapshotSet, opts: RollbackOptions = {}): RollbackPlan {
+  if (target.line !== HEAD_LINE) return {target, destroy: [], steps: [], blockers: []}
   if (!target.complete) {
     throw new RefusedError('INCOMPLETE_SNAPSHOT', `${target.name} is incomplete: ${target.missing.join(', ')} lacks it`,
       'Roll back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).')
@@ -66,16 +80,31 @@ export function refuseBlockers(action: string, blockers: Blocker[]): void {
   throw new RefusedError('WOULD_DESTROY_PROTECTED', `${action} would destroy ${list}`, `Refused: ${hints.join('; ')} to proceed.`, {blockers})
 }
 
-/** Lists, resolves the target and plans, reading clones too where ZFS needs an extra call for them. */
+/**
+ * Turns a plan that would destroy (or a target on a kept line) into a line move that keeps it all (rule 4); with
+ * --discard, reads clones where ZFS needs an extra call for them, for the blockers.
+ */
+export async function keepOrDiscard(session: Session, inventory: Inventory, plan: RollbackPlan, opts: RollbackOptions): Promise<RollbackPlan> {
+  const onLine = plan.target.line !== HEAD_LINE
+  if (opts.discard) {
+    if (onLine) {
+      throw new UsageError('DISCARD_ON_LINE', `${plan.target.line}:${plan.target.name} is on a kept line; --discard only destroys what follows a snapshot of the head's line`,
+        `Bring it back without --discard (the head's line is kept as a line), then \`dcsnap destroy --line LINE\` what you do not want.`)
+    }
+    if (plan.destroy.length === 0) return plan
+    await ensureClones(session, inventory)
+    return planRollback(inventory, plan.target, opts)
+  }
+  if (!onLine && plan.destroy.length === 0) return plan
+  const move = await planMove(session, inventory, plan.target, {keepChanges: opts.keepChanges ?? true})
+  return {target: plan.target, destroy: [], steps: [], blockers: [], move}
+}
+
+/** Lists, resolves the target and plans (a line move unless --discard). */
 export async function prepareRollback(session: Session, target: string, opts: RollbackOptions = {}): Promise<RollbackPlan> {
   const inventory = await loadInventory(session)
-  const set = resolveTarget(inventory, target, opts.build)
-  let plan = planRollback(inventory, set, opts)
-  if (plan.destroy.length > 0) {
-    await ensureClones(session, inventory)
-    plan = planRollback(inventory, set, opts)
-  }
-  return plan
+  const set = resolveTarget(inventory, target, opts.build, opts.line)
+  return keepOrDiscard(session, inventory, planRollback(inventory, set, opts), opts)
 }
 
 /** Carries out a plan: per dataset, destroy exactly the planned snapshots, then `zfs rollback` (never -r). */
@@ -84,6 +113,7 @@ export async function executeRollback(session: Session, plan: RollbackPlan): Pro
 }
 
 async function executeRollbackLocked(session: Session, plan: RollbackPlan): Promise<void> {
+  if (plan.move) return executeMove(session, plan.move)
   refuseBlockers(`rollback to ${plan.target.name}`, plan.blockers)
   const done: string[] = []
   for (const step of plan.steps) {

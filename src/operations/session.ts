@@ -2,6 +2,7 @@
 import {InterruptedError, UsageError} from '../errors.js'
 import {acquireLocks, type DatasetLocks} from '../lock/dataset-locks.js'
 import {silentLogger, type Logger} from '../logger.js'
+import {linesContainer} from '../lines/names.js'
 import {Inventory} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
 import {Zfs} from '../zfs/zfs.js'
@@ -23,10 +24,26 @@ export function openSession(datasets: string[], opts: {zfs?: Zfs; logger?: Logge
   return {zfs: opts.zfs ?? new Zfs({env: opts.env}), datasets: [...new Set(datasets)], logger: opts.logger ?? silentLogger, env: opts.env, signal: opts.signal}
 }
 
-/** Lists the build datasets and their snapshots with ONE zfs call. */
+/**
+ * Lists the build datasets, their kept lines and all their snapshots with ONE zfs call (two before the first line
+ * exists). A line move that a dcsnap left unfinished is finished first, under the lock, before anything else.
+ */
 export async function loadInventory(session: Session): Promise<Inventory> {
+  let inventory = await listInventory(session)
+  if (inventory.journal === undefined) return inventory
+  await withLock(session, async () => {
+    inventory = await listInventory(session)
+    if (inventory.journal === undefined) return
+    const {recoverMove} = await import('../lines/move.js')
+    await recoverMove(session, inventory.journal)
+    inventory = await listInventory(session)
+  })
+  return inventory
+}
+
+async function listInventory(session: Session): Promise<Inventory> {
   try {
-    return new Inventory(session.datasets, await session.zfs.list(session.datasets))
+    return new Inventory(session.datasets, await session.zfs.list(session.datasets, session.datasets.map(linesContainer)))
   } catch (error) {
     if (error instanceof ZfsError && error.kind === 'no-such-dataset') {
       throw new UsageError('NO_SUCH_DATASET', error.message.split('\n')[0],
@@ -40,7 +57,8 @@ export async function loadInventory(session: Session): Promise<Inventory> {
 export async function ensureClones(session: Session, inventory: Inventory): Promise<void> {
   if ((await session.zfs.capabilities()).clones) return
   const pools = [...new Set(session.datasets.map(d => d.split('/')[0]))]
-  inventory.addClones(await session.zfs.clonesByOrigin(pools))
+  const byOrigin = await session.zfs.clonesByOrigin(pools)
+  for (const view of inventory.everywhere()) view.addClones(byOrigin)
 }
 
 /**

@@ -1,4 +1,5 @@
 // The snapshot model: snapshots grouped by name across the build datasets, into builds, checkpoints and manual ones.
+import {HEAD_LINE, lineDataset, lineNumber, lineOf, linesContainer} from '../lines/names.js'
 import type {ZfsDataset, ZfsListing, ZfsSnapshot} from '../zfs/listing.js'
 import {parseSnapshotName} from './names.js'
 
@@ -6,6 +7,8 @@ import {parseSnapshotName} from './names.js'
 export interface SnapshotSet {
   /** The part after `@`. */
   name: string
+  /** The line it is seen on (`head`, `k1`, ...); its members may lie on an older line it descends from. */
+  line: string
   kind: 'checkpoint' | 'baseline' | 'manual'
   build?: string
   step?: string
@@ -35,47 +38,112 @@ export interface SnapshotSet {
 /** A build: its baseline and checkpoints, in the order they were taken. */
 export interface Build {
   id: string
+  /** The line it was read on (`head` or a kept line). */
+  line: string
   baseline?: SnapshotSet
   checkpoints: SnapshotSet[]
   /** Baseline and checkpoints together, in order. */
   snapshots: SnapshotSet[]
 }
 
-/** Everything dcsnap knows of the build datasets after one listing. */
+/**
+ * Everything dcsnap knows of the build datasets after one listing: the head's line, and (`lines`) each kept line
+ * as a view of its own. A line's snapshots are its lineage: its own, and those of the datasets it was cloned from
+ * up to its origin, so a build split by a line move reads whole on the line that holds its end.
+ */
 export class Inventory {
+  /** The datasets of this line: the head datasets, or `<head>.dclines/kN` for each. */
   readonly datasets: readonly string[]
+  /** The head datasets (the manifest's), proto first. */
+  readonly heads: readonly string[]
+  /** `head`, or the kept line's name. */
+  readonly line: string
   readonly datasetInfo: ZfsDataset[]
-  /** Every snapshot name on the build datasets, oldest first. */
+  /** Every snapshot name on the line, oldest first. */
   readonly snapshots: SnapshotSet[]
+  /** The kept lines, oldest first (empty on a kept line's view). */
+  readonly lines: Inventory[]
+  /** The unfinished line move recorded on the proto's lines container, if any (section 7). */
+  readonly journal?: string
+  /** The whole listing this was made from. */
+  readonly listing: ZfsListing
   private readonly perDataset = new Map<string, ZfsSnapshot[]>()
 
-  constructor(datasets: readonly string[], listing: ZfsListing) {
-    this.datasets = datasets
-    this.datasetInfo = datasets.map(d => listing.datasets.find(x => x.name === d)).filter((d): d is ZfsDataset => Boolean(d))
-    const byName = new Map<string, ZfsSnapshot[]>()
-    for (const s of listing.snapshots) {
-      if (!datasets.includes(s.dataset)) continue
-      byName.set(s.snapshot, [...(byName.get(s.snapshot) ?? []), s])
-      this.perDataset.set(s.dataset, [...(this.perDataset.get(s.dataset) ?? []), s])
-    }
-    for (const list of this.perDataset.values()) list.sort((a, b) => a.createtxg - b.createtxg)
+  constructor(heads: readonly string[], listing: ZfsListing, line: string = HEAD_LINE) {
+    this.heads = heads
+    this.line = line
+    this.listing = listing
+    this.datasets = line === HEAD_LINE ? heads : heads.map(h => lineDataset(h, line))
+    this.datasetInfo = this.datasets.map(d => listing.datasets.find(x => x.name === d)).filter((d): d is ZfsDataset => Boolean(d))
+    // Each name's member on each dataset of the line (by position), found in one pass.
+    const byName = new Map<string, Array<ZfsSnapshot | undefined>>()
+    const byDataset = snapshotsByDataset(listing)
+    this.heads.forEach((head, i) => {
+      const own = this.datasets[i]
+      const list = lineage(own, head, listing, byDataset)
+      if (list.length > 0) this.perDataset.set(own, list)
+      for (const s of list) {
+        let at = byName.get(s.snapshot)
+        if (!at) byName.set(s.snapshot, (at = new Array<ZfsSnapshot | undefined>(heads.length)))
+        at[i] = s
+      }
+    })
     this.snapshots = [...byName.entries()].map(([name, found]) => this.makeSet(name, found)).sort((a, b) => a.txg - b.txg || a.name.localeCompare(b.name))
+    if (line === HEAD_LINE) {
+      this.journal = listing.datasets.find(d => d.name === linesContainer(heads[0]))?.user['dcsnap:journal']
+      const names = new Set<string>()
+      for (const d of listing.datasets) for (const h of heads) {
+        const l = lineOf(h, d.name)
+        if (l) names.add(l)
+      }
+      this.lines = [...names].sort((a, b) => lineNumber(a) - lineNumber(b)).map(l => new Inventory(heads, listing, l))
+    } else {
+      this.lines = []
+    }
   }
 
-  private makeSet(name: string, found: ZfsSnapshot[]): SnapshotSet {
-    const members = this.datasets.map(d => found.find(s => s.dataset === d)).filter((s): s is ZfsSnapshot => Boolean(s))
+  /** The view of one line (`head` is this inventory's head view); undefined when no such line exists. */
+  view(line: string): Inventory | undefined {
+    if (line === this.line) return this
+    return this.lines.find(l => l.line === line)
+  }
+
+  /** The head's line and every kept line. */
+  everywhere(): Inventory[] {
+    return [this, ...this.lines]
+  }
+
+  /** Every build id on any line. */
+  allBuildIds(): string[] {
+    return [...new Set(this.everywhere().flatMap(v => v.builds().map(b => b.id)))]
+  }
+
+  /** The line whose lineage holds the newest snapshot of a build (the head's when tied), or undefined. */
+  lineOfBuild(id: string): Inventory | undefined {
+    let best: Inventory | undefined
+    let txg = -1
+    for (const v of this.everywhere()) {
+      const last = v.build(id)?.snapshots.at(-1)?.txg
+      if (last !== undefined && last > txg) [best, txg] = [v, last]
+    }
+    return best
+  }
+
+  private makeSet(name: string, found: Array<ZfsSnapshot | undefined>): SnapshotSet {
+    const members = found.filter((s): s is ZfsSnapshot => Boolean(s))
     const parsed = parseSnapshotName(name)
     const user = members[0].user
     const index = user['dcsnap:index'] === undefined ? undefined : Number(user['dcsnap:index'])
     const written = members.every(m => m.written !== undefined) ? members.reduce((t, m) => t + (m.written ?? 0), 0) : undefined
     return {
       name,
+      line: this.line,
       kind: parsed.kind,
       build: parsed.kind === 'manual' ? undefined : parsed.build,
       step: parsed.kind === 'checkpoint' ? parsed.step : undefined,
       index: Number.isFinite(index) ? index : undefined,
       members,
-      missing: this.datasets.filter(d => !members.some(m => m.dataset === d)),
+      missing: this.datasets.filter((_, i) => !found[i]),
       complete: members.length === this.datasets.length,
       held: members.some(m => m.userrefs > 0),
       clones: members.flatMap(m => m.clones ?? []),
@@ -93,7 +161,7 @@ export class Inventory {
     for (const s of this.snapshots) {
       if (s.build === undefined) continue
       let b = builds.get(s.build)
-      if (!b) builds.set(s.build, (b = {id: s.build, checkpoints: [], snapshots: []}))
+      if (!b) builds.set(s.build, (b = {id: s.build, line: this.line, checkpoints: [], snapshots: []}))
       if (s.kind === 'baseline') b.baseline = s
       else b.checkpoints.push(s)
       b.snapshots.push(s)
@@ -164,6 +232,42 @@ export class Inventory {
     const [partner] = candidates
     return this.splitCandidates(partner).length === 1 ? partner : undefined
   }
+}
+
+/** Each dataset's snapshots, oldest first. */
+function snapshotsByDataset(listing: ZfsListing): Map<string, ZfsSnapshot[]> {
+  const map = new Map<string, ZfsSnapshot[]>()
+  for (const s of listing.snapshots) {
+    let list = map.get(s.dataset)
+    if (!list) map.set(s.dataset, (list = []))
+    list.push(s)
+  }
+  for (const list of map.values()) list.sort((a, b) => a.createtxg - b.createtxg)
+  return map
+}
+
+/** A dataset's lineage: the snapshots of the datasets of its family (the head and its lines) it was cloned from, up to each origin, then its own. */
+function lineage(dataset: string, head: string, listing: ZfsListing, byDataset: Map<string, ZfsSnapshot[]>): ZfsSnapshot[] {
+  const chain: ZfsSnapshot[][] = []
+  const seen = new Set<string>()
+  let ds: string | undefined = dataset
+  let upTo = Infinity
+  while (ds !== undefined && !seen.has(ds)) {
+    seen.add(ds)
+    const limit = upTo
+    chain.unshift((byDataset.get(ds) ?? []).filter(s => s.createtxg <= limit))
+    const origin = listing.datasets.find(d => d.name === ds)?.origin
+    ds = undefined
+    if (origin) {
+      const from = origin.slice(0, origin.indexOf('@'))
+      const snap = byDataset.get(from)?.find(s => s.name === origin)
+      if (snap && (from === head || lineOf(head, from) !== undefined)) {
+        ds = from
+        upTo = snap.createtxg
+      }
+    }
+  }
+  return chain.flat()
 }
 
 /** How far apart (seconds) two halves of a manual snapshot may have been taken to look like one set. */

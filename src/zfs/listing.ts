@@ -9,6 +9,18 @@ export interface ZfsDataset {
   type: 'filesystem' | 'volume'
   createtxg: number
   mountpoint?: string
+  /** Its guid: the identity that survives renames (line moves are recovered by it). */
+  guid?: string
+  /** The snapshot it was cloned from, if it is a clone. */
+  origin?: string
+  /** Mounted now (`mounted`), where listed. */
+  mounted?: boolean
+  /** `canmount`: on, off or noauto, where listed. */
+  canmount?: string
+  /** Bytes written since its latest snapshot, where ZFS has `written`: 0 means no change since. */
+  written?: number
+  /** dcsnap's user properties that are set on it (`dcsnap:journal` on a lines container). */
+  user: Record<string, string>
 }
 
 /** One snapshot of one dataset, with the properties dcsnap reads. */
@@ -25,6 +37,8 @@ export interface ZfsSnapshot {
   referenced: number
   /** Bytes written since the previous snapshot, where ZFS has `written`. */
   written?: number
+  /** Its guid, where listed. */
+  guid?: string
   /** Number of holds on it. */
   userrefs: number
   /** Its clones, where ZFS has the `clones` property (legacy ZFS: filled from origins when needed). */
@@ -40,12 +54,12 @@ export interface ZfsListing {
 }
 
 /** The user properties dcsnap sets on its snapshots. */
-export const USER_PROPERTIES = ['dcsnap:build', 'dcsnap:step', 'dcsnap:index', 'dcsnap:manifest', 'dcsnap:steps', 'dcsnap:cache'] as const
+export const USER_PROPERTIES = ['dcsnap:build', 'dcsnap:step', 'dcsnap:index', 'dcsnap:manifest', 'dcsnap:steps', 'dcsnap:cache', 'dcsnap:kind', 'dcsnap:journal'] as const
 
 /** The native properties read for a listing, given what this zfs has. */
 export function listProperties(opts: {written: boolean; clones: boolean}): string[] {
   return [
-    'name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'mountpoint',
+    'name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'mountpoint', 'guid', 'origin', 'mounted', 'canmount',
     ...(opts.written ? ['written'] : []),
     ...(opts.clones ? ['clones'] : []),
     ...USER_PROPERTIES,
@@ -130,7 +144,8 @@ export function parseJson(stdout: string, props: readonly string[], argv: readon
   const fail: Fail = failFor(argv)
   let doc: unknown
   try {
-    doc = JSON.parse(stdout)
+    // --json-int prints guids as bare integers beyond 2^53, which JSON.parse would round: read them as strings.
+    doc = JSON.parse(stdout.replace(/("guid"\s*:\s*\{\s*"value"\s*:\s*)(\d+)/g, '$1"$2"'))
   } catch (error) {
     fail(`it is not JSON (${(error as Error).message})`)
   }
@@ -183,13 +198,13 @@ function addRow(listing: ZfsListing, row: Row, fail: Fail, where: string): void 
     return Number(v)
   }
   if (name === '' || (type === 'snapshot') !== (at > 0)) fail(`"${name}" is not the name of a ${type ?? 'dataset'}`, where)
+  const user: Record<string, string> = {}
+  for (const p of USER_PROPERTIES) {
+    const v = row[p]
+    if (v !== undefined && v !== '-' && v !== '') user[p] = v
+  }
+  const {clones, written, guid} = row
   if (type === 'snapshot') {
-    const user: Record<string, string> = {}
-    for (const p of USER_PROPERTIES) {
-      const v = row[p]
-      if (v !== undefined && v !== '-' && v !== '') user[p] = v
-    }
-    const {clones, written} = row
     listing.snapshots.push({
       name,
       dataset: name.slice(0, at),
@@ -199,13 +214,22 @@ function addRow(listing: ZfsListing, row: Row, fail: Fail, where: string): void 
       used: count('used'),
       referenced: count('referenced'),
       written: written === undefined || written === '-' ? undefined : count('written'),
+      guid: guid === undefined || guid === '-' ? undefined : guid,
       userrefs: count('userrefs'),
       clones: clones === undefined ? undefined : clones === '-' || clones === '' ? [] : clones.split(','),
       user,
     })
   } else if (type === 'filesystem' || type === 'volume') {
-    const mp = row.mountpoint
-    listing.datasets.push({name, type, createtxg: count('createtxg'), mountpoint: mp && mp !== '-' ? mp : undefined})
+    const {mountpoint: mp, origin, mounted, canmount} = row
+    listing.datasets.push({
+      name, type, createtxg: count('createtxg'), mountpoint: mp && mp !== '-' ? mp : undefined,
+      guid: guid === undefined || guid === '-' ? undefined : guid,
+      origin: origin === undefined || origin === '-' || origin === '' ? undefined : origin,
+      mounted: mounted === undefined || mounted === '-' ? undefined : mounted === 'yes',
+      canmount: canmount === undefined || canmount === '-' ? undefined : canmount,
+      written: written === undefined || written === '-' ? undefined : count('written'),
+      user,
+    })
   } else {
     fail(`${name} has the type "${type ?? ''}", not filesystem, volume or snapshot`, where)
   }

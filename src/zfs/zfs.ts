@@ -22,6 +22,15 @@ export interface ZfsOptions {
 
 const probes = new Map<string, Promise<CapabilitiesProbe>>()
 
+/** What a line move reads of one dataset or snapshot. */
+export interface ObjectState {
+  guid: string
+  origin?: string
+  mounted?: boolean
+  canmount?: string
+  mountpoint?: string
+}
+
 /** A zfs client bound to one zfs command. */
 export class Zfs {
   readonly words: string[]
@@ -90,35 +99,142 @@ export class Zfs {
     }
   }
 
-  /** The datasets and all their snapshots, in ONE zfs call whatever their number; each dataset must be listed. */
-  list(datasets: readonly string[]): Promise<ZfsListing> {
-    return this.withFreshCapabilities(() => this.listOnce(datasets))
+  /**
+   * The datasets and all their snapshots, in ONE zfs call whatever their number; each dataset must be listed.
+   * `containers` (lines containers, section 7) are listed with their children and those children's snapshots in
+   * the same call; one that does not exist is left out (a second call, only then).
+   */
+  async list(datasets: readonly string[], containers: readonly string[] = []): Promise<ZfsListing> {
+    let present = [...containers]
+    for (;;) {
+      try {
+        return await this.withFreshCapabilities(() => this.listOnce(datasets, present))
+      } catch (error) {
+        const missing = error instanceof ZfsError && error.kind === 'no-such-dataset'
+          ? present.filter(c => error.stderr.includes(`'${c}'`)) : []
+        if (missing.length === 0) throw error
+        present = present.filter(c => !missing.includes(c))
+      }
+    }
   }
 
-  private async listOnce(datasets: readonly string[]): Promise<ZfsListing> {
+  private async listOnce(datasets: readonly string[], containers: readonly string[]): Promise<ZfsListing> {
     const caps = await this.capabilities()
     const props = listProperties(caps)
-    const scope = ['-t', 'filesystem,volume,snapshot', '-d', '1']
+    const depth = containers.length > 0 ? '2' : '1'
+    const scope = ['-t', 'filesystem,volume,snapshot', '-d', depth]
+    const names = [...datasets, ...containers]
     let argv: string[]
     let listing: ZfsListing
     if (caps.json) {
-      argv = ['list', '-j', '--json-int', ...scope, '-o', props.join(','), ...datasets]
+      argv = ['list', '-j', '--json-int', ...scope, '-o', props.join(','), ...names]
       listing = parseJson(await this.exec(argv), props, argv)
     } else if (caps.parsableList) {
-      argv = ['list', '-H', '-p', ...scope, '-o', props.join(','), ...datasets]
+      argv = ['list', '-H', '-p', ...scope, '-o', props.join(','), ...names]
       listing = parseTabular(await this.exec(argv), props, argv)
     } else {
-      argv = ['get', '-H', '-p', '-r', '-d', '1', '-o', 'name,property,value', props.filter(p => p !== 'name').join(','), ...datasets]
+      argv = ['get', '-H', '-p', '-r', '-d', depth, '-o', 'name,property,value', props.filter(p => p !== 'name').join(','), ...names]
       listing = parseGetRows(await this.exec(argv), props, argv)
     }
-    checkListed(listing, datasets, argv)
+    checkListed(listing, names, argv)
     return listing
+  }
+
+  /** Creates a filesystem with properties (`-o`), never its parents. */
+  async create(dataset: string, props: Record<string, string> = {}): Promise<void> {
+    await this.exec(['create', ...propertyOptions(props), dataset])
+  }
+
+  /** Clones a snapshot (full name) into a new dataset with properties (`-o`). */
+  async clone(snapshot: string, dataset: string, props: Record<string, string> = {}): Promise<void> {
+    await this.exec(['clone', ...propertyOptions(props), snapshot, dataset])
+  }
+
+  /** Promotes a clone: it takes over its origin's snapshots up to the origin. */
+  async promote(dataset: string): Promise<void> {
+    await this.exec(['promote', dataset])
+  }
+
+  /** Sets properties, one call each (legacy ZFS takes one property per `zfs set`). */
+  async set(dataset: string, props: Record<string, string>): Promise<void> {
+    for (const [k, v] of Object.entries(props)) await this.exec(['set', `${k}=${v}`, dataset])
+  }
+
+  /** Makes a property inherited again (or, for a user property without a parent value, unset). */
+  async inherit(dataset: string, property: string): Promise<void> {
+    await this.exec(['inherit', property, dataset])
+  }
+
+  /** Mounts a filesystem at its mountpoint. */
+  async mount(dataset: string): Promise<void> {
+    await this.exec(['mount', dataset])
+  }
+
+  /** Unmounts a filesystem (never forced: a busy one is an error). */
+  async unmount(dataset: string): Promise<void> {
+    await this.exec(['unmount', dataset])
+  }
+
+  /** Destroys one filesystem that has no snapshots and no children (never -r). */
+  async destroyDataset(dataset: string): Promise<void> {
+    await this.exec(['destroy', dataset])
+  }
+
+  /** What line moves read of datasets or snapshots that may or may not exist: those that do, by name. */
+  async states(names: readonly string[]): Promise<Map<string, ObjectState>> {
+    let asked = [...new Set(names)]
+    const props = ['guid', 'origin', 'mounted', 'canmount', 'mountpoint']
+    for (;;) {
+      if (asked.length === 0) return new Map()
+      const argv = ['get', '-H', '-p', '-o', 'name,property,value', props.join(','), ...asked]
+      let out: string
+      try {
+        out = await this.exec(argv)
+      } catch (error) {
+        const gone = error instanceof ZfsError && error.kind === 'no-such-dataset' ? asked.filter(n => error.stderr.includes(`'${n}'`)) : []
+        if (gone.length === 0) throw error
+        asked = asked.filter(n => !gone.includes(n))
+        continue
+      }
+      const found = new Map<string, ObjectState>()
+      for (const line of out.split('\n')) {
+        if (line === '') continue
+        const [name, prop, value] = line.split('\t')
+        if (value === undefined || !asked.includes(name)) throw zfsUnsupportedOutput(argv, 'a line is not a name asked for, a property and a value separated by tabs', line)
+        let st = found.get(name)
+        if (!st) found.set(name, (st = {guid: ''}))
+        if (prop === 'guid') st.guid = value
+        else if (prop === 'origin') st.origin = value === '-' ? undefined : value
+        else if (prop === 'mounted') st.mounted = value === 'yes'
+        else if (prop === 'canmount') st.canmount = value === '-' ? undefined : value
+        else if (prop === 'mountpoint') st.mountpoint = value === '-' ? undefined : value
+      }
+      return found
+    }
+  }
+
+  /** The names of a dataset's own snapshots. */
+  async ownSnapshots(dataset: string): Promise<string[]> {
+    const out = await this.exec(['list', '-H', '-t', 'snapshot', '-d', '1', '-o', 'name', dataset])
+    return out.split('\n').filter(l => l.startsWith(`${dataset}@`))
+  }
+
+  /** The properties set locally on a dataset (`zfs get -s local`), by name. */
+  async localProperties(dataset: string): Promise<Record<string, string>> {
+    const argv = ['get', '-H', '-p', '-s', 'local', '-o', 'property,value', 'all', dataset]
+    const props: Record<string, string> = {}
+    for (const line of (await this.exec(argv)).split('\n')) {
+      if (line === '') continue
+      const tab = line.indexOf('\t')
+      if (tab <= 0) throw zfsUnsupportedOutput(argv, 'a line is not a property and a value separated by a tab', line)
+      props[line.slice(0, tab)] = line.slice(tab + 1)
+    }
+    return props
   }
 
   /** Creates snapshots (full names) with user properties in one atomic call; several names need multiSnapshot. */
   async snapshot(names: readonly string[], props: Record<string, string> = {}): Promise<void> {
-    const opts = Object.entries(props).flatMap(([k, v]) => ['-o', `${k}=${v}`])
-    await this.withFreshCapabilities(() => this.exec(['snapshot', ...opts, ...names]))
+    await this.withFreshCapabilities(() => this.exec(['snapshot', ...propertyOptions(props), ...names]))
   }
 
   /** Destroys snapshots (full names) of one dataset; one call where ZFS takes `ds@a,b,c`. */
@@ -143,7 +259,7 @@ export class Zfs {
     await this.exec(['rollback', snapshot])
   }
 
-  /** Renames one snapshot (full names). */
+  /** Renames one snapshot or dataset (full names). */
   async rename(from: string, to: string): Promise<void> {
     await this.exec(['rename', from, to])
   }
@@ -209,4 +325,9 @@ export class Zfs {
       return parseDiff(await this.exec(argv), argv)
     })
   }
+}
+
+/** `-o name=value` for each property. */
+function propertyOptions(props: Record<string, string>): string[] {
+  return Object.entries(props).flatMap(([k, v]) => ['-o', `${k}=${v}`])
 }
