@@ -3,7 +3,7 @@ import {DcsnapCommand} from '../src/cli/base-command.js'
 
 export default class Build extends DcsnapCommand {
   static override summary = 'Run a new build of the manifest, checkpointing after every step.'
-  static override description = `Takes the build lock, snapshots the proto area and data cache as the baseline dc-BUILD, then runs each step in order (a string through /bin/sh -c, an array without a shell) in the manifest's directory, and snapshots both datasets as dc-BUILD-STEP after each one that succeeds. Step output goes to <logs>/<BUILD>/<N>-<STEP>.log and, unless --quiet, to stderr. When a step fails the build stops with exit 1 and prints the step, its log and the exact resume command. Ctrl-C stops the running step's whole process group; no checkpoint is taken for it.`
+  static override description = `Every new build starts from the base: the first build's baseline, or the snapshot \`base:\` in the manifest names. What the head holds beyond the base (earlier builds, hand changes) is kept on a kept line, never destroyed (\`dcsnap list --all\` shows it; \`dcsnap resume --build ID\` brings a build back). --on-top starts from the head as it is instead. Then it takes the build lock, snapshots the proto area and data cache as the baseline dc-BUILD, then runs each step in order (a string through /bin/sh -c, an array without a shell) in the manifest's directory, and snapshots both datasets as dc-BUILD-STEP after each one that succeeds. Step output goes to <logs>/<BUILD>/<N>-<STEP>.log and, unless --quiet, to stderr. When a step fails the build stops with exit 1 and prints the step, its log and the exact resume command. Ctrl-C stops the running step's whole process group; no checkpoint is taken for it.`
   static override examples = [
     {description: 'Run a new build of ./dcsnap.yaml (build ids count up: 1, 2, ...)', command: '<%= config.bin %> build'},
     {description: "Stop cleanly after configure's checkpoint, to look inside the proto area; `dcsnap resume` goes on", command: '<%= config.bin %> build --pause-after configure'},
@@ -14,6 +14,7 @@ export default class Build extends DcsnapCommand {
     build: Flags.string({description: 'Build id [default: one more than the highest numeric build].', helpValue: 'ID'}),
     'pause-before': Flags.string({description: 'Stop cleanly before this step; `dcsnap resume` continues.', helpValue: 'STEP', exclusive: ['pause-after']}),
     'pause-after': Flags.string({description: 'Stop cleanly after this step\'s checkpoint.', helpValue: 'STEP'}),
+    'on-top': Flags.boolean({description: 'Start from the head as it is, not from the base (earlier builds stay below this one).'}),
     interactive: Flags.boolean({char: 'i', description: 'When a step fails, offer retry / resume from an earlier step / stop (needs a terminal).'}),
     quiet: Flags.boolean({char: 'q', description: 'Step output only to the log files.'}),
   }
@@ -23,7 +24,7 @@ export default class Build extends DcsnapCommand {
     const {runnerFromFlags, checkRun, describeRun, interactiveLoop} = await import('../src/cli/run.js')
     const runner = await runnerFromFlags(flags, this.logger)
     try {
-      let r = await runner.build({build: flags.build, pauseBefore: flags['pause-before'], pauseAfter: flags['pause-after']})
+      let r = await runner.build({build: flags.build, onTop: flags['on-top'], pauseBefore: flags['pause-before'], pauseAfter: flags['pause-after']})
       if (flags.interactive && process.stdin.isTTY) r = await interactiveLoop(runner, r, r.build)
       checkRun(runner, r)
       if (!this.jsonEnabled()) this.log(describeRun(r))

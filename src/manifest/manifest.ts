@@ -36,6 +36,8 @@ export interface Manifest {
   datasets: {proto: string; cache?: string}
   logs: string
   retain?: {builds: number}
+  /** The snapshot every new build starts from (section 7), when the manifest names one. */
+  base?: string
   steps: StepDefinition[]
   /** sha256 of the manifest text (`dcsnap:manifest`). */
   hash: string
@@ -98,6 +100,7 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
     datasets: data.datasets,
     logs,
     retain: data.retain,
+    base: data.base,
     steps,
     hash: sha256(src.text),
     locate,
@@ -189,6 +192,7 @@ interface RawManifest {
   datasets: {proto: string; cache?: string}
   logs?: string
   retain?: {builds: number}
+  base?: string
   steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number}>
 }
 

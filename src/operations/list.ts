@@ -7,6 +7,10 @@ import {loadInventory, type Session} from './session.js'
 /** One snapshot as `dcsnap list` shows it (and prints with --json). */
 export interface SnapshotView {
   name: string
+  /** The line it is on: `head`, or a kept line (`k1`), addressed as `k1:NAME`. */
+  line: string
+  /** A snapshot of hand changes a line move kept (`hand-kN`). */
+  hand: boolean
   kind: SnapshotSet['kind']
   build: string | null
   index: number | null
@@ -38,6 +42,8 @@ export interface ListView {
   builds: string[]
   snapshots: SnapshotView[]
   totals: {snapshots: number; used: number; written: number | null}
+  /** Every kept line: its datasets, how many snapshots of its own it holds, and the space they use. */
+  lines: Array<{line: string; datasets: string[]; snapshots: number; used: number}>
 }
 
 /** What to list: every build, one build (default: the latest); `target` is the -m/-d words put into repair commands. */
@@ -52,19 +58,39 @@ export async function listSnapshots(session: Session, opts: ListOptions = {}): P
   return listView(await loadInventory(session), opts)
 }
 
-/** Builds the listing from an inventory. */
+/** A kept line's own snapshots (not those of the line it descends from); every snapshot of the head's line. */
+export function ownSnapshots(view: Inventory): SnapshotSet[] {
+  return view.line === 'head' ? view.snapshots : view.snapshots.filter(s => s.members.some(m => view.datasets.includes(m.dataset)))
+}
+
+/**
+ * Builds the listing from an inventory: the head's latest build (or the one named, on whatever line holds it), or
+ * with `all` every build on every line; manual snapshots of the head always, of kept lines with `all`.
+ */
 export function listView(inventory: Inventory, opts: ListOptions = {}): ListView {
-  const builds = inventory.builds()
-  const chosen = opts.all ? builds : builds.length > 0 || opts.build ? [selectBuild(inventory, opts.build)] : []
-  const ids = new Set(chosen.map(b => b.id))
-  const sets = inventory.snapshots.filter(s => s.kind === 'manual' || ids.has(s.build!))
-  const snapshots = sets.map(s => ({...viewOf(s), ...repairOf(inventory, s, opts.target)}))
+  const views: Array<{view: Inventory; sets: SnapshotSet[]}> = []
+  let chosen: string[] = []
+  if (opts.all) {
+    for (const view of inventory.everywhere()) views.push({view, sets: ownSnapshots(view)})
+    chosen = inventory.allBuildIds()
+  } else {
+    const build = inventory.builds().length > 0 || opts.build ? selectBuild(inventory, opts.build) : undefined
+    const view = build ? (inventory.view(build.line) ?? inventory) : inventory
+    chosen = build ? [build.id] : []
+    views.push({view: inventory, sets: inventory.snapshots.filter(s => s.kind === 'manual' || (view === inventory && s.build === build?.id))})
+    if (view !== inventory) views.push({view, sets: view.snapshots.filter(s => s.build === build?.id)})
+  }
+  const snapshots = views.flatMap(({view, sets}) => sets.map(s => ({...viewOf(s), ...repairOf(view, s, opts.target)})))
   const written = snapshots.every(s => s.written !== null) ? snapshots.reduce((t, s) => t + (s.written ?? 0), 0) : null
   return {
     datasets: [...inventory.datasets],
-    builds: chosen.map(b => b.id),
+    builds: chosen,
     snapshots,
     totals: {snapshots: snapshots.length, used: snapshots.reduce((t, s) => t + s.used, 0), written},
+    lines: inventory.lines.map(l => {
+      const own = ownSnapshots(l)
+      return {line: l.line, datasets: [...l.datasets], snapshots: own.length, used: own.reduce((t, s) => t + s.used, 0)}
+    }),
   }
 }
 
@@ -72,6 +98,8 @@ export function listView(inventory: Inventory, opts: ListOptions = {}): ListView
 export function viewOf(s: SnapshotSet): SnapshotView {
   return {
     name: s.name,
+    line: s.line,
+    hand: s.user['dcsnap:kind'] === 'hand',
     kind: s.kind,
     build: s.build ?? null,
     index: s.index ?? null,

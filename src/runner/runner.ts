@@ -7,12 +7,12 @@ import {silentLogger, type Logger} from '../logger.js'
 import {assertCheckpointNames, manifestFromSource, stepHash, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
 import {parseManifestSource} from '../manifest/source.js'
 import {executeDestroy, planPrune} from '../operations/destroy.js'
-import {executeRollback, planRollback, refuseBlockers} from '../operations/rollback.js'
-import {ensureClones, loadInventory, openSession, withLock, type Session} from '../operations/session.js'
+import {executeRollback, keepOrDiscard, planRollback, refuseBlockers} from '../operations/rollback.js'
+import {loadInventory, openSession, withLock, type Session} from '../operations/session.js'
 import type {DatasetLocks} from '../lock/dataset-locks.js'
 import {ensurePrivateDir} from '../fs/private-dir.js'
 import {takeSnapshots} from '../operations/snapshot.js'
-import type {Inventory} from '../snapshots/inventory.js'
+import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {assertBuildId, checkpointName} from '../snapshots/names.js'
 import {selectBuild} from '../snapshots/resolve.js'
 import {Zfs} from '../zfs/zfs.js'
@@ -56,12 +56,21 @@ export interface RunOptions {
   pauseAfter?: string
 }
 
+/** Options of a new build. */
+export interface BuildOptions extends RunOptions {
+  build?: string
+  /** Start from the head as it is instead of the base (section 7). */
+  onTop?: boolean
+}
+
 /** Options of a resume. */
 export interface ResumeOptions extends RunOptions {
   build?: string
   step?: string
   allowChanged?: boolean
   force?: boolean
+  /** Destroy the later checkpoints instead of keeping them on a line. */
+  discard?: boolean
   /** Asked before destroying snapshots; throw to refuse (the CLI asks on a terminal or requires --yes). */
   confirm?: (plan: ResumePlan) => Promise<void>
 }
@@ -87,16 +96,16 @@ export class Runner {
   }
 
   /** A new build: lock, baseline snapshot, then every step with a checkpoint after each success. */
-  async build(opts: RunOptions & {build?: string} = {}): Promise<RunResult> {
+  async build(opts: BuildOptions = {}): Promise<RunResult> {
     this.checkPauses(this.manifest.steps, opts)
     if (opts.build !== undefined) {
       assertBuildId(opts.build)
       await assertCheckpointNames(this.manifest, opts.build)
     }
     return this.locked(opts.build, async locks => {
-      const inventory = await this.loadInventory()
+      let inventory = await this.loadInventory()
       const id = opts.build ?? nextBuildId(inventory)
-      if (inventory.build(id)) {
+      if (inventory.allBuildIds().includes(id)) {
         throw new UsageError('BUILD_EXISTS', `build ${id} already exists on ${this.session.datasets.join(', ')}`,
           `Resume it with \`dcsnap resume --build ${id}\`, or destroy it with \`dcsnap destroy --whole-build ${id}\`.`)
       }
@@ -104,6 +113,7 @@ export class Runner {
       this.checkLogsOutsideDatasets(inventory)
       await this.discardHalfBaselines(inventory)
       await this.prepareLogs(id)
+      if (!opts.onTop) inventory = await this.toBase(inventory)
       const cache = await this.dataCacheFor(inventory, id, true)
       const record = this.newRecord(id, cache, () => undefined)
       await this.saveRecord(cache, record)
@@ -116,6 +126,49 @@ export class Runner {
       }
       return this.runSteps(inventory, cache, record, this.manifest.steps, opts, locks)
     })
+  }
+
+  /**
+   * Puts the head at the base (section 7) before a new build: the manifest's `base:` or the first build's baseline.
+   * What the head holds after the base is kept on a line; nothing moves before the first build, or when the head is
+   * at the base already.
+   */
+  private async toBase(inventory: Inventory): Promise<Inventory> {
+    const base = this.base(inventory)
+    if (!base) return inventory
+    const after = inventory.snapshots.filter(s => s.txg > base.txg)
+    if (after.length === 0) {
+      // The head's newest snapshot is the base: what changed since is a failed build's partial output.
+      if (base.members.some(m => inventory.datasetInfo.find(d => d.name === m.dataset)?.written !== 0)) {
+        this.session.logger.info(`starting from the base ${base.name}`)
+        await executeRollback(this.session, planRollback(inventory, base))
+      }
+      return inventory
+    }
+    const plan = await keepOrDiscard(this.session, inventory, planRollback(inventory, base), {keepChanges: !(await this.headHasPartialOutput(inventory))})
+    this.session.logger.info(`starting from the base ${base.name}: ${plan.move!.keeps.map(s => s.name).join(', ')} kept on line ${plan.move!.keptLine}`)
+    await executeRollback(this.session, plan)
+    return this.loadInventory()
+  }
+
+  /** The head's latest build stopped in a step (failed, timed out, interrupted): what the head holds past its last checkpoint is that step's partial output, not hand changes. */
+  private async headHasPartialOutput(inventory: Inventory): Promise<boolean> {
+    const latest = inventory.latestBuild()
+    if (!latest) return false
+    const recorded = await this.recordedSteps(latest.id, inventory).catch(() => undefined)
+    return recorded?.record.steps.some(s => s.status === 'failed' || s.status === 'timed-out' || s.status === 'interrupted' || s.status === 'running') ?? false
+  }
+
+  /** The base on the head's line: the manifest's `base:` (which must exist on every build dataset), or the oldest baseline. */
+  base(inventory: Inventory): SnapshotSet | undefined {
+    const named = this.manifest.base
+    if (named === undefined) return inventory.snapshots.find(s => s.kind === 'baseline' && s.complete)
+    const set = inventory.find(named)
+    if (!set || !set.complete) {
+      throw this.manifest.errorAt('base', 'NO_BASE', `the base ${named} is not on ${set ? set.missing.join(', ') : this.session.datasets.join(', ')}`,
+        `Snapshot the datasets as they should be before every build (\`dcsnap snapshot ${named}\`), or remove \`base:\`.`)
+    }
+    return set
   }
 
   /** Plans a resume by the SPEC's rules without changing anything (`--dry-run`). */
@@ -182,12 +235,11 @@ export class Runner {
     let plan = planResume({
       inventory, build, steps: this.manifest.steps, recorded: recorded?.steps, step: opts.step, allowChanged: opts.allowChanged, force: opts.force,
     })
-    if (plan.rollback.destroy.length > 0) {
-      // Only now is it worth a call for clones (legacy ZFS); they change the rollback's blockers alone. The dry run
-      // and the real run both plan here, so they cannot disagree.
-      await ensureClones(this.session, inventory)
-      plan = {...plan, rollback: planRollback(inventory, plan.target, {force: opts.force})}
-    }
+    // What follows the target is kept on a line unless --discard (rule 4): a failed step's partial output is not kept,
+    // the head's changes after a completed build (or on another build) are. The dry run and the real run both plan
+    // here, so they cannot disagree.
+    const keepChanges = !(await this.headHasPartialOutput(inventory))
+    plan = {...plan, rollback: await keepOrDiscard(this.session, inventory, plan.rollback, {force: opts.force, discard: opts.discard, keepChanges})}
     if (plan.target.user['dcsnap:cache'] === 'tmp') {
       const cache = await this.dataCacheFor(inventory, build.id, false)
       if (!(await cache.canRestore(plan.target.name))) {
@@ -380,9 +432,9 @@ function checkpointFailed(error: unknown, message: string, hint: string): unknow
   return new DcsnapError('CHECKPOINT_FAILED', `${message}: ${error.message}`, hint, ExitCode.failed, {cause: error.code, details: error.details})
 }
 
-/** One more than the highest numeric build id (first build: 1). */
+/** One more than the highest numeric build id on any line (first build: 1). */
 export function nextBuildId(inventory: Inventory): string {
-  const numeric = inventory.builds().map(b => b.id).filter(id => /^\d+$/.test(id)).map(Number)
+  const numeric = inventory.allBuildIds().filter(id => /^\d+$/.test(id)).map(Number)
   return String(numeric.length === 0 ? 1 : Math.max(...numeric) + 1)
 }
 
