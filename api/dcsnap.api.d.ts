@@ -7,13 +7,14 @@ export declare function acquireLocks(datasets: readonly string[], opts?: LockOpt
 // Blocker (src/operations/rollback)
 export interface Blocker {
     snapshot: string;
-    reason: 'manual' | 'held' | 'clones';
+    reason: 'manual' | 'held' | 'clones' | 'base';
     detail?: string;
 }
 
 // Build (src/snapshots/inventory)
 export interface Build {
     id: string;
+    line: string;
     baseline?: SnapshotSet;
     checkpoints: SnapshotSet[];
     snapshots: SnapshotSet[];
@@ -115,9 +116,18 @@ export declare const HOLD_TAG = "dcsnap";
 // Inventory (src/snapshots/inventory)
 export declare class Inventory {
     readonly datasets: readonly string[];
+    readonly heads: readonly string[];
+    readonly line: string;
     readonly datasetInfo: ZfsDataset[];
     readonly snapshots: SnapshotSet[];
-    constructor(datasets: readonly string[], listing: ZfsListing);
+    readonly lines: Inventory[];
+    readonly journal?: string;
+    readonly listing: ZfsListing;
+    constructor(heads: readonly string[], listing: ZfsListing, line?: string);
+    view(line: string): Inventory | undefined;
+    everywhere(): Inventory[];
+    allBuildIds(): string[];
+    lineOfBuild(id: string): Inventory | undefined;
     builds(): Build[];
     build(id: string): Build | undefined;
     latestBuild(): Build | undefined;
@@ -144,6 +154,12 @@ export interface ListView {
         used: number;
         written: number | null;
     };
+    lines: Array<{
+        line: string;
+        datasets: string[];
+        snapshots: number;
+        used: number;
+    }>;
 }
 
 // listView (src/operations/list)
@@ -200,6 +216,7 @@ export interface Manifest {
     retain?: {
         builds: number;
     };
+    base?: string;
     steps: StepDefinition[];
     hash: string;
     locate(keyPath: KeyPath): string;
@@ -296,7 +313,7 @@ export declare function resolveBuildTarget(opts: {
 }): Promise<BuildTarget>;
 
 // resolveTarget (src/snapshots/resolve)
-export declare function resolveTarget(inventory: Inventory, target: string, buildId?: string): SnapshotSet;
+export declare function resolveTarget(inventory: Inventory, target: string, buildId?: string, line?: string): SnapshotSet;
 
 // ResumeOptions (src/runner/runner)
 export interface ResumeOptions extends RunOptions {
@@ -304,6 +321,7 @@ export interface ResumeOptions extends RunOptions {
     step?: string;
     allowChanged?: boolean;
     force?: boolean;
+    discard?: boolean;
     confirm?: (plan: ResumePlan) => Promise<void>;
 }
 
@@ -321,6 +339,7 @@ export interface ResumePlan {
 export interface RollbackPlan {
     target: SnapshotSet;
     destroy: SnapshotSet[];
+    move?: MovePlan;
     steps: Array<{
         dataset: string;
         target: string;
@@ -334,9 +353,8 @@ export declare class Runner {
     readonly manifest: Manifest;
     readonly session: Session;
     constructor(opts: RunnerOptions);
-    build(opts?: RunOptions & {
-        build?: string;
-    }): Promise<RunResult>;
+    build(opts?: BuildOptions): Promise<RunResult>;
+    base(inventory: Inventory): SnapshotSet | undefined;
     planResume(opts?: ResumeOptions): Promise<ResumePlan>;
     resume(opts?: ResumeOptions): Promise<RunResult>;
     dispose(): Promise<void>;
@@ -403,6 +421,7 @@ export declare const silentLogger: Logger;
 // SnapshotSet (src/snapshots/inventory)
 export interface SnapshotSet {
     name: string;
+    line: string;
     kind: 'checkpoint' | 'baseline' | 'manual';
     build?: string;
     step?: string;
@@ -422,6 +441,8 @@ export interface SnapshotSet {
 // SnapshotView (src/operations/list)
 export interface SnapshotView {
     name: string;
+    line: string;
+    hand: boolean;
     kind: SnapshotSet['kind'];
     build: string | null;
     index: number | null;
@@ -522,7 +543,18 @@ export declare class Zfs {
     constructor(opts?: ZfsOptions);
     capabilities(): Promise<ZfsCapabilities>;
     exec(argv: readonly string[]): Promise<string>;
-    list(datasets: readonly string[]): Promise<ZfsListing>;
+    list(datasets: readonly string[], containers?: readonly string[]): Promise<ZfsListing>;
+    create(dataset: string, props?: Record<string, string>): Promise<void>;
+    clone(snapshot: string, dataset: string, props?: Record<string, string>): Promise<void>;
+    promote(dataset: string): Promise<void>;
+    set(dataset: string, props: Record<string, string>): Promise<void>;
+    inherit(dataset: string, property: string): Promise<void>;
+    mount(dataset: string): Promise<void>;
+    unmount(dataset: string): Promise<void>;
+    destroyDataset(dataset: string): Promise<void>;
+    states(names: readonly string[]): Promise<Map<string, ObjectState>>;
+    ownSnapshots(dataset: string): Promise<string[]>;
+    localProperties(dataset: string): Promise<Record<string, string>>;
     snapshot(names: readonly string[], props?: Record<string, string>): Promise<void>;
     destroy(names: readonly string[]): Promise<void>;
     rollback(snapshot: string): Promise<void>;
@@ -553,6 +585,12 @@ export interface ZfsDataset {
     type: 'filesystem' | 'volume';
     createtxg: number;
     mountpoint?: string;
+    guid?: string;
+    origin?: string;
+    mounted?: boolean;
+    canmount?: string;
+    written?: number;
+    user: Record<string, string>;
 }
 
 // ZfsError (src/zfs/errors)
@@ -591,12 +629,43 @@ export interface ZfsSnapshot {
     used: number;
     referenced: number;
     written?: number;
+    guid?: string;
     userrefs: number;
     clones?: string[];
     user: Record<string, string>;
 }
 
 // Types of the package that the exports above use but do not export.
+
+// HeadMove (src/lines/journal)
+export interface HeadMove {
+    head: string;
+    guid: string;
+    target: string;
+    clone: string;
+    kept: string;
+    local: Record<string, string>;
+    mounted: boolean;
+}
+
+// MoveJournal (src/lines/journal)
+export interface MoveJournal {
+    v: 1;
+    op: 'move';
+    keptLine: string;
+    hand?: string;
+    dropIfEmpty: boolean;
+    fromLine?: string;
+    heads: HeadMove[];
+}
+
+// MovePlan (src/lines/move)
+export interface MovePlan {
+    target: SnapshotSet;
+    keptLine: string;
+    keeps: SnapshotSet[];
+    journal: MoveJournal;
+}
 
 // ProcessInfo (src/lock/processes)
 export interface ProcessInfo {
@@ -620,7 +689,10 @@ export type SetState = 'complete' | 'incomplete' | 'split';
 // RollbackOptions (src/operations/rollback)
 export interface RollbackOptions {
     build?: string;
+    line?: string;
     force?: boolean;
+    discard?: boolean;
+    keepChanges?: boolean;
 }
 
 // ManualSnapshotResult (src/operations/snapshot)
@@ -663,6 +735,12 @@ export interface ResumeInputs {
     force?: boolean;
 }
 
+// BuildOptions (src/runner/runner)
+export interface BuildOptions extends RunOptions {
+    build?: string;
+    onTop?: boolean;
+}
+
 // ZfsResult (src/zfs/command)
 export interface ZfsResult {
     stdout: string;
@@ -672,3 +750,12 @@ export interface ZfsResult {
 
 // ZfsRunner (src/zfs/command)
 export type ZfsRunner = (argv: readonly string[]) => Promise<ZfsResult>;
+
+// ObjectState (src/zfs/zfs)
+export interface ObjectState {
+    guid: string;
+    origin?: string;
+    mounted?: boolean;
+    canmount?: string;
+    mountpoint?: string;
+}

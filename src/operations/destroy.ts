@@ -1,6 +1,7 @@
 // Destroying snapshots and whole builds, and pruning old builds, each planned before anything is destroyed.
 import {UsageError} from '../errors.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
+import {ownSnapshots} from './list.js'
 import {resolveTarget} from '../snapshots/resolve.js'
 import {blockersOf, refuseBlockers, type Blocker} from './rollback.js'
 import {ensureClones, loadInventory, type Session, withLock} from './session.js'
@@ -19,25 +20,38 @@ export async function planDestroy(session: Session, targets: string[], opts: {bu
   const picked = new Map<string, SnapshotSet>()
   for (const t of targets) {
     const sets = opts.wholeBuild ? buildSnapshots(inventory, t) : [resolveTarget(inventory, t, opts.build)]
-    for (const s of sets) picked.set(s.name, s)
+    for (const s of sets) picked.set(s.members[0].name, s)
   }
   await ensureClones(session, inventory)
-  const destroy = inventory.snapshots.filter(s => picked.has(s.name))
+  const destroy = [...picked.values()].sort((a, b) => a.txg - b.txg)
   // Naming a manual snapshot is consent to destroy it; holds and clones still refuse.
   refuseBlockers('destroy', blockersOf(destroy, true))
   return {destroy, kept: []}
 }
 
-/** Plans `dcsnap prune --keep N`: every dcsnap snapshot of all but the N most recent builds, except held or cloned ones. */
+/**
+ * Plans `dcsnap prune --keep N`: every dcsnap snapshot of all but the N most recent builds, on the head and on kept
+ * lines, except held or cloned ones and the base (the oldest baseline on the head's line, section 7).
+ */
 export async function planPrune(session: Session, keep: number): Promise<DestroyPlan> {
   if (!Number.isInteger(keep) || keep < 0) throw new UsageError('INVALID_KEEP', `--keep must be a whole number, not ${keep}`, 'Pass --keep N with N >= 0.')
   const inventory = await loadInventory(session)
-  const builds = inventory.builds()
-  const old = builds.slice(0, Math.max(0, builds.length - keep)).flatMap(b => b.snapshots)
+  const newest = new Map<string, number>()
+  for (const v of inventory.everywhere()) for (const b of v.builds()) newest.set(b.id, Math.max(newest.get(b.id) ?? -1, b.snapshots.at(-1)!.txg))
+  const ids = [...newest.keys()].sort((a, b) => newest.get(a)! - newest.get(b)!)
+  const oldIds = new Set(ids.slice(0, Math.max(0, ids.length - keep)))
+  const base = inventory.snapshots.find(s => s.kind === 'baseline' && s.complete)
+  const old = everySnapshot(inventory).filter(s => s.build !== undefined && oldIds.has(s.build))
   if (old.length > 0) await ensureClones(session, inventory)
-  const kept = blockersOf(old, true)
-  const keptNames = new Set(kept.map(k => k.snapshot))
-  return {destroy: old.filter(s => !keptNames.has(s.name)), kept}
+  const keptSets = old.filter(s => s === base || blockersOf([s], true).length > 0)
+  const kept = blockersOf(keptSets.filter(s => s !== base), true)
+  if (base && old.includes(base)) kept.push({snapshot: base.name, reason: 'base'})
+  return {destroy: old.filter(s => !keptSets.includes(s)), kept}
+}
+
+/** Every snapshot once: the head's line, then each kept line's own. */
+function everySnapshot(inventory: Inventory): SnapshotSet[] {
+  return inventory.everywhere().flatMap(ownSnapshots)
 }
 
 /** Destroys every member of the planned snapshots, dataset by dataset. */
@@ -46,16 +60,24 @@ export async function executeDestroy(session: Session, plan: DestroyPlan): Promi
 }
 
 async function executeDestroyLocked(session: Session, plan: DestroyPlan): Promise<void> {
-  for (const dataset of session.datasets) {
+  const datasets = [...new Set(plan.destroy.flatMap(s => s.members.map(m => m.dataset)))]
+  for (const dataset of datasets) {
     const names = plan.destroy.flatMap(s => s.members.filter(m => m.dataset === dataset).map(m => m.name))
-    if (names.length === 0) continue
     session.logger.info(`destroying ${names.length} snapshot(s) of ${dataset}`)
     await session.zfs.destroy(names)
   }
+  // A kept line left without snapshots holds nothing (it is never mounted): it goes too.
+  for (const dataset of datasets.filter(d => !session.datasets.includes(d))) {
+    if ((await session.zfs.ownSnapshots(dataset)).length === 0) {
+      session.logger.info(`removing the kept line ${dataset}: it holds no snapshots any more`)
+      await session.zfs.destroyDataset(dataset)
+    }
+  }
 }
 
+/** Every snapshot of a build, on whatever lines hold it. */
 function buildSnapshots(inventory: Inventory, id: string): SnapshotSet[] {
-  const build = inventory.build(id)
-  if (!build) throw new UsageError('NO_SUCH_BUILD', `no build "${id}" on ${inventory.datasets.join(', ')}`, 'Run `dcsnap list --all` to see the builds.')
-  return build.snapshots
+  const sets = everySnapshot(inventory).filter(s => s.build === id)
+  if (sets.length === 0) throw new UsageError('NO_SUCH_BUILD', `no build "${id}" on ${inventory.datasets.join(', ')} or its kept lines`, 'Run `dcsnap list --all` to see the builds.')
+  return sets
 }
