@@ -7,7 +7,7 @@ export default class Resume extends DcsnapCommand {
   static override examples = [
     {description: 'Go on from the first step without a checkpoint (after a failure, a pause or Ctrl-C)', command: '<%= config.bin %> resume'},
     {description: 'Show what resuming at configure would keep on a line and run; change nothing', command: '<%= config.bin %> resume configure --dry-run'},
-    {description: 'Resume build 1, kept on a line when build 2 started (build 2 is kept in turn)', command: '<%= config.bin %> resume --build 1'},
+    {description: "Re-run build 1 from configure: its kept line comes back, and the head's line is kept in turn", command: '<%= config.bin %> resume configure --build 1'},
     {description: 'Re-run build nightly.42 from compress, accepting changed earlier steps, without asking', command: '<%= config.bin %> resume compress --yes --allow-changed --build nightly.42'},
   ]
   static override args = {step: Args.string({description: 'Step to resume at [default: the first step without a checkpoint].'})}

@@ -7,7 +7,7 @@ export default class Rollback extends DcsnapCommand {
   static override description = `TARGET is a step of the build (--build, default the latest), a full checkpoint name like dc-3-configure, a baseline dc-3, or a manual snapshot name; LINE:NAME (or --line) names one on a kept line (\`dcsnap list --all\` shows the lines). Nothing is destroyed: the snapshots after the target, and the head's changes since its latest snapshot (as hand-kN), are kept on a new kept line (<dataset>.dclines/kN, never mounted), and the head datasets keep their names, mountpoints and properties. A target on a kept line brings that line back the same way. A head in use (a shell inside it) is refused before anything changes. --discard destroys what follows instead (refused for manual snapshots unless --force, for held or cloned ones always), asking first unless --yes. Rolling back to the latest snapshot discards the head's changes since it, as zfs rollback does.`
   static override examples = [
     {description: 'Go back to the compress checkpoint; the later ones stay on a kept line', command: '<%= config.bin %> rollback compress'},
-    {description: 'Bring back a checkpoint kept on line k1 (the head\'s line is kept in turn)', command: '<%= config.bin %> rollback k1:dc-1-iso'},
+    {description: 'Bring back a checkpoint kept on line k1 (the head\'s line is kept in turn)', command: '<%= config.bin %> rollback k1:dc-1-image'},
     {description: 'Show what destroying the later snapshots would destroy; change nothing', command: '<%= config.bin %> rollback compress --discard --dry-run'},
     {description: 'Destroy the later snapshots, a manual one too, without asking', command: '<%= config.bin %> rollback before-experiment --discard --force --yes'},
   ]

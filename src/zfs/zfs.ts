@@ -2,7 +2,7 @@
 import {isDeepStrictEqual} from 'node:util'
 import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
 import {capabilitiesCachePath, probeCapabilities, type CapabilitiesProbe, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
-import {ZfsError, zfsUnsupportedOutput} from './errors.js'
+import {ZfsError, zfsErrorFor, zfsUnsupportedOutput} from './errors.js'
 import {parseDiff, type DiffEntry} from './diff.js'
 import {checkListed, listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
 
@@ -102,20 +102,10 @@ export class Zfs {
   /**
    * The datasets and all their snapshots, in ONE zfs call whatever their number; each dataset must be listed.
    * `containers` (lines containers, section 7) are listed with their children and those children's snapshots in
-   * the same call; one that does not exist is left out (a second call, only then).
+   * the same call; one that does not exist (no line kept yet) is left out.
    */
-  async list(datasets: readonly string[], containers: readonly string[] = []): Promise<ZfsListing> {
-    let present = [...containers]
-    for (;;) {
-      try {
-        return await this.withFreshCapabilities(() => this.listOnce(datasets, present))
-      } catch (error) {
-        const missing = error instanceof ZfsError && error.kind === 'no-such-dataset'
-          ? present.filter(c => error.stderr.includes(`'${c}'`)) : []
-        if (missing.length === 0) throw error
-        present = present.filter(c => !missing.includes(c))
-      }
-    }
+  list(datasets: readonly string[], containers: readonly string[] = []): Promise<ZfsListing> {
+    return this.withFreshCapabilities(() => this.listOnce(datasets, containers))
   }
 
   private async listOnce(datasets: readonly string[], containers: readonly string[]): Promise<ZfsListing> {
@@ -125,18 +115,35 @@ export class Zfs {
     const scope = ['-t', 'filesystem,volume,snapshot', '-d', depth]
     const names = [...datasets, ...containers]
     let argv: string[]
-    let listing: ZfsListing
+    let parse: (out: string) => ZfsListing
     if (caps.json) {
       argv = ['list', '-j', '--json-int', ...scope, '-o', props.join(','), ...names]
-      listing = parseJson(await this.exec(argv), props, argv)
+      parse = out => parseJson(out, props, argv)
     } else if (caps.parsableList) {
       argv = ['list', '-H', '-p', ...scope, '-o', props.join(','), ...names]
-      listing = parseTabular(await this.exec(argv), props, argv)
+      parse = out => parseTabular(out, props, argv)
     } else {
       argv = ['get', '-H', '-p', '-r', '-d', depth, '-o', 'name,property,value', props.filter(p => p !== 'name').join(','), ...names]
-      listing = parseGetRows(await this.exec(argv), props, argv)
+      parse = out => parseGetRows(out, props, argv)
     }
-    checkListed(listing, names, argv)
+    const r = await this.run(argv)
+    // A lines container that does not exist (no line was ever kept) is the usual case: zfs lists the rest and
+    // complains of it alone, which costs nothing more. Any other complaint is an error.
+    let missing: string[] = []
+    if (r.exitCode !== 0) {
+      const lines = r.stderr.split('\n').filter(l => l.trim() !== '')
+      missing = containers.filter(c => lines.some(l => l.includes(`'${c}'`) && /dataset does not exist/.test(l)))
+      if (missing.length === 0 || !lines.every(l => missing.some(c => l.includes(`'${c}'`)))) throw zfsErrorFor(argv, r.stderr)
+    }
+    let listing: ZfsListing
+    try {
+      listing = parse(r.stdout)
+    } catch (error) {
+      if (missing.length === 0) throw error
+      // This zfs gives no readable listing when a name is missing: ask again without it.
+      return this.listOnce(datasets, containers.filter(c => !missing.includes(c)))
+    }
+    checkListed(listing, [...datasets, ...containers.filter(c => !missing.includes(c))], argv)
     return listing
   }
 

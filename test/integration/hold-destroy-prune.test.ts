@@ -9,14 +9,14 @@ beforeEach(async () => {
 })
 afterEach(async () => pool.destroy())
 
-test('a held checkpoint refuses rollback and destroy until released', async () => {
+test('a held checkpoint refuses rollback --discard and destroy until released', async () => {
   await fakeBuild(pool, '1', ['fetch', 'build'])
   const held = await dcsnapJson(['hold', 'build', ...pool.flags])
   expect(held.exitCode).toBe(0)
   expect(held.json.held).toEqual([`${pool.proto}@dc-1-build`, `${pool.cache}@dc-1-build`])
   expect((await dcsnap(['hold', 'build', ...pool.flags])).stdout).toMatch(/already held/)
   expect((await dcsnapJson(['list', ...pool.flags])).json.snapshots.at(-1).held).toBe(true)
-  expect((await dcsnap(['rollback', 'fetch', '--yes', ...pool.flags])).exitCode).toBe(3)
+  expect((await dcsnap(['rollback', 'fetch', '--discard', '--yes', ...pool.flags])).exitCode).toBe(3)
   const d = await dcsnap(['destroy', 'build', ...pool.flags])
   expect(d.exitCode).toBe(3)
   expect(d.stderr).toMatch(/dc-1-build \(held\)/)
@@ -47,7 +47,7 @@ test('destroy --whole-build removes a build baseline and checkpoints, not manual
   expect(await snapshotsOf(pool.proto)).toEqual(['scratch', 'dc-2', 'dc-2-fetch'])
 })
 
-test('prune --keep N keeps the newest builds, manual and held snapshots', async () => {
+test('prune --keep N keeps the newest builds, manual and held snapshots, and the base', async () => {
   await fakeBuild(pool, '1', ['a'])
   await snapBoth(pool, 'mine')
   await fakeBuild(pool, '2', ['a'])
@@ -55,11 +55,12 @@ test('prune --keep N keeps the newest builds, manual and held snapshots', async 
   await zfsOk('hold', 'dcsnap', `${pool.proto}@dc-2-a`)
   const dry = await dcsnap(['prune', '--keep', '1', '--dry-run', ...pool.flags])
   expect(dry.exitCode).toBe(0)
-  expect(dry.stdout).toMatch(/would destroy 6 snapshot\(s\)/)
+  expect(dry.stdout).toMatch(/would destroy 5 snapshot\(s\)/)
   expect(dry.stdout).toMatch(/keeping dc-2-a \(held\)/)
+  expect(dry.stdout).toMatch(/keeping dc-1 \(base\)/)
   expect(await snapshotsOf(pool.proto)).toHaveLength(7)
   const r = await dcsnapJson(['prune', '--keep', '1', ...pool.flags])
   expect(r.exitCode).toBe(0)
-  expect(await snapshotsOf(pool.proto)).toEqual(['mine', 'dc-2-a', 'dc-3', 'dc-3-a'])
+  expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'mine', 'dc-2-a', 'dc-3', 'dc-3-a'])
   await zfsOk('release', 'dcsnap', `${pool.proto}@dc-2-a`)
 })

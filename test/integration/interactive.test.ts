@@ -79,7 +79,7 @@ describeWhere(stepsSeeMounts, '--interactive', STEPS_WHY, () => {
     expect(r.exitCode).toBe(1)
     expect(String(r.stdout)).toMatch(/step two \(2 of 2\) failed[^]*Fix it, then run: dcsnap resume/)
 
-    const rb = inTerminal(['rollback', 'dc-1'], m.dir)
+    const rb = inTerminal(['rollback', 'dc-1', '--discard'], m.dir)
     await rb.prompt(/\[y\/N\]/)
     rb.run.stdin!.write('\x03')
     const refused = await rb.run

@@ -1,7 +1,7 @@
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
-import {snapBoth, snapshotsOf} from '../support/checkpoints.js'
+import {readProto, snapBoth, snapshotsOf} from '../support/checkpoints.js'
 import {seedSteps, writeManifest} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {shOk, describeWhere, stepsSeeMounts, STEPS_WHY} from '../support/zfs-host.js'
@@ -58,10 +58,18 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(done.exitCode).toBe(3)
     expect(done.stderr).toMatch(/build 1 completed/)
     const dry = await dcsnapJson(['resume', 'configure', '--dry-run'], {cwd: m.dir})
-    expect(dry.json).toMatchObject({resumeAt: 'configure', rollbackTo: 'dc-1-fetch', destroy: ['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso'], run: ['configure', 'compile', 'package', 'iso']})
+    expect(dry.json).toMatchObject({resumeAt: 'configure', rollbackTo: 'dc-1-fetch', destroy: [], keptLine: 'k1', run: ['configure', 'compile', 'package', 'iso']})
+    expect(dry.json.keep).toEqual(expect.arrayContaining(['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso']))
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
-    const again = await dcsnap(['resume', 'configure', '--yes', '-q'], {cwd: m.dir})
+    // Rule 4: the run it replaces is kept on a line, whole.
+    const again = await dcsnap(['resume', 'configure', '-q'], {cwd: m.dir})
     expect(again.exitCode).toBe(0)
+    expect(await snapshotsOf(pool.proto)).toHaveLength(6)
+    expect(await snapshotsOf(`${pool.proto}.dclines/k1`)).toEqual(expect.arrayContaining(['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso']))
+    // --discard destroys them instead, after asking (--yes).
+    const discard = await dcsnapJson(['resume', 'package', '--discard', '--dry-run'], {cwd: m.dir})
+    expect(discard.json).toMatchObject({rollbackTo: 'dc-1-compile', destroy: ['dc-1-package', 'dc-1-iso']})
+    expect((await dcsnap(['resume', 'package', '--discard', '--yes', '-q'], {cwd: m.dir})).exitCode).toBe(0)
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
   })
 
@@ -90,17 +98,20 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     }
   })
 
-  test('resume rule 4: a manual snapshot after the resume target is refused, listing it', async () => {
+  test('resume rule 4: a manual snapshot after the resume target is kept on a line; --discard refuses over it, listing it', async () => {
     const m = writeManifest(pool, seedSteps())
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
     await snapBoth(pool, 'after-configure')
-    const dry = await dcsnap(['resume', 'configure', '--dry-run'], {cwd: m.dir})
+    const dry = await dcsnap(['resume', 'configure', '--discard', '--dry-run'], {cwd: m.dir})
     expect(dry.exitCode).toBe(3)
     expect(dry.stdout).toMatch(/destroys 2 snapshot\(s\): dc-1-configure, after-configure/)
-    const r = await dcsnap(['resume', 'configure', '--yes'], {cwd: m.dir})
+    const r = await dcsnap(['resume', 'configure', '--discard', '--yes'], {cwd: m.dir})
     expect(r.exitCode).toBe(3)
     expect(r.stderr).toMatch(/resuming at configure would destroy .*after-configure \(manual\)/)
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'after-configure'])
+    const kept = await dcsnap(['resume', 'configure', '--dry-run'], {cwd: m.dir})
+    expect(kept.exitCode).toBe(0)
+    expect(kept.stdout).toMatch(/keeps on line k1: dc-1-configure, after-configure/)
   })
 
   test('a data cache in a temp dir: resume after the process ended is refused with the reason', async () => {
@@ -155,11 +166,39 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
   })
 
-  test('retain prunes older builds after a successful build', async () => {
+  test('retain prunes older builds after a successful build, on kept lines too, and keeps the base', async () => {
     const m = writeManifest(pool, [{name: 'one', run: 'true'}], {extra: {retain: {builds: 1}}})
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
     const second = await dcsnapJson(['build', '-q'], {cwd: m.dir})
-    expect(second.json).toMatchObject({build: '2', pruned: ['dc-1', 'dc-1-one']})
-    expect(await snapshotsOf(pool.proto)).toEqual(['dc-2', 'dc-2-one'])
+    expect(second.json).toMatchObject({build: '2'})
+    expect(second.json.pruned).toContain('dc-1-one')
+    expect(second.json.pruned).not.toContain('dc-1')
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-2', 'dc-2-one'])
+  })
+
+  test('every build starts from the base; --on-top from the head; resume --build brings an earlier build back', async () => {
+    const steps = [
+      {name: 'fetch', run: 'test ! -e "$DCSNAP_PROTO/fetched" && echo "$DCSNAP_BUILD" > "$DCSNAP_PROTO/fetched"'},
+      {name: 'finish', run: 'test -f fixed && echo done > "$DCSNAP_PROTO/finished"'},
+    ]
+    const m = writeManifest(pool, steps)
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
+    // Build 2 starts from the base: fetch finds an empty proto area, as it did in build 1.
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
+    expect(await readProto(pool, 'fetched')).toBe('2\n')
+    const list = await dcsnapJson(['list', '--all'], {cwd: m.dir})
+    expect(list.json.snapshots.filter((s: {build: string | null}) => s.build === '1').map((s: {name: string; line: string}) => `${s.line}:${s.name}`))
+      .toEqual(['head:dc-1', 'k1:dc-1-fetch'])
+    writeFileSync(join(m.dir, 'fixed'), '')
+    expect((await dcsnap(['resume', '--build', '1', '-q'], {cwd: m.dir})).exitCode).toBe(0)
+    expect(await readProto(pool, 'fetched')).toBe('1\n')
+    expect(await readProto(pool, 'finished')).toBe('done\n')
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-finish'])
+    // Build 2 went to a kept line in turn, and can be resumed there too.
+    expect((await dcsnap(['resume', '--build', '2', '-q'], {cwd: m.dir})).exitCode).toBe(0)
+    expect(await readProto(pool, 'fetched')).toBe('2\n')
+    // --on-top: fetch finds build 2's tree and fails, as gen1's distro_const did.
+    expect((await dcsnap(['build', '--on-top', '-q'], {cwd: m.dir})).exitCode).toBe(1)
+    expect((await dcsnapJson(['list'], {cwd: m.dir})).json.builds).toEqual(['3'])
   })
 })
