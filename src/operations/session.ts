@@ -2,6 +2,7 @@
 import {InterruptedError, UsageError} from '../errors.js'
 import {acquireLocks, type DatasetLocks} from '../lock/dataset-locks.js'
 import {silentLogger, type Logger} from '../logger.js'
+import {JOURNAL_PROPERTY} from '../lines/journal.js'
 import {linesContainer} from '../lines/names.js'
 import {Inventory} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
@@ -29,16 +30,30 @@ export function openSession(datasets: string[], opts: {zfs?: Zfs; logger?: Logge
  * exists). A line move that a dcsnap left unfinished is finished first, under the lock, before anything else.
  */
 export async function loadInventory(session: Session): Promise<Inventory> {
-  let inventory = await listInventory(session)
+  let inventory: Inventory
+  try {
+    inventory = await listInventory(session)
+  } catch (error) {
+    // Between the two renames of a move a head does not exist: a journal says so, and the move is finished first.
+    if (!(error instanceof UsageError && error.code === 'NO_SUCH_DATASET')) throw error
+    const journal = await session.zfs.userProperty(linesContainer(session.datasets[0]), JOURNAL_PROPERTY)
+    if (journal === undefined) throw error
+    await recoverLocked(session)
+    return listInventory(session)
+  }
   if (inventory.journal === undefined) return inventory
+  await recoverLocked(session)
+  return listInventory(session)
+}
+
+/** Under the lock, reads the journal again (another dcsnap may have finished the move meanwhile) and finishes the move it records. */
+async function recoverLocked(session: Session): Promise<void> {
   await withLock(session, async () => {
-    inventory = await listInventory(session)
-    if (inventory.journal === undefined) return
+    const text = await session.zfs.userProperty(linesContainer(session.datasets[0]), JOURNAL_PROPERTY)
+    if (text === undefined) return
     const {recoverMove} = await import('../lines/move.js')
-    await recoverMove(session, inventory.journal)
-    inventory = await listInventory(session)
+    await recoverMove(session, text)
   })
-  return inventory
 }
 
 async function listInventory(session: Session): Promise<Inventory> {

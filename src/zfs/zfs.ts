@@ -220,6 +220,17 @@ export class Zfs {
     }
   }
 
+  /** A user property's value on a dataset, or undefined when unset or the dataset does not exist. */
+  async userProperty(dataset: string, property: string): Promise<string | undefined> {
+    try {
+      const v = (await this.exec(['get', '-H', '-o', 'value', property, dataset])).replace(/\n$/, '')
+      return v === '-' || v === '' ? undefined : v
+    } catch (error) {
+      if (error instanceof ZfsError && error.kind === 'no-such-dataset') return undefined
+      throw error
+    }
+  }
+
   /** The names of a dataset's own snapshots. */
   async ownSnapshots(dataset: string): Promise<string[]> {
     const out = await this.exec(['list', '-H', '-t', 'snapshot', '-d', '1', '-o', 'name', dataset])
