@@ -185,18 +185,18 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
     // Build 2 starts from the base: fetch finds an empty proto area, as it did in build 1.
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
-    expect(await readProto(pool, 'fetched')).toBe('2\n')
+    expect(await readProto(pool, 'fetched')).toBe('2')
     const list = await dcsnapJson(['list', '--all'], {cwd: m.dir})
     expect(list.json.snapshots.filter((s: {build: string | null}) => s.build === '1').map((s: {name: string; line: string}) => `${s.line}:${s.name}`))
       .toEqual(['head:dc-1', 'k1:dc-1-fetch'])
     writeFileSync(join(m.dir, 'fixed'), '')
     expect((await dcsnap(['resume', '--build', '1', '-q'], {cwd: m.dir})).exitCode).toBe(0)
-    expect(await readProto(pool, 'fetched')).toBe('1\n')
-    expect(await readProto(pool, 'finished')).toBe('done\n')
+    expect(await readProto(pool, 'fetched')).toBe('1')
+    expect(await readProto(pool, 'finished')).toBe('done')
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-finish'])
     // Build 2 went to a kept line in turn, and can be resumed there too.
     expect((await dcsnap(['resume', '--build', '2', '-q'], {cwd: m.dir})).exitCode).toBe(0)
-    expect(await readProto(pool, 'fetched')).toBe('2\n')
+    expect(await readProto(pool, 'fetched')).toBe('2')
     // --on-top: fetch finds build 2's tree and fails, as gen1's distro_const did.
     expect((await dcsnap(['build', '--on-top', '-q'], {cwd: m.dir})).exitCode).toBe(1)
     expect((await dcsnapJson(['list'], {cwd: m.dir})).json.builds).toEqual(['3'])
