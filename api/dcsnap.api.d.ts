@@ -29,6 +29,8 @@ export interface BuildStatus {
     orphan: Orphan | null;
     completed: boolean;
     resumeCommand: string | null;
+    line: string;
+    handChangedAfter: string[];
 }
 
 // buildStatus (src/runner/status)
@@ -322,6 +324,8 @@ export interface ResumeOptions extends RunOptions {
     allowChanged?: boolean;
     force?: boolean;
     discard?: boolean;
+    keepChanges?: boolean;
+    discardChanges?: boolean;
     confirm?: (plan: ResumePlan) => Promise<void>;
 }
 
@@ -333,6 +337,7 @@ export interface ResumePlan {
     rollback: RollbackPlan;
     run: StepDefinition[];
     changes: StepChange[];
+    continueAsIs?: boolean;
 }
 
 // RollbackPlan (src/operations/rollback)
@@ -553,6 +558,7 @@ export declare class Zfs {
     unmount(dataset: string): Promise<void>;
     destroyDataset(dataset: string): Promise<void>;
     states(names: readonly string[]): Promise<Map<string, ObjectState>>;
+    userProperty(dataset: string, property: string): Promise<string | undefined>;
     ownSnapshots(dataset: string): Promise<string[]>;
     localProperties(dataset: string): Promise<Record<string, string>>;
     snapshot(names: readonly string[], props?: Record<string, string>): Promise<void>;
@@ -654,7 +660,6 @@ export interface MoveJournal {
     op: 'move';
     keptLine: string;
     hand?: string;
-    dropIfEmpty: boolean;
     fromLine?: string;
     heads: HeadMove[];
 }
@@ -693,6 +698,7 @@ export interface RollbackOptions {
     force?: boolean;
     discard?: boolean;
     keepChanges?: boolean;
+    forceMove?: boolean;
 }
 
 // ManualSnapshotResult (src/operations/snapshot)
@@ -710,6 +716,7 @@ export interface BuildRecord {
     manifestHash: string;
     cache: 'zfs' | 'tmp';
     steps: StepRecord[];
+    handChangedAfter?: string[];
 }
 
 // StepRecord (src/runner/record)

@@ -33,8 +33,6 @@ export interface MoveJournal {
   keptLine: string
   /** A snapshot of the head's changes taken first (`hand-k3`), if any. */
   hand?: string
-  /** The old head is dropped instead of kept when it holds nothing of its own (resume discarding a step's partial output). */
-  dropIfEmpty: boolean
   /** The line the target lay on, dropped when the move leaves it without snapshots. */
   fromLine?: string
   heads: HeadMove[]

@@ -45,7 +45,9 @@ export async function planMove(session: Session, inventory: Inventory, target: S
         'Pass --discard to destroy the later snapshots instead of keeping them.')
     }
   }
-  const keptLine = `${LINE_PREFIX}${Math.max(0, ...inventory.lines.map(l => lineNumber(l.line))) + 1}`
+  // A new number, past every line and every hand-kN snapshot (a line brought back leaves its hand-kN on the head's lineage).
+  const handNumbers = inventory.everywhere().flatMap(v => v.snapshots.map(s => /^hand-k(\d+)$/.exec(s.name)?.[1])).filter((n): n is string => n !== undefined).map(Number)
+  const keptLine = `${LINE_PREFIX}${Math.max(0, ...inventory.lines.map(l => lineNumber(l.line)), ...handNumbers) + 1}`
   const onTarget = new Set((inventory.view(target.line) ?? inventory).snapshots.filter(s => s.txg <= target.txg).map(s => s.members[0].name))
   const fork = Math.max(-1, ...inventory.snapshots.filter(s => onTarget.has(s.members[0].name)).map(s => s.txg))
   const keeps = inventory.snapshots.filter(s => s.txg > fork)
@@ -62,7 +64,7 @@ export async function planMove(session: Session, inventory: Inventory, target: S
     heads.push({head, guid: info.guid, target: target.members[i].name, clone: moveClone(head), kept: lineDataset(head, keptLine), local, mounted: info.mounted ?? false})
   }
   const journal: MoveJournal = {
-    v: 1, op: 'move', keptLine, hand, dropIfEmpty: !opts.keepChanges, fromLine: target.line === HEAD_LINE ? undefined : target.line, heads,
+    v: 1, op: 'move', keptLine, hand, fromLine: target.line === HEAD_LINE ? undefined : target.line, heads,
   }
   return {target, keptLine, keeps, journal}
 }
@@ -193,9 +195,10 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
     const s = st.get(h.head)
     if (h.mounted && s && !s.mounted && s.canmount !== 'off' && s.mountpoint?.startsWith('/')) await zfs.mount(h.head)
   }
-  // 8. Drop what holds nothing: the old head when it had only a failed step's partial output, a line left empty.
+  // 8. Drop what holds nothing: an old head without snapshots of its own, a line a move left empty.
   for (const h of j.heads) {
-    if (j.dropIfEmpty && isOld(h, h.kept) && (await zfs.ownSnapshots(h.kept)).length === 0) await zfs.destroyDataset(h.kept)
+    // An old head with no snapshot of its own (nothing after the fork, no changes or only a failed step's) holds nothing to keep.
+    if (isOld(h, h.kept) && (await zfs.ownSnapshots(h.kept)).length === 0) await zfs.destroyDataset(h.kept)
     if (j.fromLine) {
       const from = lineDataset(h.head, j.fromLine)
       if ((await zfs.states([from])).has(from) && (await zfs.ownSnapshots(from)).length === 0) await zfs.destroyDataset(from)

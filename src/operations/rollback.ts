@@ -39,6 +39,8 @@ export interface RollbackOptions {
   discard?: boolean
   /** Keep the head's changes since its latest snapshot (default true; a resume passes false after a failed step). */
   keepChanges?: boolean
+  /** Move even when nothing follows the target: the head's changes go to a line (resume --discard-changes after a pause). */
+  forceMove?: boolean
 }
 
 /** Plans a rollback to a target without changing anything; `blockers` say what refuses it. */
@@ -95,8 +97,10 @@ export async function keepOrDiscard(session: Session, inventory: Inventory, plan
     await ensureClones(session, inventory)
     return planRollback(inventory, plan.target, opts)
   }
-  if (!onLine && plan.destroy.length === 0) return plan
+  if (!onLine && plan.destroy.length === 0 && !opts.forceMove) return plan
   const move = await planMove(session, inventory, plan.target, {keepChanges: opts.keepChanges ?? true})
+  // Nothing to keep (no later snapshot, and ZFS says the head has no changes): a plain rollback does it.
+  if (!onLine && move.keeps.length === 0 && !move.journal.hand) return plan
   return {target: plan.target, destroy: [], steps: [], blockers: [], move}
 }
 

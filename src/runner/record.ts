@@ -25,6 +25,8 @@ export interface BuildRecord {
   manifestHash: string
   cache: 'zfs' | 'tmp'
   steps: StepRecord[]
+  /** The checkpoints after which the build went on from the head as it was, hand changes included (rule 6). */
+  handChangedAfter?: string[]
 }
 
 /** The record's files in a directory: record.json and manifest.yaml (the manifest the build runs with). */

@@ -24,6 +24,8 @@ export interface ResumePlan {
   run: StepDefinition[]
   /** Every difference between the recorded steps and the given ones. */
   changes: StepChange[]
+  /** The build goes on from the head as it is (after a pause, or --keep-changes): nothing is rolled back (rule 6). */
+  continueAsIs?: boolean
 }
 
 /** What the plan is made from. */

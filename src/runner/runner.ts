@@ -9,6 +9,7 @@ import {parseManifestSource} from '../manifest/source.js'
 import {executeDestroy, planPrune} from '../operations/destroy.js'
 import {executeRollback, keepOrDiscard, planRollback, refuseBlockers} from '../operations/rollback.js'
 import {loadInventory, openSession, withLock, type Session} from '../operations/session.js'
+import {HEAD_LINE} from '../lines/names.js'
 import type {DatasetLocks} from '../lock/dataset-locks.js'
 import {ensurePrivateDir} from '../fs/private-dir.js'
 import {takeSnapshots} from '../operations/snapshot.js'
@@ -71,6 +72,10 @@ export interface ResumeOptions extends RunOptions {
   force?: boolean
   /** Destroy the later checkpoints instead of keeping them on a line. */
   discard?: boolean
+  /** Go on from the head as it is, its changes since the checkpoint included (the default after a pause; rule 6). */
+  keepChanges?: boolean
+  /** After a pause, keep the head's changes on a line and go back to the pause's checkpoint. */
+  discardChanges?: boolean
   /** Asked before destroying snapshots; throw to refuse (the CLI asks on a terminal or requires --yes). */
   confirm?: (plan: ResumePlan) => Promise<void>
 }
@@ -187,14 +192,20 @@ export class Runner {
       refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
       if (plan.rollback.destroy.length > 0 && opts.confirm) await opts.confirm(plan)
       const cache = await this.dataCacheFor(inventory, plan.build, false)
-      await executeRollback(this.session, plan.rollback)
-      await cache.restore(plan.target.name)
+      if (!plan.continueAsIs) {
+        await executeRollback(this.session, plan.rollback)
+        await cache.restore(plan.target.name)
+      }
       this.manifestSavedIn.clear()
       const previous = (await readRecord(cache.dir))?.record
       // Steps before the resume point keep what the record says of them; the others start afresh.
       const record = this.newRecord(plan.build, cache, s =>
         s.index < plan.from.index ? (previous?.steps.find(p => p.name === s.name && p.index === s.index) ?? {...fresh(s), status: 'done'}) : undefined)
-      this.session.logger.info(`build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
+      const handChanged = [...(previous?.handChangedAfter ?? []).filter(n => n !== plan.target.name || plan.continueAsIs), ...(plan.continueAsIs ? [plan.target.name] : [])]
+      if (handChanged.length > 0) record.handChangedAfter = [...new Set(handChanged)]
+      this.session.logger.info(plan.continueAsIs
+        ? `build ${plan.build}: resuming at ${plan.from.name} on the head as it is (changes made since ${plan.target.name} are part of this build; --discard-changes keeps them on a line instead)`
+        : `build ${plan.build}: resuming at ${plan.from.name} (back to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name})`)
       return this.runSteps(inventory, cache, record, plan.run, opts, locks)
     })
   }
@@ -238,8 +249,21 @@ export class Runner {
     // What follows the target is kept on a line unless --discard (rule 4): a failed step's partial output is not kept,
     // the head's changes after a completed build (or on another build) are. The dry run and the real run both plan
     // here, so they cannot disagree.
-    const keepChanges = !(await this.headHasPartialOutput(inventory))
-    plan = {...plan, rollback: await keepOrDiscard(this.session, inventory, plan.rollback, {force: opts.force, discard: opts.discard, keepChanges})}
+    const partial = await this.headHasPartialOutput(inventory)
+    const atHead = build.line === HEAD_LINE && plan.target.line === HEAD_LINE && inventory.snapshots.at(-1) === plan.target
+    if (opts.keepChanges && opts.discardChanges) {
+      throw new UsageError('CONFLICTING_FLAGS', '--keep-changes and --discard-changes cannot be given together', 'Pass one of them.')
+    }
+    if (opts.keepChanges && !atHead) {
+      throw new UsageError('KEEP_CHANGES_NOT_AT_HEAD', `--keep-changes goes on from the head as it is, but resuming at ${plan.from.name} goes back to ${plan.target.name}, which is not the head's latest snapshot`,
+        `Resume at the first step without a checkpoint (\`dcsnap resume\`), or leave out --keep-changes.`)
+    }
+    if (atHead && (opts.keepChanges || (!partial && !opts.discardChanges))) {
+      // Rule 6: after a pause the head is the user's to change; the build goes on from it as it is.
+      return {...plan, continueAsIs: true, rollback: {target: plan.target, destroy: [], steps: [], blockers: []}}
+    }
+    const forceMove = atHead && opts.discardChanges === true && !partial
+    plan = {...plan, rollback: await keepOrDiscard(this.session, inventory, plan.rollback, {force: opts.force, discard: opts.discard, keepChanges: !partial, forceMove})}
     if (plan.target.user['dcsnap:cache'] === 'tmp') {
       const cache = await this.dataCacheFor(inventory, build.id, false)
       if (!(await cache.canRestore(plan.target.name))) {
@@ -352,7 +376,8 @@ export class Runner {
 
   private async saveRecord(cache: DataCache, record: BuildRecord): Promise<void> {
     // The manifest is written once per directory and run (a checkpoint costs fewer writes), again after a rollback.
-    for (const dir of cache.kind === 'tmp' ? [cache.dir, join(this.manifest.logs, record.build)] : [cache.dir]) {
+    // A copy beside the logs too: a build whose data cache went to a kept line keeps its record readable.
+    for (const dir of [cache.dir, join(this.manifest.logs, record.build)]) {
       await writeRecord(dir, record, this.manifestSavedIn.has(dir) ? undefined : this.manifest.text)
       this.manifestSavedIn.add(dir)
     }

@@ -31,6 +31,10 @@ export interface BuildStatus {
   orphan: Orphan | null
   completed: boolean
   resumeCommand: string | null
+  /** The build's line: `head`, or the kept line that holds it. */
+  line: string
+  /** Checkpoints after which the build went on from a hand-changed head (rule 6). */
+  handChangedAfter: string[]
 }
 
 /** Reads the status of the latest build (or `build`) of a runner's manifest. */
@@ -43,7 +47,7 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
   const datasets = [...runner.session.datasets]
   if (inventory.builds().length === 0 && opts.build === undefined) {
     return {
-      build: null, datasets, lock, orphan, completed: false, resumeCommand: null,
+      build: null, datasets, lock, orphan, completed: false, resumeCommand: null, line: 'head', handChangedAfter: [],
       steps: steps.map(s => ({index: s.index, name: s.name, description: s.description ?? null, state: 'pending', resumable: false, checkpoint: null, changed: false, log: null})),
     }
   }
@@ -81,5 +85,5 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
   const completed = rows.every(r => r.state === 'done')
   // A build with nothing to resume from (e.g. an incomplete baseline) is not advertised as resumable.
   const resumeCommand = completed || !rows.some(r => r.resumable) ? null : runner.resumeCommand(build.id)
-  return {build: build.id, datasets, lock, orphan, completed, steps: rows, resumeCommand}
+  return {build: build.id, datasets, lock, orphan, completed, steps: rows, resumeCommand, line: build.line, handChangedAfter: recorded?.record.handChangedAfter ?? []}
 }

@@ -87,6 +87,11 @@ test('a checkpoint on a kept line comes back (LINE:NAME), and the head\'s line i
   const ds = await datasets(pool)
   expect(ds.get(pool.proto)).toMatchObject({mounted: 'yes', mountpoint: `${pool.mountpoint}/proto`, origin: '-'})
   for (const [name, d] of ds) if (name.includes('.dclines/')) expect(d.mounted).toBe('no')
+  // The next line's number is a new one, though hand-k1 is now on the head's own lineage.
+  await writeProto(pool, 'again.txt', 'changed again')
+  const again = await dcsnapJson(['rollback', 'fetch', ...pool.flags])
+  expect(again.exitCode).toBe(0)
+  expect(again.json.keptLine).not.toBe('k1')
 })
 
 test('--discard destroys the later checkpoints instead, after --dry-run lists them', async () => {

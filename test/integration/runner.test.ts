@@ -166,6 +166,27 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
   })
 
+  test('rule 6: a resume after a pause goes on from the head as it is; --discard-changes keeps the changes on a line instead', async () => {
+    const m = writeManifest(pool, seedSteps())
+    writeFileSync(join(m.dir, 'fixed'), '')
+    expect((await dcsnap(['build', '-q', '--pause-after', 'configure'], {cwd: m.dir})).exitCode).toBe(0)
+    await shOk(`echo by-hand >> ${pool.mountpoint}/proto/config`)
+    const dry = await dcsnapJson(['resume', '--dry-run'], {cwd: m.dir})
+    expect(dry.json).toMatchObject({resumeAt: 'compile', continueAsIs: true, destroy: [], keep: []})
+    expect((await dcsnap(['resume', '-q', '--pause-before', 'iso'], {cwd: m.dir})).exitCode).toBe(0)
+    expect(await shOk(`cat ${pool.mountpoint}/proto/binary`)).toContain('by-hand')
+    const status = await dcsnapJson(['status'], {cwd: m.dir})
+    expect(status.json.handChangedAfter).toEqual(['dc-1-configure'])
+    expect((await dcsnap(['status'], {cwd: m.dir})).stdout).toMatch(/went on from a hand-changed tree after dc-1-configure/)
+
+    // Paused again before iso: this time the changes go to a line and the head goes back to the checkpoint.
+    await shOk(`echo experiment > ${pool.mountpoint}/proto/experiment`)
+    const r = await dcsnapJson(['resume', '-q', '--discard-changes'], {cwd: m.dir})
+    expect(r.exitCode).toBe(0)
+    expect(await shOk(`ls ${pool.mountpoint}/proto`)).not.toContain('experiment')
+    expect(await snapshotsOf(`${pool.proto}.dclines/k1`)).toEqual(['hand-k1'])
+  })
+
   test('retain prunes older builds after a successful build, on kept lines too, and keeps the base', async () => {
     const m = writeManifest(pool, [{name: 'one', run: 'true'}], {extra: {retain: {builds: 1}}})
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
