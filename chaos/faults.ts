@@ -144,12 +144,12 @@ const recoverResume = async (t: Trial) => {
   return r.ok ? '' : r.why
 }
 
-/** Two complete builds with keep-me taken between them. */
+/** Two complete builds with keep-me taken between them, on one line (--on-top): destroy and prune cut a straight history. */
 async function twoBuilds(t: Trial): Promise<void> {
   ok(t)
   await step(t, ['build'])
   await step(t, ['snapshot', 'keep-me'])
-  await step(t, ['build'])
+  await step(t, ['build', '--on-top'])
 }
 
 const CASES: FaultCase[] = [
@@ -224,15 +224,15 @@ const CASES: FaultCase[] = [
     setup: twoBuilds,
     args: t => ['prune', '--keep', '1', '-m', t.manifest],
     recover: t => rerun(t, ['prune', '--keep', '1', '-m', t.manifest]),
-    check: (t, ref) => checkGone(t, ref),
+    check: (t, ref) => checkGone(t, ref, true),
   },
 ]
 
-/** Build 1 is gone, build 2 and keep-me are whole. */
-async function checkGone(t: Trial, ref: Reference): Promise<string> {
-  const build1 = ['dc-1', ...STEPS.map(s => `dc-1-${s}`)]
+/** Build 1 is gone (but its baseline when it is the base prune keeps), build 2 and keep-me are whole. */
+async function checkGone(t: Trial, ref: Reference, baseKept = false): Promise<string> {
+  const build1 = [...(baseKept ? [] : ['dc-1']), ...STEPS.map(s => `dc-1-${s}`)]
   const build2 = ['dc-2', ...STEPS.map(s => `dc-2-${s}`)]
-  return [await expectSnapshots(t, ['keep-me', ...build2], build1), await checkBuilt(t, ref, [])].filter(Boolean).join('; ')
+  return [await expectSnapshots(t, ['keep-me', ...build2, ...(baseKept ? ['dc-1'] : [])], build1), await checkBuilt(t, ref, [])].filter(Boolean).join('; ')
 }
 
 async function newTrial(pool: ChaosPool, dir: string, name: string, cacheHome: string, lockDir: string): Promise<Trial> {

@@ -25,7 +25,7 @@ export async function planDestroy(session: Session, targets: string[], opts: {bu
   await ensureClones(session, inventory)
   const destroy = [...picked.values()].sort((a, b) => a.txg - b.txg)
   // Naming a manual snapshot is consent to destroy it; holds and clones still refuse.
-  refuseBlockers('destroy', blockersOf(destroy, true))
+  refuseBlockers('destroy', blockersOf(destroy, true, emptiedLines(inventory, destroy)))
   return {destroy, kept: []}
 }
 
@@ -43,10 +43,22 @@ export async function planPrune(session: Session, keep: number): Promise<Destroy
   const base = inventory.snapshots.find(s => s.kind === 'baseline' && s.complete)
   const old = everySnapshot(inventory).filter(s => s.build !== undefined && oldIds.has(s.build))
   if (old.length > 0) await ensureClones(session, inventory)
-  const keptSets = old.filter(s => s === base || blockersOf([s], true).length > 0)
-  const kept = blockersOf(keptSets.filter(s => s !== base), true)
+  const going = emptiedLines(inventory, old)
+  const keptSets = old.filter(s => s === base || blockersOf([s], true, going).length > 0)
+  const kept = blockersOf(keptSets.filter(s => s !== base), true, going)
   if (base && old.includes(base)) kept.push({snapshot: base.name, reason: 'base'})
   return {destroy: old.filter(s => !keptSets.includes(s)), kept}
+}
+
+/** The datasets of the kept lines whose every snapshot is in `sets`: they go with them. */
+function emptiedLines(inventory: Inventory, sets: SnapshotSet[]): Set<string> {
+  const picked = new Set(sets)
+  const going = new Set<string>()
+  for (const line of inventory.lines) {
+    const own = ownSnapshots(line)
+    if (own.length > 0 && own.every(s => picked.has(s))) for (const d of line.datasets) going.add(d)
+  }
+  return going
 }
 
 /** Every snapshot once: the head's line, then each kept line's own. */
@@ -61,14 +73,16 @@ export async function executeDestroy(session: Session, plan: DestroyPlan): Promi
 
 async function executeDestroyLocked(session: Session, plan: DestroyPlan): Promise<void> {
   const datasets = [...new Set(plan.destroy.flatMap(s => s.members.map(m => m.dataset)))]
+  // Kept lines first, newest first (a later line may be a clone of an earlier one's snapshot), then the heads: a
+  // line the plan empties is removed before the head snapshot it was cloned from is destroyed.
+  const lineNo = (d: string) => Number(/\.dclines\/k(\d+)$/.exec(d)?.[1] ?? -1)
+  datasets.sort((a, b) => lineNo(b) - lineNo(a))
   for (const dataset of datasets) {
     const names = plan.destroy.flatMap(s => s.members.filter(m => m.dataset === dataset).map(m => m.name))
     session.logger.info(`destroying ${names.length} snapshot(s) of ${dataset}`)
     await session.zfs.destroy(names)
-  }
-  // A kept line left without snapshots holds nothing (it is never mounted): it goes too.
-  for (const dataset of datasets.filter(d => !session.datasets.includes(d))) {
-    if ((await session.zfs.ownSnapshots(dataset)).length === 0) {
+    // A kept line left without snapshots holds nothing (it is never mounted): it goes too.
+    if (!session.datasets.includes(dataset) && (await session.zfs.ownSnapshots(dataset)).length === 0) {
       session.logger.info(`removing the kept line ${dataset}: it holds no snapshots any more`)
       await session.zfs.destroyDataset(dataset)
     }

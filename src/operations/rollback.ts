@@ -60,12 +60,14 @@ export function planRollback(inventory: Inventory, target: SnapshotSet, opts: Ro
   return {target, destroy, steps, blockers: blockersOf(destroy, opts.force ?? false)}
 }
 
-/** The SPEC's refusals for destroying snapshots: manual ones (unless force), held and cloned ones (always). */
-export function blockersOf(sets: SnapshotSet[], force: boolean): Blocker[] {
+/** The SPEC's refusals for destroying snapshots: manual ones (unless force), held and cloned ones (always; `goingToo` names clones removed as well). */
+export function blockersOf(sets: SnapshotSet[], force: boolean, goingToo: ReadonlySet<string> = new Set()): Blocker[] {
   const blockers: Blocker[] = []
   for (const s of sets) {
+    // Clones that the same plan removes (kept lines it empties) do not block.
+    const clones = s.clones.filter(c => !goingToo.has(c))
     if (s.held) blockers.push({snapshot: s.name, reason: 'held'})
-    if (s.clones.length > 0) blockers.push({snapshot: s.name, reason: 'clones', detail: s.clones.join(', ')})
+    if (clones.length > 0) blockers.push({snapshot: s.name, reason: 'clones', detail: clones.join(', ')})
     if (s.kind === 'manual' && !force) blockers.push({snapshot: s.name, reason: 'manual'})
   }
   return blockers

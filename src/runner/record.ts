@@ -25,6 +25,8 @@ export interface BuildRecord {
   manifestHash: string
   cache: 'zfs' | 'tmp'
   steps: StepRecord[]
+  /** The checkpoint the build paused at (--pause-after/--pause-before), until a run goes on from it. */
+  pausedAt?: string
   /** The checkpoints after which the build went on from the head as it was, hand changes included (rule 6). */
   handChangedAfter?: string[]
 }

@@ -251,6 +251,9 @@ export class Runner {
     // here, so they cannot disagree.
     const partial = await this.headHasPartialOutput(inventory)
     const atHead = build.line === HEAD_LINE && plan.target.line === HEAD_LINE && inventory.snapshots.at(-1) === plan.target
+    // Only a pause the record names makes the head the user's: a dcsnap killed between a step and its checkpoint
+    // leaves the step's whole output past the last checkpoint, which resuming must discard.
+    const paused = recorded?.record.pausedAt === plan.target.name
     if (opts.keepChanges && opts.discardChanges) {
       throw new UsageError('CONFLICTING_FLAGS', '--keep-changes and --discard-changes cannot be given together', 'Pass one of them.')
     }
@@ -258,11 +261,11 @@ export class Runner {
       throw new UsageError('KEEP_CHANGES_NOT_AT_HEAD', `--keep-changes goes on from the head as it is, but resuming at ${plan.from.name} goes back to ${plan.target.name}, which is not the head's latest snapshot`,
         `Resume at the first step without a checkpoint (\`dcsnap resume\`), or leave out --keep-changes.`)
     }
-    if (atHead && (opts.keepChanges || (!partial && !opts.discardChanges))) {
+    if (atHead && (opts.keepChanges || (paused && !opts.discardChanges))) {
       // Rule 6: after a pause the head is the user's to change; the build goes on from it as it is.
       return {...plan, continueAsIs: true, rollback: {target: plan.target, destroy: [], steps: [], blockers: []}}
     }
-    const forceMove = atHead && opts.discardChanges === true && !partial
+    const forceMove = atHead && opts.discardChanges === true && paused
     plan = {...plan, rollback: await keepOrDiscard(this.session, inventory, plan.rollback, {force: opts.force, discard: opts.discard, keepChanges: !partial, forceMove})}
     if (plan.target.user['dcsnap:cache'] === 'tmp') {
       const cache = await this.dataCacheFor(inventory, build.id, false)
@@ -280,7 +283,7 @@ export class Runner {
     const proto = inventory.datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
     if (!proto) throw new UsageError('NOT_MOUNTED', `${this.manifest.datasets.proto} has no mountpoint`, 'Mount the proto dataset (zfs mount) so steps can write into it.')
     for (const step of steps) {
-      if (opts.pauseBefore === step.name && ran.length > 0) return this.paused(id, step.name, ran)
+      if (opts.pauseBefore === step.name && ran.length > 0) return this.paused(cache, record, step.name, ran)
       const rec = record.steps.find(s => s.name === step.name)!
       if (this.opts.signal?.aborted) {
         // A signal came while zfs ran (a checkpoint is never cut short): stop here, before the next step.
@@ -332,12 +335,16 @@ export class Runner {
       }
       this.session.logger.info(`      checkpoint ${checkpointName(id, step.name)}`)
       ran.push(step.name)
-      if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(id, step.name, ran)
+      if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(cache, record, step.name, ran)
     }
     return {build: id, status: 'completed', ran, pruned: await this.retain()}
   }
 
-  private paused(build: string, step: string, ran: string[]): RunResult {
+  /** Stops cleanly at a pause; the record says at which checkpoint, so that the resume goes on from the head as it is (rule 6). */
+  private async paused(cache: DataCache, record: BuildRecord, step: string, ran: string[]): Promise<RunResult> {
+    const build = record.build
+    record.pausedAt = checkpointName(build, ran.at(-1))
+    await this.saveRecord(cache, record)
     return {build, status: 'paused', step, ran, resumeCommand: this.resumeCommand(build), pruned: []}
   }
 
