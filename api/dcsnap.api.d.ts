@@ -559,6 +559,8 @@ export declare class Zfs {
     destroyDataset(dataset: string): Promise<void>;
     states(names: readonly string[]): Promise<Map<string, ObjectState>>;
     userProperty(dataset: string, property: string): Promise<string | undefined>;
+    allowGrants(dataset: string): Promise<string[][]>;
+    allow(dataset: string, grant: readonly string[]): Promise<void>;
     ownSnapshots(dataset: string): Promise<string[]>;
     localProperties(dataset: string): Promise<Record<string, string>>;
     snapshot(names: readonly string[], props?: Record<string, string>): Promise<void>;
@@ -652,6 +654,7 @@ export interface HeadMove {
     kept: string;
     local: Record<string, string>;
     mounted: boolean;
+    allow?: string[][];
 }
 
 // MoveJournal (src/lines/journal)
@@ -716,6 +719,7 @@ export interface BuildRecord {
     manifestHash: string;
     cache: 'zfs' | 'tmp';
     steps: StepRecord[];
+    pausedAt?: string;
     handChangedAfter?: string[];
 }
 

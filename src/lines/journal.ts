@@ -23,6 +23,8 @@ export interface HeadMove {
   local: Record<string, string>
   /** The head was mounted before the move (it is mounted again after). */
   mounted: boolean
+  /** The head's own `zfs allow` grants, as argument lists: given again to the new head. */
+  allow?: string[][]
 }
 
 /** A line move as journalled: enough to finish it from any point. */

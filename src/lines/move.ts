@@ -61,7 +61,11 @@ export async function planMove(session: Session, inventory: Inventory, target: S
     if (info.mounted && info.mountpoint && info.mountpoint.startsWith('/')) refuseBusy(head, info.mountpoint)
     const local = await session.zfs.localProperties(head)
     for (const k of NOT_COPIED) delete local[k]
-    heads.push({head, guid: info.guid, target: target.members[i].name, clone: moveClone(head), kept: lineDataset(head, keptLine), local, mounted: info.mounted ?? false})
+    const allow = await session.zfs.allowGrants(head)
+    heads.push({
+      head, guid: info.guid, target: target.members[i].name, clone: moveClone(head), kept: lineDataset(head, keptLine), local, mounted: info.mounted ?? false,
+      ...(allow.length > 0 ? {allow} : {}),
+    })
   }
   const journal: MoveJournal = {
     v: 1, op: 'move', keptLine, hand, fromLine: target.line === HEAD_LINE ? undefined : target.line, heads,
@@ -84,13 +88,25 @@ function refuseBusy(head: string, mountpoint: string): void {
 /** Carries out a planned move (the caller holds the locks): containers, journal, then every step to the end. */
 export async function executeMove(session: Session, plan: MovePlan): Promise<void> {
   const {zfs, logger} = session
-  for (const h of plan.journal.heads) {
-    const container = linesContainer(h.head)
-    if (!(await zfs.states([container])).has(container)) await zfs.create(container, {canmount: 'off', mountpoint: 'none'})
+  try {
+    for (const h of plan.journal.heads) {
+      const container = linesContainer(h.head)
+      if (!(await zfs.states([container])).has(container)) await zfs.create(container, {canmount: 'off', mountpoint: 'none'})
+    }
+    logger.info(`moving ${plan.journal.heads.map(h => h.head).join(', ')} to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name}; what they hold now is kept on line ${plan.keptLine}`)
+    await writeJournal(zfs, plan.journal)
+  } catch (error) {
+    // Nothing has changed yet (an empty container at most): a delegated user lacks the rights a move needs.
+    if (error instanceof ZfsError && error.kind === 'permission-denied') throw needsMountRights(error)
+    throw error
   }
-  logger.info(`moving ${plan.journal.heads.map(h => h.head).join(', ')} to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name}; what they hold now is kept on line ${plan.keptLine}`)
-  await writeJournal(zfs, plan.journal)
   await rollForward(session, plan.journal, true)
+}
+
+/** The refusal for a user who may not create, mount and rename datasets (a `zfs allow` user on Linux). */
+function needsMountRights(error: ZfsError): RefusedError {
+  return new RefusedError('MOVE_NEEDS_MOUNT_RIGHTS', `keeping what follows on a line moves datasets (create, clone, promote, rename, mount), which this user may not do: ${error.message.split('\n')[0]}; nothing was changed`,
+    'Pass --discard to destroy the later snapshots instead (that needs only the rollback and destroy permissions), or run as root.')
 }
 
 /** Finishes a move a dcsnap left unfinished (the caller holds the locks); the journal is the container's property text. */
@@ -110,7 +126,7 @@ export async function recoverMove(session: Session, text: string): Promise<void>
 /**
  * Every step of a move, each skipped when the datasets show it done (read by guid and name, never trusting a zfs
  * exit code): unmount, hand snapshot, clone, promote, old head to the kept line, clone to the head, local
- * properties, mount, drop what holds nothing, clear the journal. On the first run a head that will not unmount
+ * properties and `zfs allow` grants, mount, drop what holds nothing, clear the journal. On the first run a head that will not unmount
  * undoes the unmounts and clears the journal: nothing changed.
  */
 async function rollForward(session: Session, j: MoveJournal, firstRun: boolean): Promise<void> {
@@ -130,6 +146,7 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
       if (!firstRun) throw error
       for (const u of unmounted) await zfs.mount(u.head).catch(() => undefined)
       await clearJournal(zfs, j.heads[0].head)
+      if (error instanceof ZfsError && error.kind === 'permission-denied') throw needsMountRights(error)
       const busy = error instanceof ZfsError && /busy/i.test(error.stderr)
       throw new RefusedError(busy ? 'HEAD_BUSY' : 'HEAD_UNMOUNT_FAILED', `${h.head} could not be unmounted${busy ? ': it is busy' : ''} (${(error as Error).message.split('\n')[0]}); nothing was changed`,
         busy ? 'Leave the directory or stop the processes using it and try again, or pass --discard to destroy the later snapshots instead of keeping them.'
@@ -189,6 +206,8 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
       if (k === 'canmount') await zfs.set(h.head, {canmount: 'on'})
       else await zfs.inherit(h.head, k)
     }
+    // The head's delegated permissions stay with its name (granting again what is granted changes nothing).
+    for (const grant of h.allow ?? []) await zfs.allow(h.head, grant)
   }
   st = await read()
   for (const h of j.heads) {

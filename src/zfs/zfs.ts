@@ -3,6 +3,7 @@ import {isDeepStrictEqual} from 'node:util'
 import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
 import {capabilitiesCachePath, probeCapabilities, type CapabilitiesProbe, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
 import {ZfsError, zfsErrorFor, zfsUnsupportedOutput} from './errors.js'
+import {parseAllow} from './allow.js'
 import {parseDiff, type DiffEntry} from './diff.js'
 import {checkListed, listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
 
@@ -229,6 +230,21 @@ export class Zfs {
       if (error instanceof ZfsError && error.kind === 'no-such-dataset') return undefined
       throw error
     }
+  }
+
+  /**
+   * The delegated permissions granted on a dataset itself, as `zfs allow` argument lists (dataset left out), where
+   * ZFS can list them (OpenZFS; zfs-fuse's `zfs allow` does not work): none elsewhere.
+   */
+  async allowGrants(dataset: string): Promise<string[][]> {
+    if ((await this.capabilities()).flavour !== 'openzfs') return []
+    const argv = ['allow', dataset]
+    return parseAllow(await this.exec(argv), dataset, argv)
+  }
+
+  /** Grants delegated permissions on a dataset: one `zfs allow` call with the argument list `allowGrants` gave. */
+  async allow(dataset: string, grant: readonly string[]): Promise<void> {
+    await this.exec(['allow', ...grant, dataset])
   }
 
   /** The names of a dataset's own snapshots. */

@@ -96,10 +96,10 @@ const cases: Case[] = [
     },
   },
   {
-    what: 'rollback over later checkpoints (destroys them first)',
+    what: 'rollback --discard over later checkpoints (destroys them first)',
     needs: ['rollback', 'destroy', 'mount'],
     setup: b => build(b, '1', ['fetch', 'build']),
-    run: cli(['rollback', 'fetch', '--yes']),
+    run: cli(['rollback', 'fetch', '--discard', '--yes']),
     check: async b => {
       expect(await snapshotsOf(b.cache)).toEqual(['dc-1', 'dc-1-fetch'])
       expect(await readProto(b, 'build.txt')).toBe('')
@@ -154,7 +154,7 @@ const cases: Case[] = [
     needs: ['destroy', 'mount'],
     setup: b => [...build(b, '1', ['fetch']), ...build(b, '2', ['fetch'])],
     run: cli(['prune', '--keep', '1']),
-    check: async b => expect(await snapshotsOf(b.cache)).toEqual(['dc-2', 'dc-2-fetch']),
+    check: async b => expect(await snapshotsOf(b.cache)).toEqual(['dc-1', 'dc-2', 'dc-2-fetch']),
   },
 ]
 
@@ -217,11 +217,26 @@ describeWhere(has.delegation, 'a user with delegated permissions (zfs allow)',
       expect(JSON.stringify(await run('diff', 'dc-2', 'step'))).toContain('step-2.txt')
       await writeProto(b, 'scratch.txt', 'x')
       expect(JSON.stringify(await run('diff', 'tried'))).toContain('scratch.txt')
-      await run('rollback', 'dc-2', '--yes', '--force')
+      await run('rollback', 'dc-2', '--discard', '--yes', '--force')
       expect(await readProto(b, 'step-2.txt')).toBe('')
       await run('release', 'dc-1-step')
       await run('destroy', 'dc-1-step')
       await run('prune', '--keep', '1')
-      for (const ds of [b.proto, b.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-2'])
+      for (const ds of [b.proto, b.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-2'])
+    })
+
+    test('going back without --discard would move lines, which needs mount rights: refused (exit 3) naming --discard, nothing changed', async () => {
+      const b = await datasets(DOCUMENTED)
+      for (const build of ['1']) {
+        expect((await checkpointAsUser(b, `dc-${build}`, build)).exitCode).toBe(0)
+        await writeProto(b, 'step.txt', build)
+        expect((await checkpointAsUser(b, `dc-${build}-step`, build)).exitCode).toBe(0)
+      }
+      const r = await dcsnapJson(['rollback', 'dc-1', ...b.flags], {env: asUser})
+      expect(r.exitCode).toBe(3)
+      expect(r.json.error.message).toMatch(/mount/)
+      expect(r.json.error.message + r.json.error.hint).toMatch(/--discard/)
+      for (const ds of [b.proto, b.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-step'])
+      expect(await readProto(b, 'step.txt')).toBe('1')
     })
   })
