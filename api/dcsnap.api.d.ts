@@ -561,6 +561,7 @@ export declare class Zfs {
     userProperty(dataset: string, property: string): Promise<string | undefined>;
     allowGrants(dataset: string): Promise<string[][]>;
     allow(dataset: string, grant: readonly string[]): Promise<void>;
+    writtenOf(names: readonly string[]): Promise<Map<string, number>>;
     ownSnapshots(dataset: string): Promise<string[]>;
     localProperties(dataset: string): Promise<Record<string, string>>;
     snapshot(names: readonly string[], props?: Record<string, string>): Promise<void>;

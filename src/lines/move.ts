@@ -51,9 +51,9 @@ export async function planMove(session: Session, inventory: Inventory, target: S
   const onTarget = new Set((inventory.view(target.line) ?? inventory).snapshots.filter(s => s.txg <= target.txg).map(s => s.members[0].name))
   const fork = Math.max(-1, ...inventory.snapshots.filter(s => onTarget.has(s.members[0].name)).map(s => s.txg))
   const keeps = inventory.snapshots.filter(s => s.txg > fork)
-  const written = inventory.datasetInfo.map(d => d.written)
-  const changed = written.some(w => w === undefined || w > 0)
-  const hand = opts.keepChanges && changed ? `hand-${keptLine}` : undefined
+  // Always snapshotted when changes are kept: a dataset's `written` lags until its transaction group syncs, so a
+  // change made a moment ago can read as 0. The snapshot's own `written` is exact; one of 0 bytes is destroyed.
+  const hand = opts.keepChanges ? `hand-${keptLine}` : undefined
   const heads: HeadMove[] = []
   for (const [i, head] of inventory.heads.entries()) {
     const info = inventory.datasetInfo.find(d => d.name === head)
@@ -159,6 +159,14 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
       if (isOld(h, h.head) && !st.has(`${h.head}@${j.hand}`) && !st.has(`${h.kept}@${j.hand}`)) {
         await zfs.snapshot([`${h.head}@${j.hand}`], {'dcsnap:kind': 'hand'})
       }
+    }
+  }
+  // 2b. Where ZFS counts `written`, a hand snapshot of 0 bytes on every head holds no change: it goes.
+  if (j.hand && (await zfs.capabilities()).written) {
+    const names = j.heads.filter(h => isOld(h, h.head)).map(h => `${h.head}@${j.hand}`)
+    const sizes = await zfs.writtenOf(names)
+    if (names.length === j.heads.length && names.every(n => sizes.get(n) === 0)) {
+      for (const n of names) await zfs.destroy([n])
     }
   }
   // 3. Clone the target, never mounted (its container's mountpoint is none).

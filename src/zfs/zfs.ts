@@ -117,7 +117,9 @@ export class Zfs {
     const names = [...datasets, ...containers]
     let argv: string[]
     let parse: (out: string) => ZfsListing
-    if (caps.json) {
+    // `zfs list -j` prints nothing at all when one name is missing (a lines container before the first line is
+    // kept); `-Hp` lists the rest, so it is used whenever containers are asked for.
+    if (caps.json && !(caps.parsableList && containers.length > 0)) {
       argv = ['list', '-j', '--json-int', ...scope, '-o', props.join(','), ...names]
       parse = out => parseJson(out, props, argv)
     } else if (caps.parsableList) {
@@ -245,6 +247,20 @@ export class Zfs {
   /** Grants delegated permissions on a dataset: one `zfs allow` call with the argument list `allowGrants` gave. */
   async allow(dataset: string, grant: readonly string[]): Promise<void> {
     await this.exec(['allow', ...grant, dataset])
+  }
+
+  /** The `written` bytes of snapshots (full names) that exist and where ZFS has the property. */
+  async writtenOf(names: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>()
+    if (names.length === 0) return found
+    const argv = ['get', '-H', '-p', '-o', 'name,value', 'written', ...names]
+    for (const line of (await this.exec(argv)).split('\n')) {
+      if (line === '') continue
+      const [name, value] = line.split('\t')
+      if (!/^\d+$/.test(value ?? '')) throw zfsUnsupportedOutput(argv, 'a line is not a snapshot and a number of bytes', line)
+      found.set(name, Number(value))
+    }
+    return found
   }
 
   /** The names of a dataset's own snapshots. */
