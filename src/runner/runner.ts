@@ -205,7 +205,9 @@ export class Runner {
       if (handChanged.length > 0) record.handChangedAfter = [...new Set(handChanged)]
       this.session.logger.info(plan.continueAsIs
         ? `build ${plan.build}: resuming at ${plan.from.name} on the head as it is (changes made since ${plan.target.name} are part of this build; --discard-changes keeps them on a line instead)`
-        : `build ${plan.build}: resuming at ${plan.from.name} (back to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name})`)
+        : plan.rollback.move
+          ? `build ${plan.build}: resuming at ${plan.from.name} (moved back to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name}; what followed is kept on line ${plan.rollback.move.keptLine})`
+          : `build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
       return this.runSteps(inventory, cache, record, plan.run, opts, locks)
     })
   }
