@@ -482,6 +482,7 @@ export interface StepDefinition {
     run: string | string[];
     env: Record<string, string>;
     timeoutMs?: number;
+    inputs?: string[];
 }
 
 // StepHolder (src/lock/lock-file)
@@ -646,6 +647,13 @@ export interface ZfsSnapshot {
 
 // Types of the package that the exports above use but do not export.
 
+// KeyInput (src/cache/key)
+export interface KeyInput {
+    kind: 'scheme' | 'definition' | 'program' | 'input' | 'parent';
+    name: string;
+    digest: string;
+}
+
 // HeadMove (src/lines/journal)
 export interface HeadMove {
     head: string;
@@ -720,6 +728,7 @@ export interface BuildRecord {
     manifestHash: string;
     cache: 'zfs' | 'tmp';
     steps: StepRecord[];
+    baseIdentity?: string;
     pausedAt?: string;
     handChangedAfter?: string[];
 }
@@ -734,6 +743,9 @@ export interface StepRecord {
     startedAt?: string;
     finishedAt?: string;
     log?: string;
+    key?: string;
+    keyInputs?: KeyInput[];
+    tainted?: string;
 }
 
 // ResumeInputs (src/runner/resume-plan)

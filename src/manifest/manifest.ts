@@ -24,6 +24,8 @@ export interface StepDefinition {
   env: Record<string, string>
   /** Milliseconds, when limited. */
   timeoutMs?: number
+  /** `inputs:` paths and globs, relative to the manifest (they go into the cache key). */
+  inputs?: string[]
 }
 
 /** A validated manifest. */
@@ -84,6 +86,7 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
       run: s.run,
       env: Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, String(v)])),
       timeoutMs,
+      ...(s.inputs === undefined ? {} : {inputs: s.inputs}),
     }
   })
   checkCheckpointLengths(data, at)
@@ -173,7 +176,7 @@ export function stepHash(step: StepDefinition): string {
 
 /** The parts of a step that decide what it does (its description is not among them). */
 export function stepIdentity(s: StepDefinition): unknown {
-  return {name: s.name, run: s.run, env: Object.fromEntries(Object.entries(s.env).sort()), timeoutMs: s.timeoutMs ?? null}
+  return {name: s.name, run: s.run, env: Object.fromEntries(Object.entries(s.env).sort()), timeoutMs: s.timeoutMs ?? null, ...(s.inputs ? {inputs: s.inputs} : {})}
 }
 
 /** Parses `90s`, `30m`, `2h`, `500ms` or a number of seconds into milliseconds. */
@@ -193,7 +196,7 @@ interface RawManifest {
   logs?: string
   retain?: {builds: number}
   base?: string
-  steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number}>
+  steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number; inputs?: string[]}>
 }
 
 type AjvError = {instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string}

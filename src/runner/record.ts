@@ -3,6 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {ensurePrivateDir} from '../fs/private-dir.js'
 import {writeFileAtomic} from '../fs/safe-open.js'
+import type {KeyInput} from '../cache/key.js'
 
 /** What happened to one step. */
 export interface StepRecord {
@@ -15,6 +16,11 @@ export interface StepRecord {
   startedAt?: string
   finishedAt?: string
   log?: string
+  /** The step's cache key (SPEC 6) and what went into it, so `why` can name what differs. */
+  key?: string
+  keyInputs?: KeyInput[]
+  /** Why the key can never be a cache hit (hand changes, --on-top, --keep-changes, --allow-changed). */
+  tainted?: string
 }
 
 /** The record of one build. */
@@ -25,6 +31,8 @@ export interface BuildRecord {
   manifestHash: string
   cache: 'zfs' | 'tmp'
   steps: StepRecord[]
+  /** The identity of the base the build started from (the first step's parent key). */
+  baseIdentity?: string
   /** The checkpoint the build paused at (--pause-after/--pause-before), until a run goes on from it. */
   pausedAt?: string
   /** The checkpoints after which the build went on from the head as it was, hand changes included (rule 6). */

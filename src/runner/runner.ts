@@ -21,6 +21,7 @@ import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
 import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './record.js'
 import {planResume, type ResumePlan} from './resume-plan.js'
 import {runStep} from './step-process.js'
+import {stepKey} from '../cache/key.js'
 
 /** How a runner is set up. */
 export interface RunnerOptions {
@@ -129,7 +130,8 @@ export class Runner {
         throw checkpointFailed(error, `build ${id}: the baseline snapshot ${checkpointName(id)} could not be taken`,
           'Fix what zfs reports, then run `dcsnap build` again (it clears what is left of this baseline).')
       }
-      return this.runSteps(inventory, cache, record, this.manifest.steps, opts, locks)
+      record.baseIdentity = await this.baseIdentity(inventory, id)
+      return this.runSteps(inventory, cache, record, this.manifest.steps, opts, locks, {parent: record.baseIdentity, tainted: opts.onTop ? 'built --on-top' : undefined})
     })
   }
 
@@ -208,8 +210,28 @@ export class Runner {
         : plan.rollback.move
           ? `build ${plan.build}: resuming at ${plan.from.name} (moved back to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name}; what followed is kept on line ${plan.rollback.move.keptLine})`
           : `build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
-      return this.runSteps(inventory, cache, record, plan.run, opts, locks)
+      record.baseIdentity = previous?.baseIdentity
+      const parent = plan.from.index === 1 ? (previous?.baseIdentity ?? 'unknown') : (plan.target.user['dcsnap:key'] ?? 'unknown')
+      const tainted = plan.continueAsIs ? `went on from a hand-changed tree after ${plan.target.name}`
+        : opts.keepChanges ? 'resumed with --keep-changes'
+          : opts.allowChanged && plan.changes.some(c => c.index < plan.from.index) ? 'resumed with --allow-changed over changed earlier steps'
+            : plan.target.user['dcsnap:tainted']
+      return this.runSteps(inventory, cache, record, plan.run, opts, locks, {parent, tainted})
     })
+  }
+
+  /**
+   * The identity of the base a new build starts from, the first step's parent key (SPEC 6): the guid of the base
+   * snapshot on the proto area, which line moves keep; for the first build, its own baseline's.
+   */
+  private async baseIdentity(inventory: Inventory, build: string): Promise<string> {
+    const proto = this.manifest.datasets.proto
+    const base = this.base(inventory)
+    const guid = base?.members.find(m => m.dataset === proto)?.guid
+    if (guid) return `guid:${guid}`
+    const name = `${proto}@${checkpointName(build)}`
+    const state = (await this.session.zfs.states([name])).get(name)
+    return state ? `guid:${state.guid}` : 'unknown'
   }
 
   /** Frees the temp-dir data cache (kept copies stay when DCSNAP_UNSUPPORTED_TMP_RESUME=1). */
@@ -279,9 +301,11 @@ export class Runner {
     return plan
   }
 
-  private async runSteps(inventory: Inventory, cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions, locks: DatasetLocks): Promise<RunResult> {
+  private async runSteps(inventory: Inventory, cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions, locks: DatasetLocks,
+    keys: {parent: string; tainted?: string}): Promise<RunResult> {
     const id = record.build
     const ran: string[] = []
+    let {parent, tainted} = keys
     const proto = inventory.datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
     if (!proto) throw new UsageError('NOT_MOUNTED', `${this.manifest.datasets.proto} has no mountpoint`, 'Mount the proto dataset (zfs mount) so steps can write into it.')
     for (const step of steps) {
@@ -293,7 +317,9 @@ export class Runner {
         await this.saveRecord(cache, record)
         return {build: id, status: 'interrupted', step: step.name, exitCode: null, resumeCommand: this.resumeCommand(id), ran, pruned: []}
       }
-      Object.assign(rec, {status: 'running', startedAt: new Date().toISOString(), finishedAt: undefined, exitCode: undefined} satisfies Partial<StepRecord>)
+      // The key is read before the step runs: what it ran from, not what it may change in the manifest's tree.
+      const key = await stepKey({step, manifestDir: this.manifest.dir, inputs: step.inputs, parent})
+      Object.assign(rec, {status: 'running', startedAt: new Date().toISOString(), finishedAt: undefined, exitCode: undefined, key: key.key, keyInputs: key.inputs, tainted} satisfies Partial<StepRecord>)
       const log = join(this.manifest.logs, id, `${step.index}-${step.name}.log`)
       rec.log = log
       await this.saveRecord(cache, record)
@@ -327,7 +353,7 @@ export class Runner {
       rec.status = 'done'
       await this.saveRecord(cache, record)
       try {
-        await this.checkpoint(cache, id, step, this.manifest.steps)
+        await this.checkpoint(cache, id, step, this.manifest.steps, {'dcsnap:key': key.key, ...(tainted ? {'dcsnap:tainted': tainted} : {})})
       } catch (error) {
         // The step did its work but nothing keeps it: resuming runs it again.
         rec.status = 'failed'
@@ -336,6 +362,7 @@ export class Runner {
           `Fix what zfs reports, then run: ${this.resumeCommand(id)} (${step.name} runs again)`)
       }
       this.session.logger.info(`      checkpoint ${checkpointName(id, step.name)}`)
+      parent = key.key
       ran.push(step.name)
       if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(cache, record, step.name, ran)
     }
@@ -350,7 +377,7 @@ export class Runner {
     return {build, status: 'paused', step, ran, resumeCommand: this.resumeCommand(build), pruned: []}
   }
 
-  private async checkpoint(cache: DataCache, build: string, step: StepDefinition | undefined, steps: StepDefinition[]): Promise<void> {
+  private async checkpoint(cache: DataCache, build: string, step: StepDefinition | undefined, steps: StepDefinition[], extra: Record<string, string> = {}): Promise<void> {
     const name = checkpointName(build, step?.name)
     await takeSnapshots(this.session, name, {
       'dcsnap:build': build,
@@ -359,6 +386,7 @@ export class Runner {
       'dcsnap:manifest': this.manifest.hash,
       'dcsnap:steps': stepsHash(steps, step?.index ?? 0),
       'dcsnap:cache': cache.kind,
+      ...extra,
     })
     await cache.checkpoint(name)
   }

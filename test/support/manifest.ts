@@ -12,6 +12,7 @@ export interface StepSpec {
   description?: string
   env?: Record<string, string>
   timeout?: string
+  inputs?: string[]
 }
 
 /** A directory with dcsnap.yaml for the pool; `cache: false` leaves the data cache in a temp dir. */
