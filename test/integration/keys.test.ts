@@ -17,7 +17,7 @@ describeWhere(stepsSeeMounts, 'step cache keys', STEPS_WHY, () => {
 
   /** dcsnap:key (and dcsnap:tainted) of a build's checkpoints on the proto area, by step. */
   async function keys(build: string): Promise<Record<string, string>> {
-    const out = await zfsOk('get', '-H', '-r', '-d', '1', '-t', 'snapshot', '-o', 'name,property,value', 'dcsnap:key,dcsnap:tainted', pool.proto)
+    const out = await zfsOk('get', '-H', '-r', '-d', '1', '-o', 'name,property,value', 'dcsnap:key,dcsnap:tainted', pool.proto)
     const found: Record<string, string> = {}
     for (const line of out.split('\n').filter(Boolean)) {
       const [name, prop, value] = line.split('\t')
