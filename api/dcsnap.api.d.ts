@@ -7,7 +7,7 @@ export declare function acquireLocks(datasets: readonly string[], opts?: LockOpt
 // Blocker (src/operations/rollback)
 export interface Blocker {
     snapshot: string;
-    reason: 'manual' | 'held' | 'clones' | 'base';
+    reason: 'manual' | 'held' | 'clones' | 'base' | 'cache-source';
     detail?: string;
 }
 
@@ -18,6 +18,24 @@ export interface Build {
     baseline?: SnapshotSet;
     checkpoints: SnapshotSet[];
     snapshots: SnapshotSet[];
+}
+
+// BuildOptions (src/runner/runner)
+export interface BuildOptions extends RunOptions {
+    build?: string;
+    onTop?: boolean;
+    noCache?: boolean;
+    rebuildFrom?: string;
+    cacheOnly?: boolean;
+}
+
+// BuildPlan (src/runner/runner)
+export interface BuildPlan {
+    build: string;
+    startsFrom: string | null;
+    keptLine: string | null;
+    keeps: string[];
+    cache: CachePlan;
 }
 
 // BuildStatus (src/runner/status)
@@ -51,6 +69,13 @@ export declare class BusyError extends DcsnapError {
     constructor(message: string, hint: string, details?: unknown);
 }
 
+// CachePlan (src/cache/plan)
+export interface CachePlan {
+    steps: StepCachePlan[];
+    restore?: SnapshotSet;
+    cached: number;
+}
+
 // checkpointName (src/snapshots/names)
 export declare function checkpointName(build: string, step?: string): string;
 
@@ -69,6 +94,9 @@ export declare class DcsnapError extends Error {
     readonly details?: unknown;
     constructor(code: string, message: string, hint: string, exitCode: number, details?: unknown);
 }
+
+// describeMiss (src/cache/plan)
+export declare function describeMiss(m: MissReason): string;
 
 // DestroyPlan (src/operations/destroy)
 export interface DestroyPlan {
@@ -233,6 +261,39 @@ export declare class ManifestError extends UsageError {
 // manualSnapshot (src/operations/snapshot)
 export declare function manualSnapshot(session: Session, name: string): Promise<ManualSnapshotResult>;
 
+// MissReason (src/cache/plan)
+export type MissReason = {
+    code: 'input';
+    difference: KeyDifference;
+} | {
+    code: 'parent';
+} | {
+    code: 'new';
+} | {
+    code: 'expired';
+    checkpoint: string;
+    maxAgeMs: number;
+} | {
+    code: 'tainted';
+    checkpoint: string;
+    why: string;
+} | {
+    code: 'cache-false';
+    step: string;
+} | {
+    code: 'no-cache';
+} | {
+    code: 'rebuild-from';
+    step: string;
+} | {
+    code: 'pause';
+    step: string;
+} | {
+    code: 'on-top';
+} | {
+    code: 'tmp-data-cache';
+};
+
 // nextBuildId (src/runner/runner)
 export declare function nextBuildId(inventory: Inventory): string;
 
@@ -267,6 +328,9 @@ export type ParsedName = {
 
 // parseSnapshotName (src/snapshots/names)
 export declare function parseSnapshotName(snapshot: string): ParsedName;
+
+// planCache (src/cache/plan)
+export declare function planCache(i: CachePlanInputs): Promise<CachePlan>;
 
 // planDestroy (src/operations/destroy)
 export declare function planDestroy(session: Session, targets: string[], opts?: {
@@ -359,6 +423,8 @@ export declare class Runner {
     readonly session: Session;
     constructor(opts: RunnerOptions);
     build(opts?: BuildOptions): Promise<RunResult>;
+    planBuild(opts?: BuildOptions): Promise<BuildPlan>;
+    planCache(inventory?: Inventory, opts?: BuildOptions): Promise<CachePlan>;
     base(inventory: Inventory): SnapshotSet | undefined;
     planResume(opts?: ResumeOptions): Promise<ResumePlan>;
     resume(opts?: ResumeOptions): Promise<RunResult>;
@@ -368,6 +434,7 @@ export declare class Runner {
         steps: StepDefinition[];
     } | undefined>;
     resumeCommand(build: string): string;
+    resumeContext(inventory: Inventory, build: Build, record: BuildRecord | undefined): Promise<Pick<ResumeInputs, 'cached' | 'start' | 'keyChanges'>>;
     loadInventory(): Promise<Inventory>;
 }
 
@@ -398,6 +465,10 @@ export interface RunResult {
     resumeCommand?: string;
     ran: string[];
     pruned: string[];
+    cached?: Array<{
+        step: string;
+        from: string;
+    }>;
 }
 
 // selectBuild (src/snapshots/resolve)
@@ -467,11 +538,21 @@ export interface SnapshotView {
     missing: string[];
 }
 
+// StepCachePlan (src/cache/plan)
+export interface StepCachePlan {
+    step: string;
+    index: number;
+    key: StepKey;
+    hit?: string;
+    miss?: MissReason;
+}
+
 // StepChange (src/runner/resume-plan)
 export interface StepChange {
     index: number;
     step: string;
     change: 'modified' | 'added' | 'removed';
+    input?: KeyDifference;
 }
 
 // StepDefinition (src/manifest/manifest)
@@ -483,6 +564,9 @@ export interface StepDefinition {
     env: Record<string, string>;
     timeoutMs?: number;
     inputs?: string[];
+    cache?: false | {
+        maxAgeMs: number;
+    };
 }
 
 // StepHolder (src/lock/lock-file)
@@ -502,7 +586,7 @@ export interface StepStatus {
     index: number;
     name: string;
     description: string | null;
-    state: 'done' | 'failed' | 'timed-out' | 'interrupted' | 'running' | 'orphaned' | 'pending';
+    state: 'done' | 'cached' | 'failed' | 'timed-out' | 'interrupted' | 'running' | 'orphaned' | 'pending';
     resumable: boolean;
     checkpoint: string | null;
     changed: boolean;
@@ -647,11 +731,39 @@ export interface ZfsSnapshot {
 
 // Types of the package that the exports above use but do not export.
 
+// KeyDifference (src/cache/key)
+export interface KeyDifference {
+    kind: KeyInput['kind'];
+    name: string;
+    change: 'changed' | 'appeared' | 'went';
+}
+
 // KeyInput (src/cache/key)
 export interface KeyInput {
-    kind: 'scheme' | 'definition' | 'program' | 'input' | 'parent';
+    kind: 'scheme' | 'definition' | 'env' | 'program' | 'input' | 'parent';
     name: string;
     digest: string;
+}
+
+// StepKey (src/cache/key)
+export interface StepKey {
+    key: string;
+    inputs: KeyInput[];
+}
+
+// CachePlanInputs (src/cache/plan)
+export interface CachePlanInputs {
+    inventory: Inventory;
+    steps: StepDefinition[];
+    manifestDir: string;
+    baseIdentity?: string;
+    previous?: StepRecord[];
+    noHits?: MissReason;
+    runFrom?: {
+        step: string;
+        reason: MissReason;
+    };
+    now?: number;
 }
 
 // HeadMove (src/lines/journal)
@@ -738,7 +850,8 @@ export interface StepRecord {
     name: string;
     index: number;
     hash: string;
-    status: 'pending' | 'running' | 'done' | 'failed' | 'timed-out' | 'interrupted';
+    status: 'pending' | 'running' | 'done' | 'cached' | 'failed' | 'timed-out' | 'interrupted';
+    cachedFrom?: string;
     exitCode?: number | null;
     startedAt?: string;
     finishedAt?: string;
@@ -757,12 +870,9 @@ export interface ResumeInputs {
     step?: string;
     allowChanged?: boolean;
     force?: boolean;
-}
-
-// BuildOptions (src/runner/runner)
-export interface BuildOptions extends RunOptions {
-    build?: string;
-    onTop?: boolean;
+    cached?: ReadonlyMap<string, SnapshotSet>;
+    start?: SnapshotSet;
+    keyChanges?: StepChange[];
 }
 
 // ZfsResult (src/zfs/command)

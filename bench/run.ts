@@ -3,6 +3,7 @@
 // writes bench/results/<date>-<zfs kind>.json and regenerates the table in docs/performance.md.
 import {loadavg} from 'node:os'
 import {parseArgs} from 'node:util'
+import {cache} from './benchmarks/cache.js'
 import {checkpoint} from './benchmarks/checkpoint.js'
 import {list} from './benchmarks/list.js'
 import {resume} from './benchmarks/resume.js'
@@ -14,7 +15,7 @@ import {saveResults, updateDoc} from './report.js'
 import type {Row, RunResults} from './results.js'
 import {makeTier, run, runOk, vmRunDir, vmRunning, vmTool, zfsVersion, type Tier} from './tier.js'
 
-const BENCHMARKS = {startup, list, checkpoint, resume} as const
+const BENCHMARKS = {startup, list, checkpoint, resume, cache} as const
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(',')}] [--runs N] [--tier zfs-fuse|openzfs]... [--openzfs] [--no-save] [--report]
   --only      benchmarks to run (default: all)

@@ -14,6 +14,7 @@ import SandboxDestroy from './sandbox/destroy.js'
 import Snapshot from './snapshot.js'
 import Status from './status.js'
 import Stop from './stop.js'
+import Why from './why.js'
 
 export {execute} from '@oclif/core'
 
@@ -34,4 +35,5 @@ export const COMMANDS = {
   snapshot: Snapshot,
   status: Status,
   stop: Stop,
+  why: Why,
 }

@@ -25,7 +25,7 @@ export default class Status extends DcsnapCommand {
     if (!this.jsonEnabled()) {
       this.log(s.build === null ? `no build yet on ${s.datasets.join(', ')}` : `build ${s.build} on ${s.datasets.join(', ')}${s.line === 'head' ? '' : ` (kept line ${s.line})`}`)
       this.log(table(['#', 'STEP', 'STATE', 'RESUMABLE', 'DESCRIPTION'], s.steps.map(r => [
-        String(r.index), r.name, r.state + (r.changed ? ' (changed)' : ''), r.resumable ? 'yes' : 'no', r.description ?? '',
+        String(r.index), r.name, r.state + (r.state === 'cached' && r.checkpoint ? ` (${r.checkpoint})` : '') + (r.changed ? ' (changed)' : ''), r.resumable ? 'yes' : 'no', r.description ?? '',
       ])))
       if (s.handChangedAfter.length > 0) this.log(`went on from a hand-changed tree after ${s.handChangedAfter.join(', ')}`)
       if (s.lock) this.log(`running: pid ${s.lock.pid} (${s.lock.command}) since ${s.lock.since}`)

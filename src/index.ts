@@ -167,7 +167,23 @@ export {
   type RunResult,
   /** How a Runner is set up: the manifest, zfs client, logger, step output, abort signal and environment. */
   type RunnerOptions,
+  /** Options of a new build: its id, --on-top, and the step cache flags (--no-cache, --rebuild-from, --cache-only). */
+  type BuildOptions,
+  /** What a new build will do (`build --dry-run`): where it starts, what is kept on a line, the cache plan. */
+  type BuildPlan,
 } from './runner/runner.js'
+export {
+  /** Which steps of a new build are cache hits, and why each other step runs (SPEC 6); changes nothing. */
+  planCache,
+  /** One line saying why a step runs instead of being reused. */
+  describeMiss,
+  /** A build's cache plan: each step's key, hit or miss, and the checkpoint the build starts from. */
+  type CachePlan,
+  /** One step of a cache plan. */
+  type StepCachePlan,
+  /** Why a step runs instead of being reused: the input that differs, a forcing flag, max-age, a tainted checkpoint. */
+  type MissReason,
+} from './cache/plan.js'
 export {
   /** Plans a resume by the SPEC's rules, or throws its refusal (exit 3) or input error (exit 2). */
   planResume,

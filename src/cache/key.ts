@@ -12,8 +12,8 @@ export const KEY_SCHEME = 1
 
 /** One thing a key is made of, with its digest ("missing" for a file that is not there). */
 export interface KeyInput {
-  kind: 'scheme' | 'definition' | 'program' | 'input' | 'parent'
-  /** The program or input path relative to the manifest's directory; the definition's step name; `parent`. */
+  kind: 'scheme' | 'definition' | 'env' | 'program' | 'input' | 'parent'
+  /** The definition's field (`name`, `run`, `mounts`), the env var, the program or input path relative to the manifest's directory, or `parent`. */
   name: string
   digest: string
 }
@@ -44,8 +44,11 @@ export const MISSING = 'missing'
 export async function stepKey(opts: KeyOptions): Promise<StepKey> {
   const {step, manifestDir} = opts
   const inputs: KeyInput[] = [{kind: 'scheme', name: 'scheme', digest: String(KEY_SCHEME)}]
-  const definition = {name: step.name, run: step.run, env: Object.fromEntries(Object.entries(step.env).sort()), extra: opts.extra ?? null}
-  inputs.push({kind: 'definition', name: step.name, digest: sha256(JSON.stringify(definition))})
+  // Each field and env var apart, so that `why` can name the one that changed.
+  inputs.push({kind: 'definition', name: 'name', digest: sha256(JSON.stringify(step.name))})
+  inputs.push({kind: 'definition', name: 'run', digest: sha256(JSON.stringify(step.run))})
+  for (const [k, v] of Object.entries(step.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) inputs.push({kind: 'env', name: k, digest: sha256(JSON.stringify(v))})
+  if (opts.extra !== undefined) inputs.push({kind: 'definition', name: 'mounts', digest: sha256(JSON.stringify(opts.extra))})
   for (const program of await programsOf(step.run, manifestDir)) {
     inputs.push({kind: 'program', name: program, digest: await fileDigest(join(manifestDir, program))})
   }

@@ -10,7 +10,7 @@ export async function runDestroyPlan(cmd: DcsnapCommand, session: Session, plan:
   const human = !cmd.jsonEnabled()
   if (human) {
     cmd.log(names.length > 0 ? `${dryRun ? 'would destroy' : 'destroying'} ${names.length} snapshot(s):\n${names.map(n => `  ${n}`).join('\n')}` : 'nothing to destroy')
-    for (const k of plan.kept) cmd.log(`keeping ${k.snapshot} (${k.reason === 'clones' ? `has clones: ${k.detail}` : k.reason})`)
+    for (const k of plan.kept) cmd.log(`keeping ${k.snapshot} (${k.reason === 'clones' ? `has clones: ${k.detail}` : k.reason === 'cache-source' ? 'a kept build reused its step' : k.reason})`)
   }
   if (dryRun || names.length === 0) return result
   await executeDestroy(session, plan)

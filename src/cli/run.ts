@@ -66,5 +66,8 @@ export async function interactiveLoop(runner: Runner, first: RunResult, build: s
 /** Prints how a run ended (stdout) unless --json. */
 export function describeRun(r: RunResult): string {
   if (r.status === 'paused') return `build ${r.build} paused at ${r.step}\ncontinue with: ${r.resumeCommand}`
-  return `build ${r.build} completed${r.ran.length > 0 ? ` (ran ${r.ran.join(', ')})` : ''}${r.pruned.length > 0 ? `; pruned ${r.pruned.join(', ')}` : ''}`
+  const cached = r.cached && r.cached.length > 0 ? `cached ${r.cached.map(c => `${c.step} (${c.from})`).join(', ')}` : ''
+  const ran = r.ran.length > 0 ? `ran ${r.ran.join(', ')}` : ''
+  const what = [ran, cached].filter(Boolean).join('; ')
+  return `build ${r.build} completed${what ? ` (${what})` : ''}${r.pruned.length > 0 ? `; pruned ${r.pruned.join(', ')}` : ''}`
 }

@@ -26,6 +26,8 @@ export interface StepDefinition {
   timeoutMs?: number
   /** `inputs:` paths and globs, relative to the manifest (they go into the cache key). */
   inputs?: string[]
+  /** `cache: false` (never reused) or the oldest a reused checkpoint may be, in milliseconds (`cache: {max-age}`). */
+  cache?: false | {maxAgeMs: number}
 }
 
 /** A validated manifest. */
@@ -87,6 +89,7 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
       env: Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, String(v)])),
       timeoutMs,
       ...(s.inputs === undefined ? {} : {inputs: s.inputs}),
+      ...(s.cache === false ? {cache: false as const} : typeof s.cache === 'object' ? {cache: {maxAgeMs: parseDuration(s.cache['max-age'])}} : {}),
     }
   })
   checkCheckpointLengths(data, at)
@@ -182,8 +185,8 @@ export function stepIdentity(s: StepDefinition): unknown {
 /** Parses `90s`, `30m`, `2h`, `500ms` or a number of seconds into milliseconds. */
 export function parseDuration(v: string | number): number {
   if (typeof v === 'number') return v * 1000
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v)!
-  return Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[m[2] as 'ms' | 's' | 'm' | 'h']
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(v)!
+  return Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}[m[2] as 'ms' | 's' | 'm' | 'h' | 'd' | 'w']
 }
 
 function sha256(s: string): string {
@@ -196,7 +199,7 @@ interface RawManifest {
   logs?: string
   retain?: {builds: number}
   base?: string
-  steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number; inputs?: string[]}>
+  steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number; inputs?: string[]; cache?: boolean | {'max-age': string | number}}>
 }
 
 type AjvError = {instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string}

@@ -44,9 +44,13 @@ export async function planPrune(session: Session, keep: number): Promise<Destroy
   const old = everySnapshot(inventory).filter(s => s.build !== undefined && oldIds.has(s.build))
   if (old.length > 0) await ensureClones(session, inventory)
   const going = emptiedLines(inventory, old)
-  const keptSets = old.filter(s => s === base || blockersOf([s], true, going).length > 0)
-  const kept = blockersOf(keptSets.filter(s => s !== base), true, going)
+  // The checkpoints that kept builds reused steps from (SPEC 6): a resume of those builds at a reused step goes back to them.
+  const sources = new Set(everySnapshot(inventory).filter(s => s.build !== undefined && !oldIds.has(s.build)).flatMap(s => (s.user['dcsnap:from'] ?? '').split(' ').filter(Boolean)))
+  const isSource = (s: SnapshotSet) => s.members.some(m => m.guid !== undefined && sources.has(m.guid))
+  const keptSets = old.filter(s => s === base || isSource(s) || blockersOf([s], true, going).length > 0)
+  const kept = blockersOf(keptSets.filter(s => s !== base && !isSource(s)), true, going)
   if (base && old.includes(base)) kept.push({snapshot: base.name, reason: 'base'})
+  for (const s of keptSets) if (s !== base && isSource(s)) kept.push({snapshot: s.name, reason: 'cache-source', detail: 'a kept build reused its step'})
   return {destroy: old.filter(s => !keptSets.includes(s)), kept}
 }
 

@@ -9,7 +9,7 @@ import {ensureClones, loadInventory, type Session, withLock} from './session.js'
 /** Why a snapshot blocks a plan. */
 export interface Blocker {
   snapshot: string
-  reason: 'manual' | 'held' | 'clones' | 'base'
+  reason: 'manual' | 'held' | 'clones' | 'base' | 'cache-source'
   detail?: string
 }
 

@@ -11,7 +11,9 @@ export interface StepRecord {
   index: number
   /** sha256 of the step's definition (name, run, env, timeout). */
   hash: string
-  status: 'pending' | 'running' | 'done' | 'failed' | 'timed-out' | 'interrupted'
+  status: 'pending' | 'running' | 'done' | 'cached' | 'failed' | 'timed-out' | 'interrupted'
+  /** For a cached step: the checkpoint its result was reused from (`LINE:` first on a kept line). */
+  cachedFrom?: string
   exitCode?: number | null
   startedAt?: string
   finishedAt?: string

@@ -3,6 +3,8 @@ import {RefusedError, UsageError} from '../errors.js'
 import type {StepDefinition} from '../manifest/manifest.js'
 import {stepIdentity, stepsHash} from '../manifest/manifest.js'
 import {planRollback, type RollbackPlan} from '../operations/rollback.js'
+import type {KeyDifference} from '../cache/key.js'
+import {describeMiss} from '../cache/plan.js'
 import type {Build, Inventory, SnapshotSet} from '../snapshots/inventory.js'
 
 /** A difference between the recorded step definitions and the manifest given now. */
@@ -10,6 +12,8 @@ export interface StepChange {
   index: number
   step: string
   change: 'modified' | 'added' | 'removed'
+  /** For a step whose key changed: the first of its own inputs that differs (a script, an input, an env var). */
+  input?: KeyDifference
 }
 
 /** What a resume will do. */
@@ -39,12 +43,18 @@ export interface ResumeInputs {
   step?: string
   allowChanged?: boolean
   force?: boolean
+  /** For steps the build reused from a cache (SPEC 6): the checkpoint holding the state after each. */
+  cached?: ReadonlyMap<string, SnapshotSet>
+  /** For a build that reused steps: the state before its first step (its base; its own baseline holds the reused steps' result). */
+  start?: SnapshotSet
+  /** Steps whose recorded key differs from their key now (a script or input edited), found by the caller. */
+  keyChanges?: StepChange[]
 }
 
 /** Plans a resume, or throws the refusal (exit 3) or input error (exit 2) the SPEC asks for. */
 export function planResume(i: ResumeInputs): ResumePlan {
   const {inventory, build, steps} = i
-  const checkpoint = (s: StepDefinition) => build.checkpoints.find(c => c.step === s.name && c.complete)
+  const checkpoint = (s: StepDefinition) => build.checkpoints.find(c => c.step === s.name && c.complete) ?? i.cached?.get(s.name)
   const firstMissing = steps.findIndex(s => !checkpoint(s))
   let k: number
   if (i.step === undefined) {
@@ -62,16 +72,17 @@ export function planResume(i: ResumeInputs): ResumePlan {
     }
   }
   const from = steps[k]
-  const changes = i.recorded ? diffSteps(i.recorded, steps) : []
+  const changes = mergeChanges(i.recorded ? diffSteps(i.recorded, steps) : [], i.keyChanges ?? [])
   const before = changes.filter(c => c.index < from.index)
-  const target = k === 0 ? build.baseline : checkpoint(steps[k - 1])
+  // A build that reused steps has a baseline holding their result: before its first step is its start, the base.
+  const target = k === 0 ? (i.start ?? (build.baseline?.user['dcsnap:cached'] === undefined ? build.baseline : undefined)) : checkpoint(steps[k - 1])
   if (!target || !target.complete) {
     throw new RefusedError('NO_CHECKPOINT', `build ${build.id} has no complete ${k === 0 ? 'baseline' : `checkpoint of ${steps[k - 1].name}`} to resume from`,
       'Start a new build with `dcsnap build`.')
   }
   if (!i.allowChanged) {
     if (before.length > 0) {
-      throw new RefusedError('MANIFEST_CHANGED', `steps before ${from.name} changed since build ${build.id} ran: ${before.map(c => `${c.step} (${c.change})`).join(', ')}`,
+      throw new RefusedError('MANIFEST_CHANGED', `steps before ${from.name} changed since build ${build.id} ran: ${before.map(c => `${c.step} (${c.input ? describeMiss({code: 'input', difference: c.input}) : c.change})`).join(', ')}`,
         `Resume at the first changed step (\`dcsnap resume ${before[0].step}\`), or pass --allow-changed to keep their old results.`, {changes: before})
     }
     const recordedHash = target.user['dcsnap:steps']
@@ -92,7 +103,23 @@ export function diffSteps(recorded: readonly StepDefinition[], given: readonly S
     const g = given[n]
     if (!r) changes.push({index: n + 1, step: g.name, change: 'added'})
     else if (!g) changes.push({index: n + 1, step: r.name, change: 'removed'})
-    else if (JSON.stringify(stepIdentity(r)) !== JSON.stringify(stepIdentity(g))) changes.push({index: n + 1, step: g.name, change: 'modified'})
+    else if (JSON.stringify(keyedIdentity(r)) !== JSON.stringify(keyedIdentity(g))) changes.push({index: n + 1, step: g.name, change: 'modified'})
   }
   return changes
+}
+
+/** What of a definition goes into its cache key (SPEC 6): not its description or timeout. */
+function keyedIdentity(s: StepDefinition): unknown {
+  const {timeoutMs: _timeout, ...rest} = stepIdentity(s) as {timeoutMs?: number}
+  return rest
+}
+
+/** The definition changes and the key changes, one per step (a key change names the input). */
+function mergeChanges(definitions: StepChange[], keys: StepChange[]): StepChange[] {
+  const byIndex = new Map(definitions.map(c => [c.index, c]))
+  for (const k of keys) {
+    const d = byIndex.get(k.index)
+    if (!d || d.change === 'modified') byIndex.set(k.index, k.input || !d ? k : d)
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index)
 }

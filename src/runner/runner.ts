@@ -7,21 +7,22 @@ import {silentLogger, type Logger} from '../logger.js'
 import {assertCheckpointNames, manifestFromSource, stepHash, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
 import {parseManifestSource} from '../manifest/source.js'
 import {executeDestroy, planPrune} from '../operations/destroy.js'
-import {executeRollback, keepOrDiscard, planRollback, refuseBlockers} from '../operations/rollback.js'
+import {executeRollback, keepOrDiscard, planRollback, refuseBlockers, type RollbackPlan} from '../operations/rollback.js'
 import {loadInventory, openSession, withLock, type Session} from '../operations/session.js'
 import {HEAD_LINE} from '../lines/names.js'
 import type {DatasetLocks} from '../lock/dataset-locks.js'
 import {ensurePrivateDir} from '../fs/private-dir.js'
 import {takeSnapshots} from '../operations/snapshot.js'
-import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
+import type {Build, Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {assertBuildId, checkpointName} from '../snapshots/names.js'
 import {selectBuild} from '../snapshots/resolve.js'
 import {Zfs} from '../zfs/zfs.js'
 import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
 import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './record.js'
-import {planResume, type ResumePlan} from './resume-plan.js'
+import {planResume, type ResumeInputs, type ResumePlan, type StepChange} from './resume-plan.js'
 import {runStep} from './step-process.js'
-import {stepKey} from '../cache/key.js'
+import {diffKeyInputs, stepKey, type KeyDifference} from '../cache/key.js'
+import {describeMiss, planCache, qualified, type CachePlan} from '../cache/plan.js'
 
 /** How a runner is set up. */
 export interface RunnerOptions {
@@ -50,6 +51,8 @@ export interface RunResult {
   ran: string[]
   /** Snapshots pruned after success (`retain`). */
   pruned: string[]
+  /** Steps reused from the cache (a new build), and the checkpoint each came from. */
+  cached?: Array<{step: string; from: string}>
 }
 
 /** Options of a run. */
@@ -63,6 +66,24 @@ export interface BuildOptions extends RunOptions {
   build?: string
   /** Start from the head as it is instead of the base (section 7). */
   onTop?: boolean
+  /** Run every step: reuse no checkpoint (SPEC 6). */
+  noCache?: boolean
+  /** Run this step and every one after it, reusing at most the steps before it. */
+  rebuildFrom?: string
+  /** Refuse (exit 3, naming the first miss) unless every step is a cache hit: change nothing then. */
+  cacheOnly?: boolean
+}
+
+/** What a new build will do (`build --dry-run`): its id, where it starts, the steps it reuses and runs. */
+export interface BuildPlan {
+  build: string
+  /** The snapshot the head goes to before the baseline: the base, the cached checkpoint, or none (first build, --on-top). */
+  startsFrom: string | null
+  /** What the head holds beyond it goes to this line (`kN`), when anything does. */
+  keptLine: string | null
+  /** The snapshots kept on that line. */
+  keeps: string[]
+  cache: CachePlan
 }
 
 /** Options of a resume. */
@@ -101,61 +122,155 @@ export class Runner {
     return this.opts.env ?? process.env
   }
 
-  /** A new build: lock, baseline snapshot, then every step with a checkpoint after each success. */
+  /** A new build: lock, start from the base or the longest cached prefix, baseline snapshot, then each remaining step with a checkpoint after each success. */
   async build(opts: BuildOptions = {}): Promise<RunResult> {
-    this.checkPauses(this.manifest.steps, opts)
+    this.checkBuildOptions(opts)
     if (opts.build !== undefined) {
       assertBuildId(opts.build)
       await assertCheckpointNames(this.manifest, opts.build)
     }
     return this.locked(opts.build, async locks => {
       let inventory = await this.loadInventory()
-      const id = opts.build ?? nextBuildId(inventory)
-      if (inventory.allBuildIds().includes(id)) {
-        throw new UsageError('BUILD_EXISTS', `build ${id} already exists on ${this.session.datasets.join(', ')}`,
-          `Resume it with \`dcsnap resume --build ${id}\`, or destroy it with \`dcsnap destroy --whole-build ${id}\`.`)
-      }
+      const id = this.newBuildId(inventory, opts)
       await assertCheckpointNames(this.manifest, id)
       this.checkLogsOutsideDatasets(inventory)
+      const plan = await this.planCache(inventory, opts)
+      if (opts.cacheOnly) refuseMisses(plan)
       await this.discardHalfBaselines(inventory)
       await this.prepareLogs(id)
-      if (!opts.onTop) inventory = await this.toBase(inventory)
+      const baseIdentity = this.base(inventory) ? await this.baseIdentity(inventory, id) : undefined
+      if (!opts.onTop) inventory = await this.toStart(inventory, plan.restore ?? this.base(inventory))
       const cache = await this.dataCacheFor(inventory, id, true)
       const record = this.newRecord(id, cache, () => undefined)
+      const reused = plan.steps.slice(0, plan.cached)
+      for (const [n, p] of reused.entries()) {
+        Object.assign(record.steps[n], {status: 'cached', key: p.key.key, keyInputs: p.key.inputs, cachedFrom: this.cachedFrom(inventory, p.key.key, plan)} satisfies Partial<StepRecord>)
+      }
       await this.saveRecord(cache, record)
+      if (reused.length > 0) {
+        this.session.logger.info(`build ${id}: ${reused.length === this.manifest.steps.length ? 'every step' : `${reused.length} of ${this.manifest.steps.length} steps`} cached: ${record.steps.slice(0, reused.length).map(r => `${r.name} (${r.cachedFrom})`).join(', ')}`)
+      }
       this.session.logger.info(`build ${id}: baseline snapshot ${checkpointName(id)}`)
+      const last = reused.at(-1)
       try {
-        await this.checkpoint(cache, id, undefined, this.manifest.steps)
+        await this.checkpoint(cache, id, undefined, this.manifest.steps, last ? {'dcsnap:key': last.key.key, 'dcsnap:cached': String(reused.length), ...this.sourceGuids(inventory, record)} : {})
       } catch (error) {
         throw checkpointFailed(error, `build ${id}: the baseline snapshot ${checkpointName(id)} could not be taken`,
           'Fix what zfs reports, then run `dcsnap build` again (it clears what is left of this baseline).')
       }
-      record.baseIdentity = await this.baseIdentity(inventory, id)
-      return this.runSteps(inventory, cache, record, this.manifest.steps, opts, locks, {parent: record.baseIdentity, tainted: opts.onTop ? 'built --on-top' : undefined})
+      record.baseIdentity = baseIdentity ?? (await this.baseIdentity(inventory, id))
+      await this.saveRecord(cache, record)
+      const remaining = this.manifest.steps.slice(reused.length)
+      const cached = record.steps.slice(0, reused.length).map(r => ({step: r.name, from: r.cachedFrom ?? 'unknown'}))
+      if (last && opts.pauseBefore !== undefined && remaining[0]?.name === opts.pauseBefore) return {...(await this.paused(cache, record, opts.pauseBefore, [])), cached}
+      const result = await this.runSteps(inventory, cache, record, remaining, opts, locks,
+        {parent: last?.key.key ?? record.baseIdentity, tainted: opts.onTop ? 'built --on-top' : undefined})
+      return {...result, cached}
     })
   }
 
-  /**
-   * Puts the head at the base (section 7) before a new build: the manifest's `base:` or the first build's baseline.
-   * What the head holds after the base is kept on a line; nothing moves before the first build, or when the head is
-   * at the base already.
-   */
-  private async toBase(inventory: Inventory): Promise<Inventory> {
-    const base = this.base(inventory)
-    if (!base) return inventory
-    const after = inventory.snapshots.filter(s => s.txg > base.txg)
-    if (after.length === 0) {
-      // The head's newest snapshot is the base: what changed since is a failed build's partial output.
-      if (base.members.some(m => inventory.datasetInfo.find(d => d.name === m.dataset)?.written !== 0)) {
-        this.session.logger.info(`starting from the base ${base.name}`)
-        await executeRollback(this.session, planRollback(inventory, base))
-      }
-      return inventory
+  /** Plans a new build without changing anything (`build --dry-run`): the same planning as `build`. */
+  async planBuild(opts: BuildOptions = {}): Promise<BuildPlan> {
+    this.checkBuildOptions(opts)
+    const inventory = await this.loadInventory()
+    const id = this.newBuildId(inventory, opts)
+    const cache = await this.planCache(inventory, opts)
+    if (opts.cacheOnly) refuseMisses(cache)
+    const start = opts.onTop ? undefined : (cache.restore ?? this.base(inventory))
+    let keptLine: string | null = null
+    let keeps: string[] = []
+    if (start) {
+      const partial = await this.headHasPartialOutput(inventory)
+      const move = (await this.startPlan(inventory, start, partial)).move
+      if (move) [keptLine, keeps] = [move.keptLine, [...move.keeps.map(s => s.name), ...(move.journal.hand ? [`${move.journal.hand} (the head's changes, if any)`] : [])]]
     }
-    const plan = await keepOrDiscard(this.session, inventory, planRollback(inventory, base), {keepChanges: !(await this.headHasPartialOutput(inventory))})
-    this.session.logger.info(`starting from the base ${base.name}: ${plan.move!.keeps.map(s => s.name).join(', ')} kept on line ${plan.move!.keptLine}`)
+    return {build: id, startsFrom: start ? qualified(start) : null, keptLine, keeps, cache}
+  }
+
+  /**
+   * Which steps a new build reuses (SPEC 6), as `build` plans it; with `why`, for the latest build's manifest as it
+   * is now. Reads the programs and inputs once; changes nothing.
+   */
+  async planCache(inventory?: Inventory, opts: BuildOptions = {}): Promise<CachePlan> {
+    inventory ??= await this.loadInventory()
+    const base = this.base(inventory)
+    const latest = inventory.latestBuild()
+    const previous = latest ? (await this.recordedSteps(latest.id, inventory).catch(() => undefined))?.record.steps : undefined
+    const noHits = opts.onTop ? {code: 'on-top' as const} : opts.noCache ? {code: 'no-cache' as const}
+      : this.manifest.datasets.cache === undefined ? {code: 'tmp-data-cache' as const} : undefined
+    const runFrom = opts.rebuildFrom !== undefined ? {step: opts.rebuildFrom, reason: {code: 'rebuild-from' as const, step: opts.rebuildFrom}}
+      : opts.pauseAfter !== undefined ? {step: opts.pauseAfter, reason: {code: 'pause' as const, step: opts.pauseAfter}}
+        : opts.pauseBefore !== undefined ? {step: opts.pauseBefore, reason: {code: 'pause' as const, step: opts.pauseBefore}} : undefined
+    const guid = base?.members.find(m => m.dataset === this.manifest.datasets.proto)?.guid
+    return planCache({
+      inventory, steps: this.manifest.steps, manifestDir: this.manifest.dir, baseIdentity: guid ? `guid:${guid}` : undefined, previous, noHits, runFrom,
+    })
+  }
+
+  private checkBuildOptions(opts: BuildOptions): void {
+    this.checkPauses(this.manifest.steps, opts)
+    if (opts.rebuildFrom !== undefined && !this.manifest.steps.some(s => s.name === opts.rebuildFrom)) {
+      throw new UsageError('NO_SUCH_STEP', `no step "${opts.rebuildFrom}" to rebuild from`, `Steps: ${this.manifest.steps.map(x => x.name).join(', ')}.`)
+    }
+    if (opts.noCache && opts.cacheOnly) throw new UsageError('CONFLICTING_FLAGS', '--no-cache and --cache-only cannot be given together', 'Pass one of them.')
+  }
+
+  private newBuildId(inventory: Inventory, opts: BuildOptions): string {
+    const id = opts.build ?? nextBuildId(inventory)
+    if (inventory.allBuildIds().includes(id)) {
+      throw new UsageError('BUILD_EXISTS', `build ${id} already exists on ${this.session.datasets.join(', ')}`,
+        `Resume it with \`dcsnap resume --build ${id}\`, or destroy it with \`dcsnap destroy --whole-build ${id}\`.`)
+    }
+    return id
+  }
+
+  /** Where a cached step's result came from, named as it is after the head moved (the move keeps guids, not lines). */
+  private cachedFrom(inventory: Inventory, key: string, plan: CachePlan): string {
+    const on = (v: Inventory) => [...v.snapshots].reverse().find(s => s.kind === 'checkpoint' && s.user['dcsnap:key'] === key)
+    const found = on(inventory) ?? inventory.lines.map(on).find(s => s !== undefined)
+    return found ? qualified(found) : (plan.steps.find(p => p.key.key === key)?.hit ?? 'unknown')
+  }
+
+  /** `dcsnap:from` on a cache-hit baseline: the proto guids of the checkpoints its cached steps came from, which prune keeps. */
+  private sourceGuids(inventory: Inventory, record: BuildRecord): Record<string, string> {
+    const proto = this.manifest.datasets.proto
+    const guids: string[] = []
+    for (const r of record.steps) {
+      if (r.status !== 'cached' || !r.cachedFrom) continue
+      const [line, name] = r.cachedFrom.includes(':') ? r.cachedFrom.split(':') : [HEAD_LINE, r.cachedFrom]
+      const guid = inventory.view(line)?.find(name)?.members.find(m => m.dataset.startsWith(proto))?.guid
+      if (guid) guids.push(guid)
+    }
+    return guids.length > 0 ? {'dcsnap:from': guids.join(' ')} : {}
+  }
+
+  /**
+   * Puts the head at a new build's start (section 7): the base (the manifest's \`base:\` or the first build's
+   * baseline) or the checkpoint of the longest cached prefix. What the head holds after it is kept on a line; nothing
+   * moves before the first build, or when the head is there already.
+   */
+  private async toStart(inventory: Inventory, start: SnapshotSet | undefined): Promise<Inventory> {
+    if (!start) return inventory
+    const plan = await this.startPlan(inventory, start, await this.headHasPartialOutput(inventory))
+    if (!plan.move && plan.steps.length === 0) return inventory
+    if (plan.move) this.session.logger.info(`starting from ${qualified(start)}: ${[...plan.move.keeps.map(s => s.name), ...(plan.move.journal.hand ? ["the head's changes"] : [])].join(', ')} kept on line ${plan.move.keptLine}`)
+    else this.session.logger.info(`starting from ${qualified(start)}`)
     await executeRollback(this.session, plan)
     return this.loadInventory()
+  }
+
+  /** How the head gets to a build's start: a move that keeps what it holds, a rollback of a failed step's partial output, or nothing. */
+  private async startPlan(inventory: Inventory, start: SnapshotSet, partial: boolean): Promise<RollbackPlan> {
+    const plan = planRollback(inventory, start)
+    const newest = start.line === HEAD_LINE && inventory.snapshots.at(-1) === start
+    if (newest) {
+      // At its newest snapshot the head holds nothing after it but changes: a failed step's output (rolled back), or
+      // changes by hand after a completed build, kept on a line. A dataset's \`written\` lags until its transaction
+      // group syncs, so it cannot say there are none: the move snapshots them, and drops the snapshot where its own
+      // \`written\` (exact) is 0; ZFS without \`written\` keeps it.
+      return partial ? plan : keepOrDiscard(this.session, inventory, plan, {keepChanges: true, forceMove: true})
+    }
+    return keepOrDiscard(this.session, inventory, plan, {keepChanges: !partial})
   }
 
   /** The head's latest build stopped in a step (failed, timed out, interrupted): what the head holds past its last checkpoint is that step's partial output, not hand changes. */
@@ -190,6 +305,8 @@ export class Runner {
     return this.locked(opts.build, async locks => {
       const inventory = await this.loadInventory()
       const plan = await this.plan(inventory, opts)
+      // Read before the rollback: the data cache then holds the record of whichever build made the target.
+      const previous = (await this.recordedSteps(plan.build, inventory))?.record
       await this.prepareLogs(plan.build)
       refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
       if (plan.rollback.destroy.length > 0 && opts.confirm) await opts.confirm(plan)
@@ -199,7 +316,6 @@ export class Runner {
         await cache.restore(plan.target.name)
       }
       this.manifestSavedIn.clear()
-      const previous = (await readRecord(cache.dir))?.record
       // Steps before the resume point keep what the record says of them; the others start afresh.
       const record = this.newRecord(plan.build, cache, s =>
         s.index < plan.from.index ? (previous?.steps.find(p => p.name === s.name && p.index === s.index) ?? {...fresh(s), status: 'done'}) : undefined)
@@ -267,8 +383,10 @@ export class Runner {
   private async plan(inventory: Inventory, opts: ResumeOptions): Promise<ResumePlan> {
     const build = selectBuild(inventory, opts.build)
     const recorded = await this.recordedSteps(build.id, inventory)
+    const record = recorded?.record
     let plan = planResume({
       inventory, build, steps: this.manifest.steps, recorded: recorded?.steps, step: opts.step, allowChanged: opts.allowChanged, force: opts.force,
+      ...(await this.resumeContext(inventory, build, record)),
     })
     // What follows the target is kept on a line unless --discard (rule 4): a failed step's partial output is not kept,
     // the head's changes after a completed build (or on another build) are. The dry run and the real run both plan
@@ -299,6 +417,30 @@ export class Runner {
       }
     }
     return plan
+  }
+
+  /** What a resume plan needs beyond the inventory: the checkpoints of reused steps, the build's start, and the steps whose keys changed. */
+  async resumeContext(inventory: Inventory, build: Build, record: BuildRecord | undefined): Promise<Pick<ResumeInputs, 'cached' | 'start' | 'keyChanges'>> {
+    const reused = record?.steps.some(s => s.status === 'cached') ?? false
+    return {cached: cachedCheckpoints(inventory, build, record), start: reused ? startOf(inventory, record) : undefined, keyChanges: record ? await this.keyChanges(record) : []}
+  }
+
+  /**
+   * Resume rule 3 by keys: each recorded step whose key, computed now from its recorded parent, differs (an edited
+   * script, input or env var), with the first of its own inputs that differs.
+   */
+  private async keyChanges(record: BuildRecord): Promise<StepChange[]> {
+    const changes: StepChange[] = []
+    for (const step of this.manifest.steps) {
+      const rec = record.steps.find(r => r.name === step.name && r.index === step.index)
+      const parent = rec?.keyInputs?.find(i => i.kind === 'parent')?.digest
+      if (!rec?.key || !rec.keyInputs || parent === undefined || (rec.status !== 'done' && rec.status !== 'cached')) continue
+      const now = await stepKey({step, manifestDir: this.manifest.dir, inputs: step.inputs, parent})
+      if (now.key === rec.key) continue
+      const own = diffKeyInputs(rec.keyInputs, now.inputs).filter(d => d.kind !== 'parent')
+      changes.push({index: step.index, step: step.name, change: 'modified', ...(own[0] ? {input: own[0]} : {})})
+    }
+    return changes
   }
 
   private async runSteps(inventory: Inventory, cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions, locks: DatasetLocks,
@@ -488,10 +630,49 @@ export class Runner {
   }
 }
 
+/** `--cache-only`: refuses (exit 3) naming the first step that would run and why, before anything changes. */
+function refuseMisses(plan: CachePlan): void {
+  const miss = plan.steps.find(p => p.miss)
+  if (!miss) return
+  throw new RefusedError('CACHE_MISS', `--cache-only: step ${miss.step} is not cached (${describeMiss(miss.miss!)})${plan.steps.length - plan.cached > 1 ? `; ${plan.steps.length - plan.cached} steps would run` : ''}`,
+    '`dcsnap why` names what differs for each step; build without --cache-only to run them.', {step: miss.step, reason: miss.miss})
+}
+
 /** A checkpoint that zfs refused, as exit 1 with the resume command; other errors (a bug, a signal) pass through. */
 function checkpointFailed(error: unknown, message: string, hint: string): unknown {
   if (!(error instanceof DcsnapError)) return error
   return new DcsnapError('CHECKPOINT_FAILED', `${message}: ${error.message}`, hint, ExitCode.failed, {cause: error.code, details: error.details})
+}
+
+/**
+ * For a build that reused steps from the cache: the checkpoint holding the state after each reused step, found by its
+ * key (the head's line first), and the build's baseline for the last one.
+ */
+function cachedCheckpoints(inventory: Inventory, build: Build, record: BuildRecord | undefined): Map<string, SnapshotSet> {
+  const map = new Map<string, SnapshotSet>()
+  const count = Number(build.baseline?.user['dcsnap:cached'] ?? 0)
+  for (const r of record?.steps ?? []) {
+    if (r.status !== 'cached' || !r.key) continue
+    if (r.index === count && build.baseline?.complete) {
+      map.set(r.name, build.baseline)
+      continue
+    }
+    const found = inventory.everywhere().map(v => [...v.snapshots].reverse().find(s => s.complete && s.user['dcsnap:key'] === r.key && s.user['dcsnap:tainted'] === undefined))
+      .find(s => s !== undefined)
+    if (found) map.set(r.name, found)
+  }
+  return map
+}
+
+/** The state a build started from (its base), found by the recorded identity: the base snapshot's guid on the proto area. */
+function startOf(inventory: Inventory, record: BuildRecord | undefined): SnapshotSet | undefined {
+  const guid = /^guid:(\d+)$/.exec(record?.baseIdentity ?? '')?.[1]
+  if (!guid) return undefined
+  for (const v of inventory.everywhere()) {
+    const found = v.snapshots.find(s => s.complete && s.members.some(m => m.guid === guid))
+    if (found) return found
+  }
+  return undefined
 }
 
 /** One more than the highest numeric build id on any line (first build: 1). */

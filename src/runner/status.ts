@@ -12,9 +12,10 @@ export interface StepStatus {
   index: number
   name: string
   description: string | null
-  state: 'done' | 'failed' | 'timed-out' | 'interrupted' | 'running' | 'orphaned' | 'pending'
+  state: 'done' | 'cached' | 'failed' | 'timed-out' | 'interrupted' | 'running' | 'orphaned' | 'pending'
   /** `dcsnap resume <step>` would be accepted (no flag needed). */
   resumable: boolean
+  /** Its checkpoint; for a cached step, the checkpoint its result was reused from. */
   checkpoint: string | null
   /** The step's definition differs from the one recorded with the build. */
   changed: boolean
@@ -53,20 +54,22 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
   }
   const build = selectBuild(inventory, opts.build)
   const recorded = await runner.recordedSteps(build.id, inventory)
+  const context = await runner.resumeContext(inventory, build, recorded?.record)
   const resumable = (step: string) => {
     try {
-      const plan = planResume({inventory, build, steps, recorded: recorded?.steps, step})
+      const plan = planResume({inventory, build, steps, recorded: recorded?.steps, step, ...context})
       // A temp-dir data cache died with the process that made it (status always runs in a new one).
       return plan.target.user['dcsnap:cache'] !== 'tmp' || process.env.DCSNAP_UNSUPPORTED_TMP_RESUME === '1'
     } catch {
       return false
     }
   }
-  const changes = recorded ? diffSteps(recorded.steps, steps) : []
+  const changes = [...(recorded ? diffSteps(recorded.steps, steps) : []), ...(context.keyChanges ?? [])]
   const rows = steps.map((s): StepStatus => {
     const cp = build.checkpoints.find(c => c.step === s.name && c.complete)
     const rec = recorded?.record.steps.find(r => r.name === s.name)
     let state: StepStatus['state'] = cp ? 'done' : rec && rec.status !== 'done' ? rec.status : 'pending'
+    if (rec?.status === 'cached' && !cp) state = 'cached'
     // "running" in the record is only true while a dcsnap runs it; else it died, and the step was cut short or
     // still runs unsupervised.
     if (state === 'running' && orphan?.holder.step?.name === s.name) state = 'orphaned'
@@ -77,12 +80,12 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
       description: s.description ?? null,
       state,
       resumable: resumable(s.name),
-      checkpoint: cp?.name ?? null,
+      checkpoint: cp?.name ?? (state === 'cached' ? (rec?.cachedFrom ?? null) : null),
       changed: changes.some(c => c.index === s.index),
       log: rec?.log ?? null,
     }
   })
-  const completed = rows.every(r => r.state === 'done')
+  const completed = rows.every(r => r.state === 'done' || r.state === 'cached')
   // A build with nothing to resume from (e.g. an incomplete baseline) is not advertised as resumable.
   const resumeCommand = completed || !rows.some(r => r.resumable) ? null : runner.resumeCommand(build.id)
   return {build: build.id, datasets, lock, orphan, completed, steps: rows, resumeCommand, line: build.line, handChangedAfter: recorded?.record.handChangedAfter ?? []}

@@ -41,9 +41,22 @@ export function resolveTarget(inventory: Inventory, target: string, buildId?: st
   }
   const view = wanted !== undefined ? views[0] : buildId !== undefined ? (inventory.lineOfBuild(buildId) ?? inventory) : inventory
   const build = buildId === undefined ? view.latestBuild() : view.build(buildId)
-  const step = build?.checkpoints.find(c => c.step === name)
+  const step = build?.checkpoints.find(c => c.step === name) ?? (build ? reusedStep(inventory, build, name) : undefined)
   if (step) return step
   const where = build ? ` in build ${build.id}` : ''
   throw new UsageError('NO_SUCH_SNAPSHOT', `no snapshot or step "${target}"${where} on ${view.datasets.join(', ')}`,
     'Run `dcsnap list --all` to see the checkpoints and manual snapshots, on the head and on kept lines.')
+}
+
+/** For a step a build reused from the cache (SPEC 6): the checkpoint it came from, one its baseline names in `dcsnap:from` (by guid). */
+function reusedStep(inventory: Inventory, build: Build, step: string): SnapshotSet | undefined {
+  // A resume at a reused step leaves the build's baseline on a kept line: it is read wherever it is.
+  const baseline = build.baseline ?? inventory.everywhere().map(v => v.build(build.id)?.baseline).find(b => b !== undefined)
+  const guids = new Set((baseline?.user['dcsnap:from'] ?? '').split(' ').filter(Boolean))
+  if (guids.size === 0) return undefined
+  for (const v of inventory.everywhere()) {
+    const found = v.snapshots.find(s => s.step === step && s.members.some(m => m.guid !== undefined && guids.has(m.guid)))
+    if (found) return found
+  }
+  return undefined
 }

@@ -54,7 +54,7 @@ export interface ZfsListing {
 }
 
 /** The user properties dcsnap sets on its snapshots. */
-export const USER_PROPERTIES = ['dcsnap:build', 'dcsnap:step', 'dcsnap:index', 'dcsnap:manifest', 'dcsnap:steps', 'dcsnap:cache', 'dcsnap:kind', 'dcsnap:journal', 'dcsnap:key', 'dcsnap:tainted'] as const
+export const USER_PROPERTIES = ['dcsnap:build', 'dcsnap:step', 'dcsnap:index', 'dcsnap:manifest', 'dcsnap:steps', 'dcsnap:cache', 'dcsnap:kind', 'dcsnap:journal', 'dcsnap:key', 'dcsnap:tainted', 'dcsnap:cached', 'dcsnap:from'] as const
 
 /** The native properties read for a listing, given what this zfs has. */
 export function listProperties(opts: {written: boolean; clones: boolean}): string[] {

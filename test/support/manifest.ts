@@ -13,6 +13,7 @@ export interface StepSpec {
   env?: Record<string, string>
   timeout?: string
   inputs?: string[]
+  cache?: boolean | {'max-age': string | number}
 }
 
 /** A directory with dcsnap.yaml for the pool; `cache: false` leaves the data cache in a temp dir. */
