@@ -53,6 +53,7 @@ export async function interactiveLoop(runner: Runner, first: RunResult, build: s
       r = await runner.resume({
         build,
         step,
+        retry: true,
         confirm: plan => confirmOrRefuse(`Destroy ${plan.rollback.destroy.length} snapshot(s) (${plan.rollback.destroy.map(s => s.name).join(', ')}) and resume at ${plan.from.name}?`, false),
       })
     } catch (error) {

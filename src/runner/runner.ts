@@ -4,7 +4,7 @@ import {join, relative, resolve as resolvePath} from 'node:path'
 import {DcsnapError, ExitCode, RefusedError, UsageError} from '../errors.js'
 import {isInside} from '../paths.js'
 import {silentLogger, type Logger} from '../logger.js'
-import {assertCheckpointNames, manifestFromSource, stepHash, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
+import {assertCheckpointNames, loadManifest, manifestFromSource, stepHash, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
 import {parseManifestSource} from '../manifest/source.js'
 import {executeDestroy, planPrune} from '../operations/destroy.js'
 import {executeRollback, keepOrDiscard, planRollback, refuseBlockers, type RollbackPlan} from '../operations/rollback.js'
@@ -98,13 +98,16 @@ export interface ResumeOptions extends RunOptions {
   keepChanges?: boolean
   /** After a pause, keep the head's changes on a line and go back to the pause's checkpoint. */
   discardChanges?: boolean
+  /** An interactive retry: the manifest and the step's files are read again, and the keys of what it runs are tainted (SPEC 6). */
+  retry?: boolean
   /** Asked before destroying snapshots; throw to refuse (the CLI asks on a terminal or requires --yes). */
   confirm?: (plan: ResumePlan) => Promise<void>
 }
 
 /** Runs builds of one manifest; keep one instance to resume temp-dir data caches within the process. */
 export class Runner {
-  readonly manifest: Manifest
+  /** The manifest; an interactive retry reads it again (`resume({retry: true})`). */
+  manifest: Manifest
   readonly session: Session
   private readonly opts: RunnerOptions
   private tmpCache?: DataCache
@@ -293,6 +296,16 @@ export class Runner {
     return set
   }
 
+  /** Reads the manifest file again (an interactive retry runs what it says now); its datasets must not have changed. */
+  private async reloadManifest(): Promise<void> {
+    const fresh = await loadManifest(this.manifest.path)
+    if (fresh.datasets.proto !== this.manifest.datasets.proto || fresh.datasets.cache !== this.manifest.datasets.cache) {
+      throw new UsageError('DATASETS_CHANGED', `${this.manifest.path} now names other datasets than the build ran on`,
+        'Put datasets: back as it was to retry, or start a new build with `dcsnap build`.')
+    }
+    this.manifest = fresh
+  }
+
   /** Plans a resume by the SPEC's rules without changing anything (`--dry-run`). */
   async planResume(opts: ResumeOptions = {}): Promise<ResumePlan> {
     const inventory = await this.loadInventory()
@@ -301,6 +314,7 @@ export class Runner {
 
   /** Resumes a build: roll back to the checkpoint before the step, then run from there. */
   async resume(opts: ResumeOptions = {}): Promise<RunResult> {
+    if (opts.retry) await this.reloadManifest()
     this.checkPauses(this.manifest.steps, opts)
     return this.locked(opts.build, async locks => {
       const inventory = await this.loadInventory()
@@ -328,7 +342,8 @@ export class Runner {
           : `build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
       record.baseIdentity = previous?.baseIdentity
       const parent = plan.from.index === 1 ? (previous?.baseIdentity ?? 'unknown') : (plan.target.user['dcsnap:key'] ?? 'unknown')
-      const tainted = plan.continueAsIs ? `went on from a hand-changed tree after ${plan.target.name}`
+      const tainted = opts.retry ? 'an interactive retry'
+        : plan.continueAsIs ? `went on from a hand-changed tree after ${plan.target.name}`
         : opts.keepChanges ? 'resumed with --keep-changes'
           : opts.allowChanged && plan.changes.some(c => c.index < plan.from.index) ? 'resumed with --allow-changed over changed earlier steps'
             : plan.target.user['dcsnap:tainted']

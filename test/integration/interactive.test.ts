@@ -5,7 +5,7 @@ import {snapshotsOf} from '../support/checkpoints.js'
 import {seedSteps, writeManifest} from '../support/manifest.js'
 import {repoRoot} from '../support/paths.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
-import {host, describeWhere, stepsSeeMounts, STEPS_WHY} from '../support/zfs-host.js'
+import {host, describeWhere, stepsSeeMounts, STEPS_WHY, zfsOk} from '../support/zfs-host.js'
 
 /** Runs dcsnap in a real terminal (`script`), with a way to wait for the n-th match of a prompt in its output. */
 function inTerminal(args: string[], cwd: string): {run: ResultPromise; output: () => string; prompt: (re: RegExp, n?: number) => Promise<void>} {
@@ -49,6 +49,18 @@ describeWhere(stepsSeeMounts, '--interactive', STEPS_WHY, () => {
     expect(r.exitCode).toBe(0)
     expect(String(r.stdout)).toMatch(/build 1 completed/)
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso'])
+  })
+
+  test('a retry runs the manifest as it is now, and the checkpoints it takes are tainted (never reused)', async () => {
+    const m = writeManifest(pool, [{name: 'one', run: 'echo one'}, {name: 'two', run: 'exit 7'}])
+    const t = inTerminal(['build', '-q', '--interactive'], m.dir)
+    await t.prompt(/\[r\]etry/)
+    writeManifest(pool, [{name: 'one', run: 'echo one'}, {name: 'two', run: 'true'}], {dir: m.dir})
+    t.run.stdin!.write('r\n')
+    const r = await t.run
+    expect(r.exitCode).toBe(0)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-one', 'dc-1-two'])
+    expect((await zfsOk('get', '-H', '-o', 'value', 'dcsnap:tainted', `${pool.proto}@dc-1-two`)).trim()).toBe('an interactive retry')
   })
 
   test('--interactive applies resume rule 3: a step before the retried one that changed is refused at the prompt', async () => {
