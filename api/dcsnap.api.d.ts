@@ -158,6 +158,7 @@ export declare class Inventory {
     everywhere(): Inventory[];
     allBuildIds(): string[];
     lineOfBuild(id: string): Inventory | undefined;
+    ownSnapshots(): SnapshotSet[];
     builds(): Build[];
     build(id: string): Build | undefined;
     latestBuild(): Build | undefined;
@@ -390,6 +391,7 @@ export interface ResumeOptions extends RunOptions {
     discard?: boolean;
     keepChanges?: boolean;
     discardChanges?: boolean;
+    retry?: boolean;
     confirm?: (plan: ResumePlan) => Promise<void>;
 }
 
@@ -419,7 +421,7 @@ export interface RollbackPlan {
 
 // Runner (src/runner/runner)
 export declare class Runner {
-    readonly manifest: Manifest;
+    manifest: Manifest;
     readonly session: Session;
     constructor(opts: RunnerOptions);
     build(opts?: BuildOptions): Promise<RunResult>;
@@ -519,6 +521,7 @@ export interface SnapshotView {
     name: string;
     line: string;
     hand: boolean;
+    reused: number;
     kind: SnapshotSet['kind'];
     build: string | null;
     index: number | null;

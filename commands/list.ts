@@ -37,7 +37,7 @@ async function render(view: ListView, target: string[]): Promise<string> {
   const rows = view.snapshots.map(s => [
     s.build ?? '-',
     s.index === null ? '-' : String(s.index),
-    s.kind === 'baseline' ? '(baseline)' : s.kind === 'manual' ? (s.hand ? '(hand changes)' : '(manual)') : s.step!,
+    s.kind === 'baseline' ? (s.reused > 0 ? `(baseline, ${s.reused} reused)` : '(baseline)') : s.kind === 'manual' ? (s.hand ? '(hand changes)' : '(manual)') : s.step!,
     s.name,
     s.line,
     formatTime(Date.parse(s.created) / 1000),

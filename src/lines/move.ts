@@ -6,7 +6,7 @@ import type {Session} from '../operations/session.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
 import {clearJournal, type HeadMove, JOURNAL_PROPERTY, type MoveJournal, parseJournal, writeJournal} from './journal.js'
-import {HEAD_LINE, lineDataset, lineNumber, lineOf, linesContainer, LINE_PREFIX, moveClone} from './names.js'
+import {handLineNumber, handSnapshotName, HEAD_LINE, lineDataset, lineNumber, lineOf, linesContainer, LINE_PREFIX, moveClone} from './names.js'
 
 /** What a line move will do, before anything changes. */
 export interface MovePlan {
@@ -46,14 +46,14 @@ export async function planMove(session: Session, inventory: Inventory, target: S
     }
   }
   // A new number, past every line and every hand-kN snapshot (a line brought back leaves its hand-kN on the head's lineage).
-  const handNumbers = inventory.everywhere().flatMap(v => v.snapshots.map(s => /^hand-k(\d+)$/.exec(s.name)?.[1])).filter((n): n is string => n !== undefined).map(Number)
+  const handNumbers = inventory.everywhere().flatMap(v => v.snapshots.map(s => handLineNumber(s.name))).filter((n): n is number => n !== undefined)
   const keptLine = `${LINE_PREFIX}${Math.max(0, ...inventory.lines.map(l => lineNumber(l.line)), ...handNumbers) + 1}`
   const onTarget = new Set((inventory.view(target.line) ?? inventory).snapshots.filter(s => s.txg <= target.txg).map(s => s.members[0].name))
   const fork = Math.max(-1, ...inventory.snapshots.filter(s => onTarget.has(s.members[0].name)).map(s => s.txg))
   const keeps = inventory.snapshots.filter(s => s.txg > fork)
   // Always snapshotted when changes are kept: a dataset's `written` lags until its transaction group syncs, so a
   // change made a moment ago can read as 0. The snapshot's own `written` is exact; one of 0 bytes is destroyed.
-  const hand = opts.keepChanges ? `hand-${keptLine}` : undefined
+  const hand = opts.keepChanges ? handSnapshotName(keptLine) : undefined
   const heads: HeadMove[] = []
   for (const [i, head] of inventory.heads.entries()) {
     const info = inventory.datasetInfo.find(d => d.name === head)

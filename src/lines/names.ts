@@ -30,6 +30,23 @@ export function lineOf(head: string, dataset: string): string | undefined {
   return /^k\d+$/.test(rest) ? rest : undefined
 }
 
+/** The line number of a kept line's dataset (`pool/proto.dclines/k3` -> 3), or -1 for any other dataset. */
+export function lineNumberOfDataset(dataset: string): number {
+  const m = /\.dclines\/k(\d+)$/.exec(dataset)
+  return m ? Number(m[1]) : -1
+}
+
+/** The name of the snapshot that keeps the head's changes when it moves to line `line` (`hand-k3`). */
+export function handSnapshotName(line: string): string {
+  return `hand-${line}`
+}
+
+/** The line number a hand snapshot name carries (`hand-k3` -> 3), or undefined for any other name. */
+export function handLineNumber(name: string): number | undefined {
+  const m = /^hand-k(\d+)$/.exec(name)
+  return m ? Number(m[1]) : undefined
+}
+
 /** The number of a line name (`k3` -> 3). */
 export function lineNumber(line: string): number {
   return Number(line.slice(LINE_PREFIX.length))

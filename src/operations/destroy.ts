@@ -1,7 +1,7 @@
 // Destroying snapshots and whole builds, and pruning old builds, each planned before anything is destroyed.
 import {UsageError} from '../errors.js'
+import {lineNumberOfDataset} from '../lines/names.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
-import {ownSnapshots} from './list.js'
 import {resolveTarget} from '../snapshots/resolve.js'
 import {blockersOf, refuseBlockers, type Blocker} from './rollback.js'
 import {ensureClones, loadInventory, type Session, withLock} from './session.js'
@@ -59,7 +59,7 @@ function emptiedLines(inventory: Inventory, sets: SnapshotSet[]): Set<string> {
   const picked = new Set(sets)
   const going = new Set<string>()
   for (const line of inventory.lines) {
-    const own = ownSnapshots(line)
+    const own = line.ownSnapshots()
     if (own.length > 0 && own.every(s => picked.has(s))) for (const d of line.datasets) going.add(d)
   }
   return going
@@ -67,7 +67,7 @@ function emptiedLines(inventory: Inventory, sets: SnapshotSet[]): Set<string> {
 
 /** Every snapshot once: the head's line, then each kept line's own. */
 function everySnapshot(inventory: Inventory): SnapshotSet[] {
-  return inventory.everywhere().flatMap(ownSnapshots)
+  return inventory.everywhere().flatMap(v => v.ownSnapshots())
 }
 
 /** Destroys every member of the planned snapshots, dataset by dataset. */
@@ -79,8 +79,7 @@ async function executeDestroyLocked(session: Session, plan: DestroyPlan): Promis
   const datasets = [...new Set(plan.destroy.flatMap(s => s.members.map(m => m.dataset)))]
   // Kept lines first, newest first (a later line may be a clone of an earlier one's snapshot), then the heads: a
   // line the plan empties is removed before the head snapshot it was cloned from is destroyed.
-  const lineNo = (d: string) => Number(/\.dclines\/k(\d+)$/.exec(d)?.[1] ?? -1)
-  datasets.sort((a, b) => lineNo(b) - lineNo(a))
+  datasets.sort((a, b) => lineNumberOfDataset(b) - lineNumberOfDataset(a))
   for (const dataset of datasets) {
     const names = plan.destroy.flatMap(s => s.members.filter(m => m.dataset === dataset).map(m => m.name))
     session.logger.info(`destroying ${names.length} snapshot(s) of ${dataset}`)

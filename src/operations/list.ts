@@ -11,6 +11,8 @@ export interface SnapshotView {
   line: string
   /** A snapshot of hand changes a line move kept (`hand-kN`). */
   hand: boolean
+  /** For the baseline of a build that reused steps from the cache: how many (SPEC 6); else 0. */
+  reused: number
   kind: SnapshotSet['kind']
   build: string | null
   index: number | null
@@ -58,11 +60,6 @@ export async function listSnapshots(session: Session, opts: ListOptions = {}): P
   return listView(await loadInventory(session), opts)
 }
 
-/** A kept line's own snapshots (not those of the line it descends from); every snapshot of the head's line. */
-export function ownSnapshots(view: Inventory): SnapshotSet[] {
-  return view.line === 'head' ? view.snapshots : view.snapshots.filter(s => s.members.some(m => view.datasets.includes(m.dataset)))
-}
-
 /**
  * Builds the listing from an inventory: the head's latest build (or the one named, on whatever line holds it), or
  * with `all` every build on every line; manual snapshots of the head always, of kept lines with `all`.
@@ -71,7 +68,7 @@ export function listView(inventory: Inventory, opts: ListOptions = {}): ListView
   const views: Array<{view: Inventory; sets: SnapshotSet[]}> = []
   let chosen: string[] = []
   if (opts.all) {
-    for (const view of inventory.everywhere()) views.push({view, sets: ownSnapshots(view)})
+    for (const view of inventory.everywhere()) views.push({view, sets: view.ownSnapshots()})
     chosen = inventory.allBuildIds()
   } else {
     const build = inventory.builds().length > 0 || opts.build ? selectBuild(inventory, opts.build) : undefined
@@ -88,7 +85,7 @@ export function listView(inventory: Inventory, opts: ListOptions = {}): ListView
     snapshots,
     totals: {snapshots: snapshots.length, used: snapshots.reduce((t, s) => t + s.used, 0), written},
     lines: inventory.lines.map(l => {
-      const own = ownSnapshots(l)
+      const own = l.ownSnapshots()
       return {line: l.line, datasets: [...l.datasets], snapshots: own.length, used: own.reduce((t, s) => t + s.used, 0)}
     }),
   }
@@ -100,6 +97,7 @@ export function viewOf(s: SnapshotSet): SnapshotView {
     name: s.name,
     line: s.line,
     hand: s.user['dcsnap:kind'] === 'hand',
+    reused: s.kind === 'baseline' ? Number(s.user['dcsnap:cached'] ?? 0) || 0 : 0,
     kind: s.kind,
     build: s.build ?? null,
     index: s.index ?? null,

@@ -155,6 +155,11 @@ export class Inventory {
     }
   }
 
+  /** A kept line's own snapshots (not those of the line it descends from); every snapshot of the head's line. */
+  ownSnapshots(): SnapshotSet[] {
+    return this.line === HEAD_LINE ? this.snapshots : this.snapshots.filter(s => s.members.some(m => this.datasets.includes(m.dataset)))
+  }
+
   /** Builds, oldest first (by their first snapshot). */
   builds(): Build[] {
     const builds = new Map<string, Build>()

@@ -105,3 +105,9 @@ function firstLines(stderr: string): string {
   const kept = usage >= 0 ? lines.slice(0, Math.max(usage, 1)) : lines
   return kept.slice(0, 6).join('\n')
 }
+
+/** The names zfs's stderr says do not exist (`cannot open 'NAME': dataset does not exist`), of those asked. */
+export function missingNames(stderr: string, names: readonly string[]): string[] {
+  const lines = stderr.split('\n').filter(l => /does not exist|no such pool/.test(l))
+  return names.filter(n => lines.some(l => l.includes(`'${n}'`)))
+}

@@ -2,7 +2,7 @@
 import {isDeepStrictEqual} from 'node:util'
 import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
 import {capabilitiesCachePath, probeCapabilities, type CapabilitiesProbe, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
-import {ZfsError, zfsErrorFor, zfsUnsupportedOutput} from './errors.js'
+import {missingNames, ZfsError, zfsErrorFor, zfsUnsupportedOutput} from './errors.js'
 import {parseAllow} from './allow.js'
 import {parseDiff, type DiffEntry} from './diff.js'
 import {checkListed, listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
@@ -135,7 +135,7 @@ export class Zfs {
     let missing: string[] = []
     if (r.exitCode !== 0) {
       const lines = r.stderr.split('\n').filter(l => l.trim() !== '')
-      missing = containers.filter(c => lines.some(l => l.includes(`'${c}'`) && /dataset does not exist/.test(l)))
+      missing = missingNames(r.stderr, containers)
       if (missing.length === 0 || !lines.every(l => missing.some(c => l.includes(`'${c}'`)))) throw zfsErrorFor(argv, r.stderr)
     }
     let listing: ZfsListing
@@ -201,7 +201,7 @@ export class Zfs {
       try {
         out = await this.exec(argv)
       } catch (error) {
-        const gone = error instanceof ZfsError && error.kind === 'no-such-dataset' ? asked.filter(n => error.stderr.includes(`'${n}'`)) : []
+        const gone = error instanceof ZfsError && error.kind === 'no-such-dataset' ? missingNames(error.stderr, asked) : []
         if (gone.length === 0) throw error
         asked = asked.filter(n => !gone.includes(n))
         continue

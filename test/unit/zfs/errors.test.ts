@@ -1,4 +1,4 @@
-import {classifyZfsError} from '../../../src/zfs/errors.js'
+import {classifyZfsError, missingNames} from '../../../src/zfs/errors.js'
 import {fixture} from '../../support/fixtures.js'
 
 describe('classifyZfsError on recorded errors', () => {
@@ -39,4 +39,10 @@ describe('classifyZfsError on recorded errors', () => {
   test('usage errors mean the feature is missing', () => {
     expect(classifyZfsError("invalid option 'p'\nusage:\n\tlist [-rH]")).toBe('unsupported')
   })
+})
+
+test('missingNames: the names asked for that stderr says do not exist, and no others', () => {
+  const stderr = "cannot open 'p/proto.dclines': dataset does not exist\ncannot open 'q/x': no such pool\ncannot open 'p/other': permission denied\n"
+  expect(missingNames(stderr, ['p/proto', 'p/proto.dclines', 'q/x', 'p/other'])).toEqual(['p/proto.dclines', 'q/x'])
+  expect(missingNames('', ['p/proto'])).toEqual([])
 })
