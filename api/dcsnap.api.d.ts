@@ -49,6 +49,7 @@ export interface BuildStatus {
     resumeCommand: string | null;
     line: string;
     handChangedAfter: string[];
+    totalSeconds: number;
 }
 
 // buildStatus (src/runner/status)
@@ -183,6 +184,7 @@ export interface ListView {
     totals: {
         snapshots: number;
         used: number;
+        usedBySnapshots: number | null;
         written: number | null;
     };
     lines: Array<{
@@ -244,6 +246,7 @@ export interface Manifest {
         cache?: string;
     };
     logs: string;
+    persist: string;
     retain?: {
         builds: number;
     };
@@ -529,6 +532,8 @@ export interface SnapshotView {
     created: string;
     createtxg: number;
     used: number;
+    durationSeconds: number | null;
+    referenced: number;
     written: number | null;
     state: SetState;
     splitWith: string | null;
@@ -594,6 +599,7 @@ export interface StepStatus {
     checkpoint: string | null;
     changed: boolean;
     log: string | null;
+    durationSeconds: number | null;
 }
 
 // StopOptions (src/lock/stop)
@@ -687,6 +693,8 @@ export interface ZfsDataset {
     mounted?: boolean;
     canmount?: string;
     written?: number;
+    used?: number;
+    usedbysnapshots?: number;
     user: Record<string, string>;
 }
 
@@ -859,6 +867,7 @@ export interface StepRecord {
     startedAt?: string;
     finishedAt?: string;
     log?: string;
+    attempt?: number;
     key?: string;
     keyInputs?: KeyInput[];
     tainted?: string;

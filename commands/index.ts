@@ -4,6 +4,7 @@ import Destroy from './destroy.js'
 import Diff from './diff.js'
 import Hold from './hold.js'
 import List from './list.js'
+import Log from './log.js'
 import Prune from './prune.js'
 import Release from './release.js'
 import Rename from './rename.js'
@@ -25,6 +26,7 @@ export const COMMANDS = {
   diff: Diff,
   hold: Hold,
   list: List,
+  log: Log,
   prune: Prune,
   release: Release,
   rename: Rename,

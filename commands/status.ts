@@ -19,14 +19,16 @@ export default class Status extends DcsnapCommand {
     const {loadManifest} = await import('../src/manifest/manifest.js')
     const {Runner} = await import('../src/runner/runner.js')
     const {buildStatus} = await import('../src/runner/status.js')
-    const {table} = await import('../src/cli/format.js')
+    const {formatDuration, table} = await import('../src/cli/format.js')
     const runner = new Runner({manifest: await loadManifest(flags.manifest), manifestArg: flags.manifest, logger: this.logger})
     const s = await buildStatus(runner, {build: flags.build})
     if (!this.jsonEnabled()) {
       this.log(s.build === null ? `no build yet on ${s.datasets.join(', ')}` : `build ${s.build} on ${s.datasets.join(', ')}${s.line === 'head' ? '' : ` (kept line ${s.line})`}`)
-      this.log(table(['#', 'STEP', 'STATE', 'RESUMABLE', 'DESCRIPTION'], s.steps.map(r => [
-        String(r.index), r.name, r.state + (r.state === 'cached' && r.checkpoint ? ` (${r.checkpoint})` : '') + (r.changed ? ' (changed)' : ''), r.resumable ? 'yes' : 'no', r.description ?? '',
+      this.log(table(['#', 'STEP', 'STATE', 'DURATION', 'RESUMABLE', 'DESCRIPTION'], s.steps.map(r => [
+        String(r.index), r.name, r.state + (r.state === 'cached' && r.checkpoint ? ` (${r.checkpoint})` : '') + (r.changed ? ' (changed)' : ''),
+        r.durationSeconds === null ? '-' : formatDuration(r.durationSeconds), r.resumable ? 'yes' : 'no', r.description ?? '',
       ])))
+      if (s.build !== null) this.log(`steps ran for ${formatDuration(s.totalSeconds)} in all`)
       if (s.handChangedAfter.length > 0) this.log(`went on from a hand-changed tree after ${s.handChangedAfter.join(', ')}`)
       if (s.lock) this.log(`running: pid ${s.lock.pid} (${s.lock.command}) since ${s.lock.since}`)
       if (s.orphan) {

@@ -34,7 +34,7 @@ export async function cache(ctx: BenchContext): Promise<Row[]> {
 async function measure(ctx: BenchContext, mib: number, builds: number): Promise<Row> {
   const {tier} = ctx
   const runs = ctx.runs ?? 3
-  const pool = await createPool(tier, mib > 512 ? '6G' : '2G')
+  const pool = await createPool(tier, mib > 512 ? '8G' : '3G')
   try {
     const proto = join(pool.mountpoint, 'proto')
     const copy = join(pool.mountpoint, 'copy')
@@ -71,6 +71,11 @@ async function measure(ctx: BenchContext, mib: number, builds: number): Promise<
       let seconds = await timeCommand({words: run('find', proto, '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'), env: tier.env})
       seconds += await timeCommand({words: run('cp', '-a', `${copy}/.`, `${proto}/`), env: tier.env})
       return seconds + (await timeCommand({words: run('true'), env: tier.env}))
+    },
+    // Untimed: drop the copied tree (back to the head's newest snapshot), or the next build would keep it as hand changes.
+    after: async () => {
+      const newest = (await zfsOk(tier, ['list', '-H', '-t', 'snapshot', '-o', 'name', '-s', 'createtxg', '-d', '1', pool.proto])).trim().split('\n').at(-1)!
+      await zfsOk(tier, ['rollback', newest])
     }}
     const t = await alternate([byCopy, viaCache], runs)
     manifest()

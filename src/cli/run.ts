@@ -5,7 +5,7 @@ import {loadManifest} from '../manifest/manifest.js'
 import {Runner, type RunResult} from '../runner/runner.js'
 import {Zfs} from '../zfs/zfs.js'
 import {ask, confirmOrRefuse} from './confirm.js'
-import {paint} from './format.js'
+import {formatDuration, paint} from './format.js'
 import {interruptSignal} from './signals.js'
 
 /** A runner for the manifest of -m (default ./dcsnap.yaml), stopping the running step on SIGINT, SIGTERM or SIGHUP. */
@@ -26,7 +26,7 @@ export async function runnerFromFlags(flags: {manifest?: string; quiet?: boolean
 export function checkRun(runner: Runner, r: RunResult): RunResult {
   if (r.status === 'completed' || r.status === 'paused') return r
   const step = runner.manifest.steps.find(s => s.name === r.step)!
-  const why = r.status === 'timed-out' ? 'timed out' : r.status === 'interrupted' ? 'was interrupted' : `failed with exit code ${r.exitCode}`
+  const why = r.status === 'timed-out' ? `timed out after ${formatDuration((step.timeoutMs ?? 0) / 1000)} (its timeout)` : r.status === 'interrupted' ? 'was interrupted' : `failed with exit code ${r.exitCode}`
   throw new DcsnapError(r.status === 'failed' ? 'STEP_FAILED' : r.status === 'timed-out' ? 'STEP_TIMED_OUT' : 'INTERRUPTED',
     r.log === undefined
       ? `build ${r.build} was interrupted before step ${step.name} (${step.index} of ${runner.manifest.steps.length}), after its checkpoints were complete`

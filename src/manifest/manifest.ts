@@ -39,6 +39,8 @@ export interface Manifest {
   name: string
   datasets: {proto: string; cache?: string}
   logs: string
+  /** The directory every build shares, never snapshotted nor rolled back (\`persist:\`, \`$DCSNAP_PERSIST\`). */
+  persist: string
   retain?: {builds: number}
   /** The snapshot every new build starts from (section 7), when the manifest names one. */
   base?: string
@@ -94,6 +96,7 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
   })
   checkCheckpointLengths(data, at)
   const logs = data.logs === undefined ? defaultLogsDir(data.name) : isAbsolute(data.logs) ? data.logs : resolve(src.dir, data.logs)
+  const persist = data.persist === undefined ? defaultPersistDir(data.name) : isAbsolute(data.persist) ? data.persist : resolve(src.dir, data.persist)
   const locate = (keyPath: KeyPath) => {
     const pos = src.position(typeof keyPath === 'string' ? parseKeyPath(keyPath) : keyPath)
     return `${shown}:${pos.line}:${pos.col}`
@@ -105,6 +108,7 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
     name: data.name,
     datasets: data.datasets,
     logs,
+    persist,
     retain: data.retain,
     base: data.base,
     steps,
@@ -115,6 +119,13 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
       return new ManifestError(shown, pos.line, pos.col, message, hint, code)
     },
   }
+}
+
+/** Where `persist:` defaults to: $XDG_CACHE_HOME/dcsnap/<name> (~/.cache/dcsnap/<name>), /var/cache/dcsnap/<name> for root. */
+export function defaultPersistDir(name: string, env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
+  if (uid === 0) return join('/var/cache/dcsnap', name)
+  const cache = env.XDG_CACHE_HOME
+  return join(cache && isAbsolute(cache) ? cache : join(homedir(), '.cache'), 'dcsnap', name)
 }
 
 /**
@@ -197,6 +208,7 @@ interface RawManifest {
   name: string
   datasets: {proto: string; cache?: string}
   logs?: string
+  persist?: string
   retain?: {builds: number}
   base?: string
   steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number; inputs?: string[]; cache?: boolean | {'max-age': string | number}}>

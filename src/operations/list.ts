@@ -21,6 +21,10 @@ export interface SnapshotView {
   created: string
   createtxg: number
   used: number
+  /** For a checkpoint: seconds from the snapshot before it in its build (its step's run, and the snapshot) to it; else null. */
+  durationSeconds: number | null
+  /** `referenced`, summed over its datasets: the data it holds. */
+  referenced: number
   written: number | null
   /** `split`: a rename left it half done, the other half named `splitWith`; `incomplete`: some build dataset lacks it. */
   state: SetState
@@ -43,8 +47,12 @@ export interface ListView {
   datasets: string[]
   builds: string[]
   snapshots: SnapshotView[]
-  totals: {snapshots: number; used: number; written: number | null}
-  /** Every kept line: its datasets, how many snapshots of its own it holds, and the space they use. */
+  /**
+   * `used`: the sum of the listed snapshots' own (unique) space; `usedBySnapshots`: what ZFS counts for every snapshot
+   * of the head datasets (`usedbysnapshots`, shared blocks included), null where not listed.
+   */
+  totals: {snapshots: number; used: number; usedBySnapshots: number | null; written: number | null}
+  /** Every kept line: its datasets, how many snapshots of its own it holds, and its space as ZFS counts it (`used` of its datasets). */
   lines: Array<{line: string; datasets: string[]; snapshots: number; used: number}>
 }
 
@@ -77,16 +85,16 @@ export function listView(inventory: Inventory, opts: ListOptions = {}): ListView
     views.push({view: inventory, sets: inventory.snapshots.filter(s => s.kind === 'manual' || (view === inventory && s.build === build?.id))})
     if (view !== inventory) views.push({view, sets: view.snapshots.filter(s => s.build === build?.id)})
   }
-  const snapshots = views.flatMap(({view, sets}) => sets.map(s => ({...viewOf(s), ...repairOf(view, s, opts.target)})))
+  const snapshots = views.flatMap(({view, sets}) => sets.map(s => ({...viewOf(s), durationSeconds: durationOf(view, s), ...repairOf(view, s, opts.target)})))
   const written = snapshots.every(s => s.written !== null) ? snapshots.reduce((t, s) => t + (s.written ?? 0), 0) : null
   return {
     datasets: [...inventory.datasets],
     builds: chosen,
     snapshots,
-    totals: {snapshots: snapshots.length, used: snapshots.reduce((t, s) => t + s.used, 0), written},
+    totals: {snapshots: snapshots.length, used: snapshots.reduce((t, s) => t + s.used, 0), usedBySnapshots: sumOf(inventory.datasetInfo.map(d => d.usedbysnapshots)), written},
     lines: inventory.lines.map(l => {
       const own = l.ownSnapshots()
-      return {line: l.line, datasets: [...l.datasets], snapshots: own.length, used: own.reduce((t, s) => t + s.used, 0)}
+      return {line: l.line, datasets: [...l.datasets], snapshots: own.length, used: sumOf(l.datasetInfo.map(d => d.used)) ?? own.reduce((t, s) => t + s.used, 0)}
     }),
   }
 }
@@ -105,6 +113,8 @@ export function viewOf(s: SnapshotSet): SnapshotView {
     created: new Date(s.creation * 1000).toISOString(),
     createtxg: s.txg,
     used: s.used,
+    durationSeconds: null,
+    referenced: s.members.reduce((t, m) => t + m.referenced, 0),
     written: s.written ?? null,
     state: s.complete ? 'complete' : 'incomplete',
     splitWith: null,
@@ -116,4 +126,16 @@ export function viewOf(s: SnapshotSet): SnapshotView {
     datasets: s.members.map(m => m.dataset),
     missing: s.missing,
   }
+}
+
+/** The sum of numbers that are all known, else null. */
+function sumOf(values: Array<number | undefined>): number | null {
+  return values.length > 0 && values.every(v => v !== undefined) ? values.reduce<number>((t, v) => t + v!, 0) : null
+}
+
+/** A checkpoint's step time as its snapshots tell it: from the build's snapshot before it (on its line's lineage) to it. */
+function durationOf(view: Inventory, s: SnapshotSet): number | null {
+  if (s.kind !== 'checkpoint' || s.build === undefined) return null
+  const before = view.snapshots.filter(o => o.build === s.build && o.txg < s.txg).at(-1)
+  return before ? Math.max(0, s.creation - before.creation) : null
 }

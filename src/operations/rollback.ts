@@ -81,7 +81,7 @@ export function refuseBlockers(action: string, blockers: Blocker[]): void {
   if (blockers.some(b => b.reason === 'manual')) hints.push('--force destroys the manual snapshots')
   if (blockers.some(b => b.reason === 'held')) hints.push('`dcsnap release` the held ones')
   if (blockers.some(b => b.reason === 'clones')) hints.push('destroy or promote the clones')
-  throw new RefusedError('WOULD_DESTROY_PROTECTED', `${action} would destroy ${list}`, `Refused: ${hints.join('; ')} to proceed.`, {blockers})
+  throw new RefusedError('WOULD_DESTROY_PROTECTED', action === 'destroy' ? `refusing to destroy ${list}` : `${action} would destroy ${list}`, `Refused: ${hints.join('; ')} to proceed.`, {blockers})
 }
 
 /**

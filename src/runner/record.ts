@@ -17,7 +17,10 @@ export interface StepRecord {
   exitCode?: number | null
   startedAt?: string
   finishedAt?: string
+  /** The log of its latest attempt. */
   log?: string
+  /** Which attempt that was (1 is the first; each has its own log). */
+  attempt?: number
   /** The step's cache key (SPEC 6) and what went into it, so `why` can name what differs. */
   key?: string
   keyInputs?: KeyInput[]

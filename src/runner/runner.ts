@@ -21,6 +21,7 @@ import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
 import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './record.js'
 import {planResume, type ResumeInputs, type ResumePlan, type StepChange} from './resume-plan.js'
 import {runStep} from './step-process.js'
+import {nextStepLog} from './logs.js'
 import {diffKeyInputs, stepKey, type KeyDifference} from '../cache/key.js'
 import {describeMiss, planCache, qualified, type CachePlan} from '../cache/plan.js'
 
@@ -139,6 +140,7 @@ export class Runner {
       this.checkLogsOutsideDatasets(inventory)
       const plan = await this.planCache(inventory, opts)
       if (opts.cacheOnly) refuseMisses(plan)
+      await this.warnIfLatestFailed(inventory)
       await this.discardHalfBaselines(inventory)
       await this.prepareLogs(id)
       const baseIdentity = this.base(inventory) ? await this.baseIdentity(inventory, id) : undefined
@@ -165,9 +167,8 @@ export class Runner {
       await this.saveRecord(cache, record)
       const remaining = this.manifest.steps.slice(reused.length)
       const cached = record.steps.slice(0, reused.length).map(r => ({step: r.name, from: r.cachedFrom ?? 'unknown'}))
-      if (last && opts.pauseBefore !== undefined && remaining[0]?.name === opts.pauseBefore) return {...(await this.paused(cache, record, opts.pauseBefore, [])), cached}
       const result = await this.runSteps(inventory, cache, record, remaining, opts, locks,
-        {parent: last?.key.key ?? record.baseIdentity, tainted: opts.onTop ? 'built --on-top' : undefined})
+        {parent: last?.key.key ?? record.baseIdentity, tainted: opts.onTop ? 'built --on-top' : undefined, start: checkpointName(id)})
       return {...result, cached}
     })
   }
@@ -276,6 +277,15 @@ export class Runner {
     return keepOrDiscard(this.session, inventory, plan, {keepChanges: !partial})
   }
 
+  /** A new build while the latest one stopped in a step says so, and how to go on with that one instead. */
+  private async warnIfLatestFailed(inventory: Inventory): Promise<void> {
+    const latest = inventory.latestBuild()
+    if (!latest) return
+    const rec = (await this.recordedSteps(latest.id, inventory).catch(() => undefined))?.record.steps
+      .find(s => s.status === 'failed' || s.status === 'timed-out' || s.status === 'interrupted')
+    if (rec) this.session.logger.warn(`build ${latest.id} stopped in step ${rec.name} (${rec.status}); this new build leaves it as it is (to go on with it instead: ${this.resumeCommand(latest.id)})`)
+  }
+
   /** The head's latest build stopped in a step (failed, timed out, interrupted): what the head holds past its last checkpoint is that step's partial output, not hand changes. */
   private async headHasPartialOutput(inventory: Inventory): Promise<boolean> {
     const latest = inventory.latestBuild()
@@ -318,6 +328,7 @@ export class Runner {
     this.checkPauses(this.manifest.steps, opts)
     return this.locked(opts.build, async locks => {
       const inventory = await this.loadInventory()
+      this.checkLogsOutsideDatasets(inventory)
       const plan = await this.plan(inventory, opts)
       // Read before the rollback: the data cache then holds the record of whichever build made the target.
       const previous = (await this.recordedSteps(plan.build, inventory))?.record
@@ -347,7 +358,7 @@ export class Runner {
         : opts.keepChanges ? 'resumed with --keep-changes'
           : opts.allowChanged && plan.changes.some(c => c.index < plan.from.index) ? 'resumed with --allow-changed over changed earlier steps'
             : plan.target.user['dcsnap:tainted']
-      return this.runSteps(inventory, cache, record, plan.run, opts, locks, {parent, tainted})
+      return this.runSteps(inventory, cache, record, plan.run, opts, locks, {parent, tainted, start: plan.target.name})
     })
   }
 
@@ -459,14 +470,15 @@ export class Runner {
   }
 
   private async runSteps(inventory: Inventory, cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions, locks: DatasetLocks,
-    keys: {parent: string; tainted?: string}): Promise<RunResult> {
+    keys: {parent: string; tainted?: string; start: string}): Promise<RunResult> {
     const id = record.build
     const ran: string[] = []
     let {parent, tainted} = keys
     const proto = inventory.datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
     if (!proto) throw new UsageError('NOT_MOUNTED', `${this.manifest.datasets.proto} has no mountpoint`, 'Mount the proto dataset (zfs mount) so steps can write into it.')
     for (const step of steps) {
-      if (opts.pauseBefore === step.name && ran.length > 0) return this.paused(cache, record, step.name, ran)
+      // A pause before the first step to run stops at the checkpoint the run starts from (the baseline, or the resume's target).
+      if (opts.pauseBefore === step.name) return this.paused(cache, record, step.name, ran, ran.length > 0 ? checkpointName(id, ran.at(-1)) : keys.start)
       const rec = record.steps.find(s => s.name === step.name)!
       if (this.opts.signal?.aborted) {
         // A signal came while zfs ran (a checkpoint is never cut short): stop here, before the next step.
@@ -477,8 +489,10 @@ export class Runner {
       // The key is read before the step runs: what it ran from, not what it may change in the manifest's tree.
       const key = await stepKey({step, manifestDir: this.manifest.dir, inputs: step.inputs, parent})
       Object.assign(rec, {status: 'running', startedAt: new Date().toISOString(), finishedAt: undefined, exitCode: undefined, key: key.key, keyInputs: key.inputs, tainted} satisfies Partial<StepRecord>)
-      const log = join(this.manifest.logs, id, `${step.index}-${step.name}.log`)
+      // Every attempt has its own log: a resume never overwrites the failed attempt's.
+      const {path: log, attempt} = await nextStepLog(this.manifest.logs, id, step)
       rec.log = log
+      rec.attempt = attempt
       await this.saveRecord(cache, record)
       this.session.logger.info(`[${step.index}/${this.manifest.steps.length}] ${step.name}${step.description ? `: ${step.description}` : ''}`)
       const outcome = await runStep({
@@ -497,6 +511,7 @@ export class Runner {
           DCSNAP_PROTO: proto,
           DCSNAP_DATA_CACHE: cache.dir,
           DCSNAP_MANIFEST: this.manifest.path,
+          DCSNAP_PERSIST: this.manifest.persist,
         },
       })
       locks.setStep(undefined)
@@ -521,15 +536,15 @@ export class Runner {
       this.session.logger.info(`      checkpoint ${checkpointName(id, step.name)}`)
       parent = key.key
       ran.push(step.name)
-      if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(cache, record, step.name, ran)
+      if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(cache, record, step.name, ran, checkpointName(id, step.name))
     }
     return {build: id, status: 'completed', ran, pruned: await this.retain()}
   }
 
   /** Stops cleanly at a pause; the record says at which checkpoint, so that the resume goes on from the head as it is (rule 6). */
-  private async paused(cache: DataCache, record: BuildRecord, step: string, ran: string[]): Promise<RunResult> {
+  private async paused(cache: DataCache, record: BuildRecord, step: string, ran: string[], at: string): Promise<RunResult> {
     const build = record.build
-    record.pausedAt = checkpointName(build, ran.at(-1))
+    record.pausedAt = at
     await this.saveRecord(cache, record)
     return {build, status: 'paused', step, ran, resumeCommand: this.resumeCommand(build), pruned: []}
   }
@@ -597,6 +612,11 @@ export class Runner {
         throw this.manifest.errorAt('logs', 'LOGS_IN_DATASET', `logs directory ${this.manifest.logs} is inside ${d.name}, which is snapshotted`,
           'Set `logs:` in the manifest to a directory outside the build datasets.')
       }
+      // What persists across builds must not be rolled back with them.
+      if (d.mountpoint && isInside(this.manifest.persist, d.mountpoint)) {
+        throw this.manifest.errorAt('persist', 'PERSIST_IN_DATASET', `persist directory ${this.manifest.persist} is inside ${d.name}, which is snapshotted and rolled back`,
+          'Set `persist:` in the manifest to a directory outside the build datasets.')
+      }
     }
   }
 
@@ -621,6 +641,11 @@ export class Runner {
     for (const s of [opts.pauseBefore, opts.pauseAfter]) {
       if (s !== undefined && !steps.some(x => x.name === s)) throw new UsageError('NO_SUCH_STEP', `no step "${s}" to pause at`, `Steps: ${steps.map(x => x.name).join(', ')}.`)
     }
+    // Never ignored: after the last step the build ends anyway, which is no pause.
+    if (opts.pauseAfter !== undefined && opts.pauseAfter === steps.at(-1)?.name) {
+      throw new UsageError('PAUSE_AFTER_LAST', `--pause-after ${opts.pauseAfter}: it is the last step, after which the build ends`,
+        `Pause after an earlier step, or leave out --pause-after (\`dcsnap list\` shows the last checkpoint when it is done).`)
+    }
   }
 
   private locked<T>(build: string | undefined, body: (locks: DatasetLocks) => Promise<T>): Promise<T> {
@@ -630,6 +655,7 @@ export class Runner {
   /** Makes the build's log directory (private, verified) before anything changes on the datasets: a bad `logs:` changes nothing. */
   private async prepareLogs(build: string): Promise<void> {
     await ensurePrivateDir(join(this.manifest.logs, build), 'Set `logs:` in the manifest to a directory of your own, outside the build datasets.')
+    await ensurePrivateDir(this.manifest.persist, 'Set `persist:` in the manifest to a directory of your own, outside the build datasets.')
   }
 
   /**

@@ -20,6 +20,8 @@ export interface StepStatus {
   /** The step's definition differs from the one recorded with the build. */
   changed: boolean
   log: string | null
+  /** How long its latest attempt ran (a step that ran in this build), in seconds. */
+  durationSeconds: number | null
 }
 
 /** The whole status of a build. */
@@ -36,6 +38,8 @@ export interface BuildStatus {
   line: string
   /** Checkpoints after which the build went on from a hand-changed head (rule 6). */
   handChangedAfter: string[]
+  /** The steps' run time in this build, added up (reused steps count 0), in seconds. */
+  totalSeconds: number
 }
 
 /** Reads the status of the latest build (or `build`) of a runner's manifest. */
@@ -48,8 +52,8 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
   const datasets = [...runner.session.datasets]
   if (inventory.builds().length === 0 && opts.build === undefined) {
     return {
-      build: null, datasets, lock, orphan, completed: false, resumeCommand: null, line: 'head', handChangedAfter: [],
-      steps: steps.map(s => ({index: s.index, name: s.name, description: s.description ?? null, state: 'pending', resumable: false, checkpoint: null, changed: false, log: null})),
+      build: null, datasets, lock, orphan, completed: false, resumeCommand: null, line: 'head', handChangedAfter: [], totalSeconds: 0,
+      steps: steps.map(s => ({index: s.index, name: s.name, description: s.description ?? null, state: 'pending', resumable: false, checkpoint: null, changed: false, log: null, durationSeconds: null})),
     }
   }
   const build = selectBuild(inventory, opts.build)
@@ -83,10 +87,13 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
       checkpoint: cp?.name ?? (state === 'cached' ? (rec?.cachedFrom ?? null) : null),
       changed: changes.some(c => c.index === s.index),
       log: rec?.log ?? null,
+      durationSeconds: rec?.startedAt && rec.finishedAt ? Math.max(0, (Date.parse(rec.finishedAt) - Date.parse(rec.startedAt)) / 1000) : null,
     }
   })
   const completed = rows.every(r => r.state === 'done' || r.state === 'cached')
   // A build with nothing to resume from (e.g. an incomplete baseline) is not advertised as resumable.
-  const resumeCommand = completed || !rows.some(r => r.resumable) ? null : runner.resumeCommand(build.id)
-  return {build: build.id, datasets, lock, orphan, completed, steps: rows, resumeCommand, line: build.line, handChangedAfter: recorded?.record.handChangedAfter ?? []}
+  // While a live dcsnap holds the lock, a resume would only wait for it (exit 4): none is suggested.
+  const resumeCommand = completed || lock || !rows.some(r => r.resumable) ? null : runner.resumeCommand(build.id)
+  const totalSeconds = rows.reduce((t, r) => t + (r.durationSeconds ?? 0), 0)
+  return {build: build.id, datasets, lock, orphan, completed, steps: rows, resumeCommand, line: build.line, handChangedAfter: recorded?.record.handChangedAfter ?? [], totalSeconds}
 }

@@ -19,6 +19,10 @@ export interface ZfsDataset {
   canmount?: string
   /** Bytes written since its latest snapshot, where ZFS has `written`: 0 means no change since. */
   written?: number
+  /** Its whole space (`used`: itself, its snapshots and children), where listed. */
+  used?: number
+  /** The space its snapshots hold as ZFS counts it (`usedbysnapshots`: not the sum of their unique space), where listed. */
+  usedbysnapshots?: number
   /** dcsnap's user properties that are set on it (`dcsnap:journal` on a lines container). */
   user: Record<string, string>
 }
@@ -59,7 +63,7 @@ export const USER_PROPERTIES = ['dcsnap:build', 'dcsnap:step', 'dcsnap:index', '
 /** The native properties read for a listing, given what this zfs has. */
 export function listProperties(opts: {written: boolean; clones: boolean}): string[] {
   return [
-    'name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'mountpoint', 'guid', 'origin', 'mounted', 'canmount',
+    'name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'mountpoint', 'guid', 'origin', 'mounted', 'canmount', 'usedbysnapshots',
     ...(opts.written ? ['written'] : []),
     ...(opts.clones ? ['clones'] : []),
     ...USER_PROPERTIES,
@@ -228,6 +232,8 @@ function addRow(listing: ZfsListing, row: Row, fail: Fail, where: string): void 
       mounted: mounted === undefined || mounted === '-' ? undefined : mounted === 'yes',
       canmount: canmount === undefined || canmount === '-' ? undefined : canmount,
       written: written === undefined || written === '-' ? undefined : count('written'),
+      used: row.used === undefined ? undefined : count('used'),
+      usedbysnapshots: row.usedbysnapshots === undefined || row.usedbysnapshots === '-' ? undefined : count('usedbysnapshots'),
       user,
     })
   } else {

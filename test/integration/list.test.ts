@@ -32,7 +32,7 @@ test('the latest build by default, every build with --all, manual snapshots alwa
   const one = await dcsnapJson(['list', '--build', '1', ...pool.flags])
   expect(one.json.builds).toEqual(['1'])
   const human = await dcsnap(['list', '--all', ...pool.flags])
-  expect(human.stdout).toMatch(/^BUILD\s+#\s+STEP\s+SNAPSHOT\s+LINE\s+CREATED\s+USED/m)
+  expect(human.stdout).toMatch(/^BUILD\s+#\s+STEP\s+SNAPSHOT\s+LINE\s+CREATED\s+DURATION\s+USED\s+REFER/m)
   expect(human.stdout).toMatch(/^1\s+2\s+build\s+dc-1-build\s/m)
   expect(human.stdout).toMatch(/6 snapshot\(s\) on .*; used by snapshots: /)
 })

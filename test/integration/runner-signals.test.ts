@@ -99,11 +99,21 @@ describeWhere(stepsSeeMounts, 'runner signals and locks', STEPS_WHY, () => {
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-first', 'dc-1-slow', 'dc-1-last'])
   })
 
+  test('status of a running build names the running dcsnap and suggests no resume (it would wait for the lock)', async () => {
+    const {m, run} = await startSlowBuild()
+    const status = await dcsnap(['status'], {cwd: m.dir, env: {DCSNAP_LOCK_DIR: lockDir}})
+    expect(status.exitCode).toBe(0)
+    expect(status.stdout).toMatch(/running: pid \d+/)
+    expect(status.stdout).not.toMatch(/resume with/)
+    writeFileSync(join(m.dir, 'go'), '')
+    expect((await run).exitCode).toBe(0)
+  })
+
   test('a step over its timeout is stopped and the build fails naming it', async () => {
     const m = writeManifest(pool, [{name: 'hang', run: 'sleep 30', timeout: '500ms'}])
     const r = await dcsnap(['build', '-q'], {cwd: m.dir, env: {DCSNAP_LOCK_DIR: lockDir}})
     expect(r.exitCode).toBe(1)
-    expect(r.stderr).toMatch(/step hang \(1 of 1\) timed out/)
+    expect(r.stderr).toMatch(/step hang \(1 of 1\) timed out after 500ms \(its timeout\)/)
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1'])
   })
 })

@@ -149,7 +149,7 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(s.json.resumeCommand).toBe('dcsnap resume -m dcsnap.yaml --build 1')
     expect(s.json.lock).toBeNull()
     const human = await dcsnap(['status'], {cwd: m.dir})
-    expect(human.stdout).toMatch(/^3\s+compile\s+failed\s+yes\s+fails until \.\/fixed exists$/m)
+    expect(human.stdout).toMatch(/^3\s+compile\s+failed\s+\d+m?s\s+yes\s+fails until \.\/fixed exists$/m)
   })
 
   test('--pause-after stops cleanly after the checkpoint; resume continues', async () => {

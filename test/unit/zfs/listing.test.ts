@@ -5,7 +5,7 @@ import {fixture} from '../../support/fixtures.js'
 
 /** The properties the recorded fixtures were listed with: those of dcsnap before kept lines (guid, origin, ... came with them). */
 function listProperties(opts: {written: boolean; clones: boolean}): string[] {
-  const later = ['guid', 'origin', 'mounted', 'canmount', 'dcsnap:kind', 'dcsnap:journal', 'dcsnap:key', 'dcsnap:tainted', 'dcsnap:cached', 'dcsnap:from']
+  const later = ['guid', 'origin', 'mounted', 'canmount', 'usedbysnapshots', 'dcsnap:kind', 'dcsnap:journal', 'dcsnap:key', 'dcsnap:tainted', 'dcsnap:cached', 'dcsnap:from']
   return allProperties(opts).filter(p => !later.includes(p))
 }
 
