@@ -40,7 +40,8 @@ export default class Build extends DcsnapCommand {
         const rows = cachePlanRows(plan.cache)
         const view = {build: plan.build, startsFrom: plan.startsFrom, keptLine: plan.keptLine, keeps: plan.keeps, cached: plan.cache.cached, steps: rows, dryRun: true}
         if (!this.jsonEnabled()) {
-          this.log(`build ${view.build} would start from ${view.startsFrom ?? 'the head as it is'}${view.keptLine ? `; kept on line ${view.keptLine}: ${view.keeps.join(', ')}` : ''}`)
+          const keeps = view.keeps.length <= 6 ? view.keeps.join(', ') : `${view.keeps.length} snapshots (${view.keeps[0]} ... ${view.keeps.at(-1)})`
+          this.log(`build ${view.build} would start from ${view.startsFrom ?? 'the head as it is'}${view.keptLine ? `; kept on line ${view.keptLine}: ${keeps}` : ''}`)
           this.log(cachePlanTable(rows))
           this.log(`${view.cached} of ${rows.length} steps reused, ${rows.length - view.cached} run`)
         }

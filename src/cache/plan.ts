@@ -35,6 +35,8 @@ export interface StepCachePlan {
   key: StepKey
   /** The checkpoint the step's result is reused from (`LINE:` first when not on the head's line). */
   hit?: string
+  /** That checkpoint: in the history of the one the build starts from, so on the head's line once the head is there. */
+  hitSet?: SnapshotSet
   miss?: MissReason
 }
 
@@ -100,7 +102,10 @@ export async function planCache(i: CachePlanInputs): Promise<CachePlan> {
   }
   const steps = i.steps.map((step, n): StepCachePlan => {
     const entry = {step: step.name, index: step.index, key: keys[n]}
-    if (restore && n < cached) return {...entry, hit: qualified(sourceOf(i.inventory, restore, keys[n].key) ?? restore)}
+    if (restore && n < cached) {
+      const from = sourceOf(i.inventory, restore, keys[n].key) ?? restore
+      return {...entry, hit: qualified(from), hitSet: from}
+    }
     return {...entry, miss: forced.get(n) ?? whyMiss(i, byKey, step, keys[n], n === cached, now)}
   })
   return {steps, restore, cached}

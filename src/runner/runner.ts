@@ -134,7 +134,7 @@ export class Runner {
       await assertCheckpointNames(this.manifest, opts.build)
     }
     return this.locked(opts.build, async locks => {
-      let inventory = await this.loadInventory()
+      const inventory = await this.loadInventory()
       const id = this.newBuildId(inventory, opts)
       await assertCheckpointNames(this.manifest, id)
       this.checkLogsOutsideDatasets(inventory)
@@ -144,12 +144,13 @@ export class Runner {
       await this.discardHalfBaselines(inventory)
       await this.prepareLogs(id)
       const baseIdentity = this.base(inventory) ? await this.baseIdentity(inventory, id) : undefined
-      if (!opts.onTop) inventory = await this.toStart(inventory, plan.restore ?? this.base(inventory))
+      // The inventory is not read again after the move: only mountpoints (which the head keeps) are used from here on.
+      if (!opts.onTop) await this.toStart(inventory, plan.restore ?? this.base(inventory))
       const cache = await this.dataCacheFor(inventory, id, true)
       const record = this.newRecord(id, cache, () => undefined)
       const reused = plan.steps.slice(0, plan.cached)
       for (const [n, p] of reused.entries()) {
-        Object.assign(record.steps[n], {status: 'cached', key: p.key.key, keyInputs: p.key.inputs, cachedFrom: this.cachedFrom(inventory, p.key.key, plan)} satisfies Partial<StepRecord>)
+        Object.assign(record.steps[n], {status: 'cached', key: p.key.key, keyInputs: p.key.inputs, cachedFrom: p.hitSet!.name} satisfies Partial<StepRecord>)
       }
       await this.saveRecord(cache, record)
       if (reused.length > 0) {
@@ -158,7 +159,7 @@ export class Runner {
       this.session.logger.info(`build ${id}: baseline snapshot ${checkpointName(id)}`)
       const last = reused.at(-1)
       try {
-        await this.checkpoint(cache, id, undefined, this.manifest.steps, last ? {'dcsnap:key': last.key.key, 'dcsnap:cached': String(reused.length), ...this.sourceGuids(inventory, record)} : {})
+        await this.checkpoint(cache, id, undefined, this.manifest.steps, last ? {'dcsnap:key': last.key.key, 'dcsnap:cached': String(reused.length), ...this.sourceGuids(reused)} : {})
       } catch (error) {
         throw checkpointFailed(error, `build ${id}: the baseline snapshot ${checkpointName(id)} could not be taken`,
           'Fix what zfs reports, then run `dcsnap build` again (it clears what is left of this baseline).')
@@ -228,23 +229,10 @@ export class Runner {
     return id
   }
 
-  /** Where a cached step's result came from, named as it is after the head moved (the move keeps guids, not lines). */
-  private cachedFrom(inventory: Inventory, key: string, plan: CachePlan): string {
-    const on = (v: Inventory) => [...v.snapshots].reverse().find(s => s.kind === 'checkpoint' && s.user['dcsnap:key'] === key)
-    const found = on(inventory) ?? inventory.lines.map(on).find(s => s !== undefined)
-    return found ? qualified(found) : (plan.steps.find(p => p.key.key === key)?.hit ?? 'unknown')
-  }
-
-  /** `dcsnap:from` on a cache-hit baseline: the proto guids of the checkpoints its cached steps came from, which prune keeps. */
-  private sourceGuids(inventory: Inventory, record: BuildRecord): Record<string, string> {
+  /** `dcsnap:from` on a cache-hit baseline: the proto guids of the checkpoints its reused steps came from, which prune keeps. */
+  private sourceGuids(reused: CachePlan['steps']): Record<string, string> {
     const proto = this.manifest.datasets.proto
-    const guids: string[] = []
-    for (const r of record.steps) {
-      if (r.status !== 'cached' || !r.cachedFrom) continue
-      const [line, name] = r.cachedFrom.includes(':') ? r.cachedFrom.split(':') : [HEAD_LINE, r.cachedFrom]
-      const guid = inventory.view(line)?.find(name)?.members.find(m => m.dataset.startsWith(proto))?.guid
-      if (guid) guids.push(guid)
-    }
+    const guids = reused.map(p => p.hitSet?.members.find(m => m.dataset === proto || m.dataset.startsWith(`${proto}.dclines/`))?.guid).filter((g): g is string => g !== undefined)
     return guids.length > 0 ? {'dcsnap:from': guids.join(' ')} : {}
   }
 
@@ -253,14 +241,13 @@ export class Runner {
    * baseline) or the checkpoint of the longest cached prefix. What the head holds after it is kept on a line; nothing
    * moves before the first build, or when the head is there already.
    */
-  private async toStart(inventory: Inventory, start: SnapshotSet | undefined): Promise<Inventory> {
-    if (!start) return inventory
+  private async toStart(inventory: Inventory, start: SnapshotSet | undefined): Promise<void> {
+    if (!start) return
     const plan = await this.startPlan(inventory, start, await this.headHasPartialOutput(inventory))
-    if (!plan.move && plan.steps.length === 0) return inventory
-    if (plan.move) this.session.logger.info(`starting from ${qualified(start)}: ${[...plan.move.keeps.map(s => s.name), ...(plan.move.journal.hand ? ["the head's changes"] : [])].join(', ')} kept on line ${plan.move.keptLine}`)
+    if (!plan.move && plan.steps.length === 0) return
+    if (plan.move) this.session.logger.info(`starting from ${qualified(start)}: ${[summarise(plan.move.keeps.map(s => s.name)), ...(plan.move.journal.hand ? ["the head's changes"] : [])].filter(Boolean).join(', ')} kept on line ${plan.move.keptLine}`)
     else this.session.logger.info(`starting from ${qualified(start)}`)
     await executeRollback(this.session, plan)
-    return this.loadInventory()
   }
 
   /** How the head gets to a build's start: a move that keeps what it holds, a rollback of a failed step's partial output, or nothing. */
@@ -669,6 +656,11 @@ export class Runner {
     this.session.logger.warn(`destroying ${names.join(', ')}: an incomplete baseline, left by a dcsnap that died while taking it`)
     await executeDestroy(this.session, {destroy: half, kept: []})
   }
+}
+
+/** Names for a message: all of a few, or how many and the first and last of many. */
+function summarise(names: string[]): string {
+  return names.length <= 6 ? names.join(', ') : `${names.length} snapshots (${names[0]} ... ${names.at(-1)})`
 }
 
 /** `--cache-only`: refuses (exit 3) naming the first step that would run and why, before anything changes. */
