@@ -552,6 +552,7 @@ export interface StepCachePlan {
     index: number;
     key: StepKey;
     hit?: string;
+    hitSet?: SnapshotSet;
     miss?: MissReason;
 }
 
@@ -572,6 +573,7 @@ export interface StepDefinition {
     env: Record<string, string>;
     timeoutMs?: number;
     inputs?: string[];
+    mounts?: StepMount[];
     cache?: false | {
         maxAgeMs: number;
     };
@@ -815,6 +817,12 @@ export interface ProcessInfo {
 
 // KeyPath (src/manifest/manifest)
 export type KeyPath = string | ReadonlyArray<string | number>;
+
+// StepMount (src/manifest/manifest)
+export type StepMount = 'proc' | 'sysfs' | 'devpts' | 'tmpfs' | {
+    bind: string;
+    at?: string;
+};
 
 // ListOptions (src/operations/list)
 export interface ListOptions {

@@ -33,7 +33,7 @@ export interface KeyOptions {
   inputs?: readonly string[]
   /** The key of the step before, or for the first step the base's identity (e.g. its snapshot guid). */
   parent: string
-  /** Anything else the definition includes (e.g. `mounts:`), as plain data. */
+  /** What else the definition includes, as plain data [default: the step's \`mounts:\`]. */
   extra?: unknown
 }
 
@@ -48,7 +48,8 @@ export async function stepKey(opts: KeyOptions): Promise<StepKey> {
   inputs.push({kind: 'definition', name: 'name', digest: sha256(JSON.stringify(step.name))})
   inputs.push({kind: 'definition', name: 'run', digest: sha256(JSON.stringify(step.run))})
   for (const [k, v] of Object.entries(step.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) inputs.push({kind: 'env', name: k, digest: sha256(JSON.stringify(v))})
-  if (opts.extra !== undefined) inputs.push({kind: 'definition', name: 'mounts', digest: sha256(JSON.stringify(opts.extra))})
+  const mounts = opts.extra ?? step.mounts
+  if (mounts !== undefined) inputs.push({kind: 'definition', name: 'mounts', digest: sha256(JSON.stringify(mounts))})
   for (const program of await programsOf(step.run, manifestDir)) {
     inputs.push({kind: 'program', name: program, digest: await fileDigest(join(manifestDir, program))})
   }

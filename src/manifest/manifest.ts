@@ -26,9 +26,14 @@ export interface StepDefinition {
   timeoutMs?: number
   /** `inputs:` paths and globs, relative to the manifest (they go into the cache key). */
   inputs?: string[]
+  /** `mounts:` made for the step in a mount namespace of its own (SPEC 9), as written (bind sources relative to the manifest). */
+  mounts?: StepMount[]
   /** `cache: false` (never reused) or the oldest a reused checkpoint may be, in milliseconds (`cache: {max-age}`). */
   cache?: false | {maxAgeMs: number}
 }
+
+/** One of a step's `mounts:`: a file system type at its usual place, or a bind mount of SRC at a path of the proto area. */
+export type StepMount = 'proc' | 'sysfs' | 'devpts' | 'tmpfs' | {bind: string; at?: string}
 
 /** A validated manifest. */
 export interface Manifest {
@@ -91,6 +96,8 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
       env: Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, String(v)])),
       timeoutMs,
       ...(s.inputs === undefined ? {} : {inputs: s.inputs}),
+      // As written (a relative bind source stays relative: the checkout's path is never part of a key).
+      ...(s.mounts === undefined ? {} : {mounts: s.mounts}),
       ...(s.cache === false ? {cache: false as const} : typeof s.cache === 'object' ? {cache: {maxAgeMs: parseDuration(s.cache['max-age'])}} : {}),
     }
   })
@@ -190,7 +197,7 @@ export function stepHash(step: StepDefinition): string {
 
 /** The parts of a step that decide what it does (its description is not among them). */
 export function stepIdentity(s: StepDefinition): unknown {
-  return {name: s.name, run: s.run, env: Object.fromEntries(Object.entries(s.env).sort()), timeoutMs: s.timeoutMs ?? null, ...(s.inputs ? {inputs: s.inputs} : {})}
+  return {name: s.name, run: s.run, env: Object.fromEntries(Object.entries(s.env).sort()), timeoutMs: s.timeoutMs ?? null, ...(s.inputs ? {inputs: s.inputs} : {}), ...(s.mounts ? {mounts: s.mounts} : {})}
 }
 
 /** Parses `90s`, `30m`, `2h`, `500ms` or a number of seconds into milliseconds. */
@@ -211,7 +218,7 @@ interface RawManifest {
   persist?: string
   retain?: {builds: number}
   base?: string
-  steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number; inputs?: string[]; cache?: boolean | {'max-age': string | number}}>
+  steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number; inputs?: string[]; mounts?: StepMount[]; cache?: boolean | {'max-age': string | number}}>
 }
 
 type AjvError = {instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string}

@@ -1,5 +1,6 @@
 // Rollback with a plan: the target, what it keeps on a line or (--discard) destroys, and the SPEC's refusals, before anything changes.
 import {RefusedError, UsageError} from '../errors.js'
+import {refuseForeignMounts} from '../fs/mounts.js'
 import {HEAD_LINE} from '../lines/names.js'
 import {executeMove, planMove, type MovePlan} from '../lines/move.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
@@ -110,6 +111,7 @@ export async function keepOrDiscard(session: Session, inventory: Inventory, plan
 export async function prepareRollback(session: Session, target: string, opts: RollbackOptions = {}): Promise<RollbackPlan> {
   const inventory = await loadInventory(session)
   const set = resolveTarget(inventory, target, opts.build, opts.line)
+  refuseForeignMounts(`rolling back to ${set.name}`, inventory.datasetInfo.flatMap(d => (d.mountpoint?.startsWith('/') ? [d.mountpoint] : [])))
   return keepOrDiscard(session, inventory, planRollback(inventory, set, opts), opts)
 }
 

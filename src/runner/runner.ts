@@ -12,6 +12,7 @@ import {loadInventory, openSession, withLock, type Session} from '../operations/
 import {HEAD_LINE} from '../lines/names.js'
 import type {DatasetLocks} from '../lock/dataset-locks.js'
 import {ensurePrivateDir} from '../fs/private-dir.js'
+import {refuseForeignMounts} from '../fs/mounts.js'
 import {takeSnapshots} from '../operations/snapshot.js'
 import type {Build, Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {assertBuildId, checkpointName} from '../snapshots/names.js'
@@ -20,7 +21,7 @@ import {Zfs} from '../zfs/zfs.js'
 import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
 import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './record.js'
 import {planResume, type ResumeInputs, type ResumePlan, type StepChange} from './resume-plan.js'
-import {runStep} from './step-process.js'
+import {runStep, type ResolvedMount} from './step-process.js'
 import {nextStepLog} from './logs.js'
 import {diffKeyInputs, stepKey, type KeyDifference} from '../cache/key.js'
 import {describeMiss, planCache, qualified, type CachePlan} from '../cache/plan.js'
@@ -112,6 +113,8 @@ export class Runner {
   readonly session: Session
   private readonly opts: RunnerOptions
   private tmpCache?: DataCache
+  /** Where the build datasets are mounted, as last listed: no foreign mount may be left under them (SPEC 9). */
+  private mountpoints: string[] = []
   /** Directories whose .dcsnap/manifest.yaml this run has written (cleared by a rollback). */
   private readonly manifestSavedIn = new Set<string>()
 
@@ -245,6 +248,7 @@ export class Runner {
     if (!start) return
     const plan = await this.startPlan(inventory, start, await this.headHasPartialOutput(inventory))
     if (!plan.move && plan.steps.length === 0) return
+    refuseForeignMounts(`starting from ${qualified(start)} would roll back under them`, this.mountpoints)
     if (plan.move) this.session.logger.info(`starting from ${qualified(start)}: ${[summarise(plan.move.keeps.map(s => s.name)), ...(plan.move.journal.hand ? ["the head's changes"] : [])].filter(Boolean).join(', ')} kept on line ${plan.move.keptLine}`)
     else this.session.logger.info(`starting from ${qualified(start)}`)
     await executeRollback(this.session, plan)
@@ -321,6 +325,7 @@ export class Runner {
       const previous = (await this.recordedSteps(plan.build, inventory))?.record
       await this.prepareLogs(plan.build)
       refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
+      if (!plan.continueAsIs) refuseForeignMounts(`resuming at ${plan.from.name} would roll back under them`, this.mountpoints)
       if (plan.rollback.destroy.length > 0 && opts.confirm) await opts.confirm(plan)
       const cache = await this.dataCacheFor(inventory, plan.build, false)
       if (!plan.continueAsIs) {
@@ -484,6 +489,7 @@ export class Runner {
       this.session.logger.info(`[${step.index}/${this.manifest.steps.length}] ${step.name}${step.description ? `: ${step.description}` : ''}`)
       const outcome = await runStep({
         step,
+        mounts: resolveMounts(step, proto, this.manifest.dir),
         cwd: this.manifest.dir,
         log,
         signal: this.opts.signal,
@@ -538,6 +544,7 @@ export class Runner {
 
   private async checkpoint(cache: DataCache, build: string, step: StepDefinition | undefined, steps: StepDefinition[], extra: Record<string, string> = {}): Promise<void> {
     const name = checkpointName(build, step?.name)
+    refuseForeignMounts('', this.mountpoints, ExitCode.failed)
     await takeSnapshots(this.session, name, {
       'dcsnap:build': build,
       ...(step ? {'dcsnap:step': step.name} : {}),
@@ -610,7 +617,9 @@ export class Runner {
   /** The build datasets' inventory; a dataset that does not exist is reported at its key in the manifest (exit 2). */
   async loadInventory(): Promise<Inventory> {
     try {
-      return await loadInventory(this.session)
+      const inventory = await loadInventory(this.session)
+      this.mountpoints = inventory.datasetInfo.flatMap(d => (d.mountpoint?.startsWith('/') ? [d.mountpoint] : []))
+      return inventory
     } catch (error) {
       if (error instanceof DcsnapError && error.code === 'NO_SUCH_DATASET') {
         const {proto, cache} = this.manifest.datasets
@@ -658,6 +667,20 @@ export class Runner {
   }
 }
 
+/** A step's \`mounts:\` as absolute directories under the proto area's mountpoint. */
+function resolveMounts(step: StepDefinition, proto: string, manifestDir: string): ResolvedMount[] | undefined {
+  const at: Record<string, string> = {proc: '/proc', sysfs: '/sys', devpts: '/dev/pts', tmpfs: '/tmp'}
+  return step.mounts?.map((m): ResolvedMount => {
+    if (typeof m === 'string') return {type: m, source: m, target: join(proto, at[m])}
+    const source = resolvePath(manifestDir, m.bind)
+    const target = join(proto, m.at ?? source)
+    if (!isInside(target, proto)) {
+      throw new UsageError('MOUNT_OUTSIDE_PROTO', `step ${step.name}: a mount at ${m.at ?? source} would be outside the proto area (${target})`, 'Name a directory inside the proto area in `at:` (a path such as /var/cache/apt, without ..).')
+    }
+    return {type: 'bind', source, target}
+  })
+}
+
 /** Names for a message: all of a few, or how many and the first and last of many. */
 function summarise(names: string[]): string {
   return names.length <= 6 ? names.join(', ') : `${names.length} snapshots (${names[0]} ... ${names.at(-1)})`
@@ -674,7 +697,9 @@ function refuseMisses(plan: CachePlan): void {
 /** A checkpoint that zfs refused, as exit 1 with the resume command; other errors (a bug, a signal) pass through. */
 function checkpointFailed(error: unknown, message: string, hint: string): unknown {
   if (!(error instanceof DcsnapError)) return error
-  return new DcsnapError('CHECKPOINT_FAILED', `${message}: ${error.message}`, hint, ExitCode.failed, {cause: error.code, details: error.details})
+  // Mounts left under the datasets: their own hint says how to clear them.
+  const fix = error.code === 'MOUNTS_UNDER_DATASETS' ? `${error.hint} ${hint.replace(/^Fix what zfs reports, then/, 'Then')}` : hint
+  return new DcsnapError('CHECKPOINT_FAILED', `${message}: ${error.message}`, fix, ExitCode.failed, {cause: error.code, details: error.details})
 }
 
 /**

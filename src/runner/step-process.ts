@@ -28,6 +28,8 @@ export interface StepRun {
   signal?: AbortSignal
   /** How long a stopped step gets between SIGTERM and SIGKILL (default 5 s). */
   graceMs?: number
+  /** File systems to mount for the step, in a mount namespace of its own (SPEC 9), in order. */
+  mounts?: ResolvedMount[]
   /** Told the step's pid (its session id too) and cgroup as soon as it runs, to record them in the datasets' locks. */
   onSpawn?: (pid: number, cgroup: string | undefined) => void
 }
@@ -38,7 +40,8 @@ export async function runStep(r: StepRun): Promise<StepOutcome> {
   const hint = 'Remove it, or set `logs:` in the manifest to a directory of your own.'
   await ensurePrivateDir(dirname(r.log), hint)
   const log = (await openForWrite(r.log, 0o600, hint)).createWriteStream()
-  const [file, args] = typeof r.step.run === 'string' ? ['/bin/sh', ['-c', r.step.run]] : [r.step.run[0], r.step.run.slice(1)]
+  const [stepFile, stepArgs] = typeof r.step.run === 'string' ? ['/bin/sh', ['-c', r.step.run]] : [r.step.run[0], r.step.run.slice(1)]
+  const [file, args] = r.mounts && r.mounts.length > 0 ? inMountNamespace(r.mounts, stepFile, stepArgs) : [stepFile, stepArgs]
   // A cgroup keeps every process of the step findable, daemons included; without one, its session and the lock
   // files it inherits (below) still keep another dcsnap away while it runs.
   const cgroup = createStepCgroup(r.env)
@@ -124,4 +127,22 @@ async function removeCgroup(cgroup: StepCgroup | undefined): Promise<void> {
   if (!cgroup) return
   for (let i = 0; i < 100 && cgroupMembers(cgroup.path).length > 0; i++) await new Promise(r => setTimeout(r, 20))
   cgroup.remove()
+}
+
+/** A mount of a step: a file system type (or `bind`), its source and the absolute directory it goes on. */
+export interface ResolvedMount {
+  type: 'proc' | 'sysfs' | 'devpts' | 'tmpfs' | 'bind'
+  source: string
+  target: string
+}
+
+/**
+ * Runs a program in a new private mount namespace (util-linux \`unshare\`, no fork: the pid stays the step's) after
+ * making its mounts there: they are seen only by the step and vanish when its last process ends, whatever kills it.
+ * The script is fixed text; the mounts and the program are its arguments, never spliced into it.
+ */
+export function inMountNamespace(mounts: readonly ResolvedMount[], file: string, args: readonly string[]): [string, string[]] {
+  const script = 'set -e; while [ "$1" != "--" ]; do t=$1; s=$2; d=$3; shift 3; mkdir -p "$d"; ' +
+    'if [ "$t" = bind ]; then mount --bind "$s" "$d"; else mount -t "$t" "$s" "$d"; fi; done; shift; exec "$@"'
+  return ['unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', script, 'dcsnap-mounts', ...mounts.flatMap(m => [m.type, m.source, m.target]), '--', file, ...args]]
 }

@@ -14,6 +14,7 @@ export interface StepSpec {
   timeout?: string
   inputs?: string[]
   cache?: boolean | {'max-age': string | number}
+  mounts?: Array<'proc' | 'sysfs' | 'devpts' | 'tmpfs' | {bind: string; at?: string}>
 }
 
 /** A directory with dcsnap.yaml for the pool; `cache: false` leaves the data cache in a temp dir. */
