@@ -249,7 +249,7 @@ export class Runner {
     const plan = await this.startPlan(inventory, start, await this.headHasPartialOutput(inventory))
     if (!plan.move && plan.steps.length === 0) return
     refuseForeignMounts(`starting from ${qualified(start)} would roll back under them`, this.mountpoints)
-    if (plan.move) this.session.logger.info(`starting from ${qualified(start)}: ${[summarise(plan.move.keeps.map(s => s.name)), ...(plan.move.journal.hand ? ["the head's changes"] : [])].filter(Boolean).join(', ')} kept on line ${plan.move.keptLine}`)
+    if (plan.move) this.session.logger.info(`starting from ${qualified(start)}: ${[summarise(plan.move.keeps.map(s => s.name)), ...(plan.move.journal.hand ? ["the head's changes since its newest snapshot, if any,"] : [])].filter(Boolean).join(', ')} kept on line ${plan.move.keptLine}`)
     else this.session.logger.info(`starting from ${qualified(start)}`)
     await executeRollback(this.session, plan)
   }
