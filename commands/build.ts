@@ -20,6 +20,9 @@ export default class Build extends DcsnapCommand {
     'no-cache': Flags.boolean({description: 'Run every step: reuse no checkpoint of an earlier build.', exclusive: ['cache-only']}),
     'rebuild-from': Flags.string({description: 'Run this step and every one after it, reusing at most the steps before it.', helpValue: 'STEP'}),
     'cache-only': Flags.boolean({description: 'Refuse (exit 3, naming the first step that would run) unless every step is reused: for CI.'}),
+    discard: Flags.boolean({description: 'Destroy what the head holds after the build\'s start (earlier builds\' later checkpoints, hand changes) instead of keeping it on a line.'}),
+    force: Flags.boolean({description: 'With --discard, also destroy manual snapshots (held or cloned ones: never).', dependsOn: ['discard']}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask before destroying (--discard).'}),
     'dry-run': Flags.boolean({char: 'n', description: 'Print the plan (where the build starts, what is kept on a line, each step reused or run and why) and change nothing.'}),
     interactive: Flags.boolean({char: 'i', description: 'When a step fails, offer retry / resume from an earlier step / stop (needs a terminal).'}),
     quiet: Flags.boolean({char: 'q', description: 'Step output only to the log files.'}),
@@ -32,22 +35,24 @@ export default class Build extends DcsnapCommand {
     try {
       const opts = {
         build: flags.build, onTop: flags['on-top'], pauseBefore: flags['pause-before'], pauseAfter: flags['pause-after'],
-        noCache: flags['no-cache'], rebuildFrom: flags['rebuild-from'], cacheOnly: flags['cache-only'],
+        noCache: flags['no-cache'], rebuildFrom: flags['rebuild-from'], cacheOnly: flags['cache-only'], discard: flags.discard, force: flags.force,
       }
       if (flags['dry-run']) {
         const {cachePlanRows, cachePlanTable} = await import('../src/cli/cache-plan.js')
         const plan = await runner.planBuild(opts)
         const rows = cachePlanRows(plan.cache)
-        const view = {build: plan.build, startsFrom: plan.startsFrom, keptLine: plan.keptLine, keeps: plan.keeps, cached: plan.cache.cached, steps: rows, dryRun: true}
+        const view = {build: plan.build, startsFrom: plan.startsFrom, keptLine: plan.keptLine, keeps: plan.keeps, destroy: plan.destroy, cached: plan.cache.cached, steps: rows, dryRun: true}
         if (!this.jsonEnabled()) {
           const keeps = view.keeps.length <= 6 ? view.keeps.join(', ') : `${view.keeps.length} snapshots (${view.keeps[0]} ... ${view.keeps.at(-1)})`
           this.log(`build ${view.build} would start from ${view.startsFrom ?? 'the head as it is'}${view.keptLine ? `; kept on line ${view.keptLine}: ${keeps}` : ''}`)
+          if (view.destroy.length > 0) this.log(`destroys ${view.destroy.length} snapshot(s): ${view.destroy.join(', ')}`)
           this.log(cachePlanTable(rows))
           this.log(`${view.cached} of ${rows.length} steps reused, ${rows.length - view.cached} run`)
         }
         return view
       }
-      let r = await runner.build(opts)
+      const {confirmOrRefuse} = await import('../src/cli/confirm.js')
+      let r = await runner.build({...opts, confirm: names => confirmOrRefuse(`Destroy ${names.length} snapshot(s) (${names.join(', ')}) and build from the start?`, flags.yes)})
       if (flags.interactive && process.stdin.isTTY) r = await interactiveLoop(runner, r, r.build)
       checkRun(runner, r)
       if (!this.jsonEnabled()) this.log(describeRun(r))

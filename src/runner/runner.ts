@@ -74,6 +74,12 @@ export interface BuildOptions extends RunOptions {
   rebuildFrom?: string
   /** Refuse (exit 3, naming the first miss) unless every step is a cache hit: change nothing then. */
   cacheOnly?: boolean
+  /** Destroy what the head holds after the build's start instead of keeping it on a line. */
+  discard?: boolean
+  /** With discard, also destroy manual snapshots (held or cloned ones: never). */
+  force?: boolean
+  /** Asked before --discard destroys snapshots (their names); throw to refuse (the CLI asks on a terminal or requires --yes). */
+  confirm?: (destroy: string[]) => Promise<void>
 }
 
 /** What a new build will do (`build --dry-run`): its id, where it starts, the steps it reuses and runs. */
@@ -85,6 +91,8 @@ export interface BuildPlan {
   keptLine: string | null
   /** The snapshots kept on that line. */
   keeps: string[]
+  /** With --discard: the snapshots destroyed instead. */
+  destroy: string[]
   cache: CachePlan
 }
 
@@ -148,7 +156,7 @@ export class Runner {
       await this.prepareLogs(id)
       const baseIdentity = this.base(inventory) ? await this.baseIdentity(inventory, id) : undefined
       // The inventory is not read again after the move: only mountpoints (which the head keeps) are used from here on.
-      if (!opts.onTop) await this.toStart(inventory, plan.restore ?? this.base(inventory))
+      if (!opts.onTop) await this.toStart(inventory, plan.restore ?? this.base(inventory), opts)
       const cache = await this.dataCacheFor(inventory, id, true)
       const record = this.newRecord(id, cache, () => undefined)
       const reused = plan.steps.slice(0, plan.cached)
@@ -187,12 +195,16 @@ export class Runner {
     const start = opts.onTop ? undefined : (cache.restore ?? this.base(inventory))
     let keptLine: string | null = null
     let keeps: string[] = []
+    let destroy: string[] = []
     if (start) {
       const partial = await this.headHasPartialOutput(inventory)
-      const move = (await this.startPlan(inventory, start, partial)).move
+      const rollback = await this.startPlan(inventory, start, partial, opts)
+      const move = rollback.move
       if (move) [keptLine, keeps] = [move.keptLine, [...move.keeps.map(s => s.name), ...(move.journal.hand ? [`${move.journal.hand} (the head's changes, if any)`] : [])]]
+      destroy = rollback.destroy.map(s => s.name)
+      refuseBlockers(`starting from ${qualified(start)}`, rollback.blockers)
     }
-    return {build: id, startsFrom: start ? qualified(start) : null, keptLine, keeps, cache}
+    return {build: id, startsFrom: start ? qualified(start) : null, keptLine, keeps, destroy, cache}
   }
 
   /**
@@ -221,6 +233,7 @@ export class Runner {
       throw new UsageError('NO_SUCH_STEP', `no step "${opts.rebuildFrom}" to rebuild from`, `Steps: ${this.manifest.steps.map(x => x.name).join(', ')}.`)
     }
     if (opts.noCache && opts.cacheOnly) throw new UsageError('CONFLICTING_FLAGS', '--no-cache and --cache-only cannot be given together', 'Pass one of them.')
+    if (opts.discard && opts.onTop) throw new UsageError('CONFLICTING_FLAGS', '--discard and --on-top cannot be given together: --on-top goes back nowhere', 'Pass one of them.')
   }
 
   private newBuildId(inventory: Inventory, opts: BuildOptions): string {
@@ -244,19 +257,23 @@ export class Runner {
    * baseline) or the checkpoint of the longest cached prefix. What the head holds after it is kept on a line; nothing
    * moves before the first build, or when the head is there already.
    */
-  private async toStart(inventory: Inventory, start: SnapshotSet | undefined): Promise<void> {
+  private async toStart(inventory: Inventory, start: SnapshotSet | undefined, opts: BuildOptions = {}): Promise<void> {
     if (!start) return
-    const plan = await this.startPlan(inventory, start, await this.headHasPartialOutput(inventory))
+    const plan = await this.startPlan(inventory, start, await this.headHasPartialOutput(inventory), opts)
     if (!plan.move && plan.steps.length === 0) return
+    refuseBlockers(`starting from ${qualified(start)}`, plan.blockers)
     refuseForeignMounts(`starting from ${qualified(start)} would roll back under them`, this.mountpoints)
+    if (plan.destroy.length > 0 && opts.confirm) await opts.confirm(plan.destroy.map(s => s.name))
     if (plan.move) this.session.logger.info(`starting from ${qualified(start)}: ${[summarise(plan.move.keeps.map(s => s.name)), ...(plan.move.journal.hand ? ["the head's changes since its newest snapshot, if any,"] : [])].filter(Boolean).join(', ')} kept on line ${plan.move.keptLine}`)
-    else this.session.logger.info(`starting from ${qualified(start)}`)
+    else this.session.logger.info(`starting from ${qualified(start)}${plan.destroy.length > 0 ? `: destroying ${summarise(plan.destroy.map(s => s.name))} (--discard)` : ''}`)
     await executeRollback(this.session, plan)
   }
 
   /** How the head gets to a build's start: a move that keeps what it holds, a rollback of a failed step's partial output, or nothing. */
-  private async startPlan(inventory: Inventory, start: SnapshotSet, partial: boolean): Promise<RollbackPlan> {
-    const plan = planRollback(inventory, start)
+  private async startPlan(inventory: Inventory, start: SnapshotSet, partial: boolean, opts: BuildOptions = {}): Promise<RollbackPlan> {
+    const plan = planRollback(inventory, start, {force: opts.force})
+    // --discard: what the head holds after the start is destroyed instead (manual snapshots only with --force).
+    if (opts.discard) return keepOrDiscard(this.session, inventory, plan, {discard: true, force: opts.force})
     const newest = start.line === HEAD_LINE && inventory.snapshots.at(-1) === start
     if (newest) {
       // At its newest snapshot the head holds nothing after it but changes: a failed step's output (rolled back), or

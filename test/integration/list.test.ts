@@ -89,3 +89,18 @@ test('listing many snapshots (2,000; 500 in the VM) spawns exactly one zfs proce
   expect(calls).toHaveLength(1)
   expect(calls[0]).toMatch(/^(list|get) /)
 }, 600_000)
+
+test("the totals are what ZFS counts: usedbysnapshots of the build datasets, and each kept line's used", async () => {
+  // Blocks that several snapshots share count once in usedbysnapshots and in no snapshot's own `used`.
+  await shOk(`head -c 1048576 /dev/urandom > ${pool.mountpoint}/proto/blob`)
+  await fakeBuild(pool, '1', ['fetch', 'build', 'iso'])
+  await shOk(`head -c 1048576 /dev/urandom > ${pool.mountpoint}/proto/blob`)
+  await snapBoth(pool, 'after')
+  expect((await dcsnap(['rollback', 'build', ...pool.flags])).exitCode).toBe(0)
+  const list = await dcsnapJson(['list', '--all', ...pool.flags])
+  const sum = async (prop: string, ...names: string[]) => (await zfsOk('get', '-H', '-p', '-o', 'value', prop, ...names)).trim().split('\n').reduce((t, v) => t + Number(v), 0)
+  expect(list.json.totals.usedBySnapshots).toBe(await sum('usedbysnapshots', pool.proto, pool.cache))
+  expect(list.json.lines).toHaveLength(1)
+  expect(list.json.lines[0].used).toBe(await sum('used', `${pool.proto}.dclines/k1`, `${pool.cache}.dclines/k1`))
+  expect(list.json.lines[0].used).toBeGreaterThan(1024 * 1024)
+})

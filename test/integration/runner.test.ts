@@ -4,7 +4,7 @@ import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {readProto, snapBoth, snapshotsOf} from '../support/checkpoints.js'
 import {seedSteps, writeManifest} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
-import {shOk, describeWhere, stepsSeeMounts, STEPS_WHY} from '../support/zfs-host.js'
+import {shOk, describeWhere, stepsSeeMounts, STEPS_WHY, zfsOk} from '../support/zfs-host.js'
 
 describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
   let pool: TestPool
@@ -185,6 +185,25 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(r.exitCode).toBe(0)
     expect(await shOk(`ls ${pool.mountpoint}/proto`)).not.toContain('experiment')
     expect(await snapshotsOf(`${pool.proto}.dclines/k1`)).toEqual(['hand-k1'])
+  })
+
+  test('build --discard destroys what the head holds after the start instead of keeping it (asking first; manual snapshots with --force)', async () => {
+    const m = writeManifest(pool, [{name: 'one', run: ['true']}, {name: 'two', run: ['true']}])
+    expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
+    const dry = await dcsnapJson(['build', '--no-cache', '--discard', '--dry-run'], {cwd: m.dir})
+    expect(dry.json).toMatchObject({startsFrom: 'dc-1', keptLine: null, destroy: ['dc-1-one', 'dc-1-two']})
+    const unasked = await dcsnapJson(['build', '-q', '--no-cache', '--discard'], {cwd: m.dir})
+    expect(unasked.exitCode).toBe(3)
+    expect(unasked.json.error).toMatchObject({code: 'CONFIRMATION_NEEDED'})
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-one', 'dc-1-two'])
+    await zfsOk('snapshot', `${pool.proto}@mine`)
+    await zfsOk('snapshot', `${pool.cache}@mine`)
+    const manual = await dcsnapJson(['build', '-q', '--no-cache', '--discard', '--yes'], {cwd: m.dir})
+    expect(manual.exitCode).toBe(3)
+    expect(manual.json.error.message).toMatch(/mine \(manual\)/)
+    expect((await dcsnap(['build', '-q', '--no-cache', '--discard', '--force', '--yes'], {cwd: m.dir})).exitCode).toBe(0)
+    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-2', 'dc-2-one', 'dc-2-two'])
+    expect((await zfsOk('list', '-H', '-o', 'name', '-r', pool.name)).split('\n')).not.toContain(`${pool.proto}.dclines/k1`)
   })
 
   test('retain prunes older builds after a successful build, on kept lines too, and keeps the base', async () => {
