@@ -27,6 +27,9 @@ export interface BuildOptions extends RunOptions {
     noCache?: boolean;
     rebuildFrom?: string;
     cacheOnly?: boolean;
+    discard?: boolean;
+    force?: boolean;
+    confirm?: (destroy: string[]) => Promise<void>;
 }
 
 // BuildPlan (src/runner/runner)
@@ -35,6 +38,7 @@ export interface BuildPlan {
     startsFrom: string | null;
     keptLine: string | null;
     keeps: string[];
+    destroy: string[];
     cache: CachePlan;
 }
 

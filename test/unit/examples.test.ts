@@ -6,8 +6,8 @@ import {repoRoot} from '../support/paths.js'
 
 const manifests = readdirSync(join(repoRoot, 'examples')).map(d => join(repoRoot, 'examples', d, 'dcsnap.yaml')).filter(f => existsSync(f))
 
-test('there are the quickstart and a distro-like example', () => {
-  expect(manifests.map(f => f.split('/').at(-2)).sort()).toEqual(['livecd', 'quickstart'])
+test('there are the quickstart, a distro-like example and a real Debian live build', () => {
+  expect(manifests.map(f => f.split('/').at(-2)).sort()).toEqual(['debian-live', 'livecd', 'quickstart'])
 })
 
 test.each(manifests.map(f => [f.split('/').at(-2)!, f]))('%s: valid, with a yaml-language-server $schema comment that resolves to the schema', async (_name, file) => {
