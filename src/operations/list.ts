@@ -130,7 +130,8 @@ export function viewOf(s: SnapshotSet): SnapshotView {
 
 /** The sum of numbers that are all known, else null. */
 function sumOf(values: Array<number | undefined>): number | null {
-  return values.length > 0 && values.every(v => v !== undefined) ? values.reduce<number>((t, v) => t + v!, 0) : null
+  const known = values.filter((v): v is number => v !== undefined)
+  return values.length > 0 && known.length === values.length ? known.reduce((t, v) => t + v, 0) : null
 }
 
 /** A checkpoint's step time as its snapshots tell it: from the build's snapshot before it (on its line's lineage) to it. */

@@ -110,8 +110,7 @@ export function diffSteps(recorded: readonly StepDefinition[], given: readonly S
 
 /** What of a definition goes into its cache key (SPEC 6): not its description or timeout. */
 function keyedIdentity(s: StepDefinition): unknown {
-  const {timeoutMs: _timeout, ...rest} = stepIdentity(s) as {timeoutMs?: number}
-  return rest
+  return {...(stepIdentity(s) as Record<string, unknown>), timeoutMs: undefined}
 }
 
 /** The definition changes and the key changes, one per step (a key change names the input). */

@@ -23,7 +23,7 @@ import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './reco
 import {planResume, type ResumeInputs, type ResumePlan, type StepChange} from './resume-plan.js'
 import {runStep, type ResolvedMount} from './step-process.js'
 import {nextStepLog} from './logs.js'
-import {diffKeyInputs, stepKey, type KeyDifference} from '../cache/key.js'
+import {diffKeyInputs, stepKey} from '../cache/key.js'
 import {describeMiss, planCache, qualified, type CachePlan} from '../cache/plan.js'
 
 /** How a runner is set up. */
@@ -482,7 +482,8 @@ export class Runner {
     keys: {parent: string; tainted?: string; start: string}): Promise<RunResult> {
     const id = record.build
     const ran: string[] = []
-    let {parent, tainted} = keys
+    const {tainted} = keys
+    let parent = keys.parent
     const proto = inventory.datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
     if (!proto) throw new UsageError('NOT_MOUNTED', `${this.manifest.datasets.proto} has no mountpoint`, 'Mount the proto dataset (zfs mount) so steps can write into it.')
     for (const step of steps) {

@@ -1,5 +1,4 @@
 // `dcsnap status`: each manifest step in order, done / failed / pending, resumable or not, and who holds the lock.
-import {loadInventory} from '../operations/session.js'
 import {selectBuild} from '../snapshots/resolve.js'
 import type {LockHolder} from '../lock/lock-file.js'
 import type {Orphan} from '../lock/orphans.js'
