@@ -51,7 +51,9 @@ export async function recoverBuild(h: Harness, t: BuildTarget, label: string, op
       const last = runs.at(-1)
       return {ok: false, why: `not complete after ${n} runs; last: ${last ? `${last.args[0]} exit ${last.outcome.exitCode}: ${tail(last.outcome)}` : 'none'}`, runs, stopExists}
     }
-    const args = latest === undefined || refusedResume ? ['build', '-m', t.manifest] : ['resume', '-m', t.manifest, '--yes']
+    // A new build runs every step (--no-cache): the checks compare each step's checkpoint with the clean build's, and
+    // a build that reused steps has none of its own for them. Reuse itself is a line move, which lines.test kills.
+    const args = latest === undefined || refusedResume ? ['build', '--no-cache', '-m', t.manifest] : ['resume', '-m', t.manifest, '--yes']
     const o = await go(args)
     if (o.exitCode === 4) {
       // Busy: an orphaned step still holds the datasets. `dcsnap stop` ends it where it exists; else wait.
