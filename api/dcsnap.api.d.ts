@@ -163,6 +163,7 @@ export declare class Inventory {
     everywhere(): Inventory[];
     allBuildIds(): string[];
     lineOfBuild(id: string): Inventory | undefined;
+    mountpoints(): string[];
     ownSnapshots(): SnapshotSet[];
     builds(): Build[];
     build(id: string): Build | undefined;

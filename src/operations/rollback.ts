@@ -111,7 +111,7 @@ export async function keepOrDiscard(session: Session, inventory: Inventory, plan
 export async function prepareRollback(session: Session, target: string, opts: RollbackOptions = {}): Promise<RollbackPlan> {
   const inventory = await loadInventory(session)
   const set = resolveTarget(inventory, target, opts.build, opts.line)
-  refuseForeignMounts(`rolling back to ${set.name}`, inventory.datasetInfo.flatMap(d => (d.mountpoint?.startsWith('/') ? [d.mountpoint] : [])))
+  refuseForeignMounts(`rolling back to ${set.name}`, inventory.mountpoints())
   return keepOrDiscard(session, inventory, planRollback(inventory, set, opts), opts)
 }
 

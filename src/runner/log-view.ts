@@ -7,7 +7,7 @@ import {splitLineTarget} from '../lines/names.js'
 import {parseSnapshotName} from '../snapshots/names.js'
 import {selectBuild} from '../snapshots/resolve.js'
 import {stepLogs, type StepLog} from './logs.js'
-import {readRecord, type StepRecord} from './record.js'
+import {readRecord, stoppedIn, type StepRecord} from './record.js'
 import type {Runner} from './runner.js'
 
 /** One log as `dcsnap log` shows it. */
@@ -42,7 +42,7 @@ export async function stepLogView(runner: Runner, q: LogQuery): Promise<StepLogV
     rec = steps.find(s => s.name === q.step) ?? (defined ? {name: defined.name, index: defined.index, status: 'pending'} : undefined)
     if (!rec) throw new UsageError('NO_SUCH_STEP', `no step "${q.step}" in build ${build}`, `Steps: ${steps.map(s => s.name).join(', ')}.`)
   } else {
-    rec = steps.find(s => s.status === 'failed' || s.status === 'timed-out' || s.status === 'interrupted' || s.status === 'running')
+    rec = steps.find(s => stoppedIn(s.status) || s.status === 'running')
       ?? [...steps].reverse().find(s => s.status === 'done')
     if (!rec) throw new UsageError('NO_LOG', `no step of build ${build} has run yet`, 'Name a step of a build that ran it: `dcsnap log STEP --build ID`.')
   }

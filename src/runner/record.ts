@@ -28,6 +28,11 @@ export interface StepRecord {
   tainted?: string
 }
 
+/** A step's attempt that ended without success: the build stopped in it. */
+export function stoppedIn(status: StepRecord['status']): boolean {
+  return status === 'failed' || status === 'timed-out' || status === 'interrupted'
+}
+
 /** The record of one build. */
 export interface BuildRecord {
   build: string

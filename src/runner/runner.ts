@@ -19,7 +19,7 @@ import {assertBuildId, checkpointName} from '../snapshots/names.js'
 import {selectBuild} from '../snapshots/resolve.js'
 import {Zfs} from '../zfs/zfs.js'
 import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
-import {readRecord, writeRecord, type BuildRecord, type StepRecord} from './record.js'
+import {readRecord, stoppedIn, writeRecord, type BuildRecord, type StepRecord} from './record.js'
 import {planResume, type ResumeInputs, type ResumePlan, type StepChange} from './resume-plan.js'
 import {runStep, type ResolvedMount} from './step-process.js'
 import {nextStepLog} from './logs.js'
@@ -154,7 +154,7 @@ export class Runner {
       await this.warnIfLatestFailed(inventory)
       await this.discardHalfBaselines(inventory)
       await this.prepareLogs(id)
-      const baseIdentity = this.base(inventory) ? await this.baseIdentity(inventory, id) : undefined
+      const baseIdentity = this.baseGuid(inventory)
       // The inventory is not read again after the move: only mountpoints (which the head keeps) are used from here on.
       if (!opts.onTop) await this.toStart(inventory, plan.restore ?? this.base(inventory), opts)
       const cache = await this.dataCacheFor(inventory, id, true)
@@ -213,7 +213,6 @@ export class Runner {
    */
   async planCache(inventory?: Inventory, opts: BuildOptions = {}): Promise<CachePlan> {
     inventory ??= await this.loadInventory()
-    const base = this.base(inventory)
     const latest = inventory.latestBuild()
     const previous = latest ? (await this.recordedSteps(latest.id, inventory).catch(() => undefined))?.record.steps : undefined
     const noHits = opts.onTop ? {code: 'on-top' as const} : opts.noCache ? {code: 'no-cache' as const}
@@ -221,9 +220,8 @@ export class Runner {
     const runFrom = opts.rebuildFrom !== undefined ? {step: opts.rebuildFrom, reason: {code: 'rebuild-from' as const, step: opts.rebuildFrom}}
       : opts.pauseAfter !== undefined ? {step: opts.pauseAfter, reason: {code: 'pause' as const, step: opts.pauseAfter}}
         : opts.pauseBefore !== undefined ? {step: opts.pauseBefore, reason: {code: 'pause' as const, step: opts.pauseBefore}} : undefined
-    const guid = base?.members.find(m => m.dataset === this.manifest.datasets.proto)?.guid
     return planCache({
-      inventory, steps: this.manifest.steps, manifestDir: this.manifest.dir, baseIdentity: guid ? `guid:${guid}` : undefined, previous, noHits, runFrom,
+      inventory, steps: this.manifest.steps, manifestDir: this.manifest.dir, baseIdentity: this.baseGuid(inventory), previous, noHits, runFrom,
     })
   }
 
@@ -290,7 +288,7 @@ export class Runner {
     const latest = inventory.latestBuild()
     if (!latest) return
     const rec = (await this.recordedSteps(latest.id, inventory).catch(() => undefined))?.record.steps
-      .find(s => s.status === 'failed' || s.status === 'timed-out' || s.status === 'interrupted')
+      .find(s => stoppedIn(s.status))
     if (rec) this.session.logger.warn(`build ${latest.id} stopped in step ${rec.name} (${rec.status}); this new build leaves it as it is (to go on with it instead: ${this.resumeCommand(latest.id)})`)
   }
 
@@ -299,7 +297,7 @@ export class Runner {
     const latest = inventory.latestBuild()
     if (!latest) return false
     const recorded = await this.recordedSteps(latest.id, inventory).catch(() => undefined)
-    return recorded?.record.steps.some(s => s.status === 'failed' || s.status === 'timed-out' || s.status === 'interrupted' || s.status === 'running') ?? false
+    return recorded?.record.steps.some(s => stoppedIn(s.status) || s.status === 'running') ?? false
   }
 
   /** The base on the head's line: the manifest's `base:` (which must exist on every build dataset), or the oldest baseline. */
@@ -376,13 +374,17 @@ export class Runner {
    * snapshot on the proto area, which line moves keep; for the first build, its own baseline's.
    */
   private async baseIdentity(inventory: Inventory, build: string): Promise<string> {
-    const proto = this.manifest.datasets.proto
-    const base = this.base(inventory)
-    const guid = base?.members.find(m => m.dataset === proto)?.guid
-    if (guid) return `guid:${guid}`
-    const name = `${proto}@${checkpointName(build)}`
+    const known = this.baseGuid(inventory)
+    if (known) return known
+    const name = `${this.manifest.datasets.proto}@${checkpointName(build)}`
     const state = (await this.session.zfs.states([name])).get(name)
     return state ? `guid:${state.guid}` : 'unknown'
+  }
+
+  /** The base's identity from the listing (`guid:N` of the base on the proto area), or undefined before a first build. */
+  private baseGuid(inventory: Inventory): string | undefined {
+    const guid = this.base(inventory)?.members.find(m => m.dataset === this.manifest.datasets.proto)?.guid
+    return guid ? `guid:${guid}` : undefined
   }
 
   /** Frees the temp-dir data cache (kept copies stay when DCSNAP_UNSUPPORTED_TMP_RESUME=1). */
@@ -636,7 +638,7 @@ export class Runner {
   async loadInventory(): Promise<Inventory> {
     try {
       const inventory = await loadInventory(this.session)
-      this.mountpoints = inventory.datasetInfo.flatMap(d => (d.mountpoint?.startsWith('/') ? [d.mountpoint] : []))
+      this.mountpoints = inventory.mountpoints()
       return inventory
     } catch (error) {
       if (error instanceof DcsnapError && error.code === 'NO_SUCH_DATASET') {

@@ -155,6 +155,11 @@ export class Inventory {
     }
   }
 
+  /** Where this line's datasets are mounted (absolute mountpoints only: not `none` or `legacy`). */
+  mountpoints(): string[] {
+    return this.datasetInfo.flatMap(d => (d.mountpoint?.startsWith('/') ? [d.mountpoint] : []))
+  }
+
   /** A kept line's own snapshots (not those of the line it descends from); every snapshot of the head's line. */
   ownSnapshots(): SnapshotSet[] {
     return this.line === HEAD_LINE ? this.snapshots : this.snapshots.filter(s => s.members.some(m => this.datasets.includes(m.dataset)))
