@@ -150,6 +150,7 @@ export declare const HOLD_TAG = "dcsnap";
 
 // Inventory (src/snapshots/inventory)
 export declare class Inventory {
+    readonly upstreams: ReadonlyArray<string | undefined>;
     readonly datasets: readonly string[];
     readonly heads: readonly string[];
     readonly line: string;
@@ -158,7 +159,7 @@ export declare class Inventory {
     readonly lines: Inventory[];
     readonly journal?: string;
     readonly listing: ZfsListing;
-    constructor(heads: readonly string[], listing: ZfsListing, line?: string);
+    constructor(heads: readonly string[], listing: ZfsListing, line?: string, upstreams?: ReadonlyArray<string | undefined>);
     view(line: string): Inventory | undefined;
     everywhere(): Inventory[];
     allBuildIds(): string[];
@@ -663,6 +664,7 @@ export declare class Zfs {
     allowGrants(dataset: string): Promise<string[][]>;
     allow(dataset: string, grant: readonly string[]): Promise<void>;
     writtenOf(names: readonly string[]): Promise<Map<string, number>>;
+    resumeTokens(datasets: readonly string[]): Promise<Map<string, string>>;
     ownSnapshots(dataset: string): Promise<string[]>;
     localProperties(dataset: string): Promise<Record<string, string>>;
     snapshot(names: readonly string[], props?: Record<string, string>): Promise<void>;
@@ -714,7 +716,7 @@ export declare class ZfsError extends DcsnapError {
 }
 
 // ZfsErrorKind (src/zfs/errors)
-export type ZfsErrorKind = 'no-such-dataset' | 'exists' | 'busy' | 'has-clones' | 'more-recent-snapshots' | 'permission-denied' | 'tag-exists' | 'no-such-tag' | 'invalid-name' | 'unsupported' | 'unsupported-output' | 'killed' | 'not-found' | 'unknown';
+export type ZfsErrorKind = 'no-such-dataset' | 'exists' | 'busy' | 'has-clones' | 'more-recent-snapshots' | 'permission-denied' | 'tag-exists' | 'no-such-tag' | 'invalid-name' | 'unsupported' | 'unsupported-output' | 'killed' | 'not-found' | 'modified' | 'unreachable' | 'unknown';
 
 // ZfsListing (src/zfs/listing)
 export interface ZfsListing {

@@ -6,6 +6,8 @@ import Hold from './hold.js'
 import List from './list.js'
 import Log from './log.js'
 import Prune from './prune.js'
+import Pull from './pull.js'
+import Push from './push.js'
 import Release from './release.js'
 import Rename from './rename.js'
 import Resume from './resume.js'
@@ -28,6 +30,8 @@ export const COMMANDS = {
   list: List,
   log: Log,
   prune: Prune,
+  pull: Pull,
+  push: Push,
   release: Release,
   rename: Rename,
   resume: Resume,

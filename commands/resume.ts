@@ -24,6 +24,7 @@ export default class Resume extends DcsnapCommand {
     'pause-before': Flags.string({description: 'Stop cleanly before this step.', helpValue: 'STEP', exclusive: ['pause-after']}),
     'pause-after': Flags.string({description: 'Stop cleanly after this step\'s checkpoint.', helpValue: 'STEP'}),
     quiet: Flags.boolean({char: 'q', description: 'Step output only to the log files.'}),
+    from: Flags.string({description: 'A replica (`dcsnap push` made it) in the same pool: the build datasets, which must not exist, become clones of its checkpoint, and the build goes on from there.', helpValue: 'POOL/PATH'}),
   }
 
   async run() {
@@ -32,6 +33,11 @@ export default class Resume extends DcsnapCommand {
     const {confirmOrRefuse} = await import('../src/cli/confirm.js')
     const {refuseBlockers} = await import('../src/operations/rollback.js')
     const runner = await runnerFromFlags(flags, this.logger)
+    if (flags.from !== undefined) {
+      const {seedCommand} = await import('../src/cli/seed.js')
+      const seeded = await seedCommand(this, runner, flags.from, {build: flags.build, step: args.step, dryRun: flags['dry-run']})
+      if (flags['dry-run']) return seeded
+    }
     const opts = {build: flags.build, step: args.step, allowChanged: flags['allow-changed'], force: flags.force, discard: flags.discard, keepChanges: flags['keep-changes'], discardChanges: flags['discard-changes']}
     try {
       if (flags['dry-run']) {

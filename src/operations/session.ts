@@ -56,9 +56,28 @@ async function recoverLocked(session: Session): Promise<void> {
   })
 }
 
+/** The user property on a head cloned from a replica (`dcsnap resume --from`): the replica dataset it came from. */
+export const UPSTREAM_PROPERTY = 'dcsnap:upstream'
+
+/** The head of the family a head's origin lies in, when that is not the head's own (`pool/rep/proto.dclines/k2@x` -> `pool/rep/proto`). */
+function upstreamOf(head: string, origin: string | undefined): string | undefined {
+  if (origin === undefined) return undefined
+  const dataset = origin.slice(0, origin.indexOf('@'))
+  const family = dataset.replace(/\.dclines\/[^/]+$/, '')
+  return family === head ? undefined : family
+}
+
 async function listInventory(session: Session): Promise<Inventory> {
   try {
-    return new Inventory(session.datasets, await session.zfs.list(session.datasets, session.datasets.map(linesContainer)))
+    const containers = session.datasets.map(linesContainer)
+    const listing = await session.zfs.list(session.datasets, containers)
+    // A head cloned from another dataset (a replica, by `resume --from`) reads that dataset's snapshots up to its
+    // origin too, with that dataset's kept lines: one more listing, only for such heads.
+    const upstreams = session.datasets.map(h => upstreamOf(h, listing.datasets.find(d => d.name === h)?.origin))
+    const extra = upstreams.filter((u): u is string => u !== undefined)
+    if (extra.length === 0) return new Inventory(session.datasets, listing)
+    const whole = await session.zfs.list([...session.datasets, ...extra], [...containers, ...extra.map(linesContainer)])
+    return new Inventory(session.datasets, whole, undefined, upstreams)
   } catch (error) {
     if (error instanceof ZfsError && error.kind === 'no-such-dataset') {
       throw new UsageError('NO_SUCH_DATASET', error.message.split('\n')[0],

@@ -69,7 +69,11 @@ export class Inventory {
   readonly listing: ZfsListing
   private readonly perDataset = new Map<string, ZfsSnapshot[]>()
 
-  constructor(heads: readonly string[], listing: ZfsListing, line: string = HEAD_LINE) {
+  /**
+   * `upstreams` (by head position) name the replica datasets a head was cloned from (`dcsnap resume --from`): the
+   * head's lineage goes on into them, so the build's earlier checkpoints read on the head's line.
+   */
+  constructor(heads: readonly string[], listing: ZfsListing, line: string = HEAD_LINE, readonly upstreams: ReadonlyArray<string | undefined> = []) {
     this.heads = heads
     this.line = line
     this.listing = listing
@@ -80,7 +84,7 @@ export class Inventory {
     const byDataset = snapshotsByDataset(listing)
     this.heads.forEach((head, i) => {
       const own = this.datasets[i]
-      const list = lineage(own, head, listing, byDataset)
+      const list = lineage(own, head, listing, byDataset, upstreams[i])
       if (list.length > 0) this.perDataset.set(own, list)
       for (const s of list) {
         let at = byName.get(s.snapshot)
@@ -96,7 +100,7 @@ export class Inventory {
         const l = lineOf(h, d.name)
         if (l) names.add(l)
       }
-      this.lines = [...names].sort((a, b) => lineNumber(a) - lineNumber(b)).map(l => new Inventory(heads, listing, l))
+      this.lines = [...names].sort((a, b) => lineNumber(a) - lineNumber(b)).map(l => new Inventory(heads, listing, l, upstreams))
     } else {
       this.lines = []
     }
@@ -256,24 +260,35 @@ function snapshotsByDataset(listing: ZfsListing): Map<string, ZfsSnapshot[]> {
   return map
 }
 
-/** A dataset's lineage: the snapshots of the datasets of its family (the head and its lines) it was cloned from, up to each origin, then its own. */
-function lineage(dataset: string, head: string, listing: ZfsListing, byDataset: Map<string, ZfsSnapshot[]>): ZfsSnapshot[] {
+/**
+ * A dataset's lineage: the snapshots of the datasets of its family (the head and its lines) it was cloned from, up to
+ * each origin, then its own; past the family, into `upstream`'s family (a replica the head was cloned from), where a
+ * snapshot whose name the lineage already has is left out (the head's own copy of its origin stands for it).
+ */
+function lineage(dataset: string, head: string, listing: ZfsListing, byDataset: Map<string, ZfsSnapshot[]>, upstream?: string): ZfsSnapshot[] {
   const chain: ZfsSnapshot[][] = []
   const seen = new Set<string>()
+  const names = new Set<string>()
   let ds: string | undefined = dataset
   let upTo = Infinity
+  let inUpstream = false
   while (ds !== undefined && !seen.has(ds)) {
     seen.add(ds)
     const limit = upTo
-    chain.unshift((byDataset.get(ds) ?? []).filter(s => s.createtxg <= limit))
+    const part = (byDataset.get(ds) ?? []).filter(s => s.createtxg <= limit && !(inUpstream && names.has(s.snapshot)))
+    for (const s of part) names.add(s.snapshot)
+    chain.unshift(part)
     const origin = listing.datasets.find(d => d.name === ds)?.origin
     ds = undefined
     if (origin) {
       const from = origin.slice(0, origin.indexOf('@'))
       const snap = byDataset.get(from)?.find(s => s.name === origin)
-      if (snap && (from === head || lineOf(head, from) !== undefined)) {
+      const family = from === head || lineOf(head, from) !== undefined
+      const replica = upstream !== undefined && (from === upstream || lineOf(upstream, from) !== undefined)
+      if (snap && (family || replica)) {
         ds = from
         upTo = snap.createtxg
+        inUpstream = replica && !family
       }
     }
   }

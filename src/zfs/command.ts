@@ -36,11 +36,20 @@ const MAX_OUTPUT = 1024 * 1024 * 1024
  * and inherits the fds of the dataset locks held (as fds 3, 4, ...), so that if dcsnap dies mid-call the locks
  * stay held until zfs exits. Only a spawn failing with ENOENT or EACCES is exit 127; a signal is exit 1.
  */
-export function execZfsRunner(words: readonly string[], {debug, env}: ExecZfsOptions = {}): ZfsRunner {
+export function execZfsRunner(words: readonly string[], opts: ExecZfsOptions = {}): ZfsRunner {
   const [file, ...prefix] = words
+  return execInvocationRunner(argv => ({file, args: [...prefix, ...argv]}), words, opts)
+}
+
+/**
+ * The runner behind execZfsRunner for any way of reaching zfs: `invoke` gives the program and arguments that run
+ * `zfs ARGV` (locally, or through ssh); `words` name that program in messages.
+ */
+export function execInvocationRunner(invoke: (argv: readonly string[]) => {file: string; args: string[]}, words: readonly string[], {debug, env}: ExecZfsOptions = {}): ZfsRunner {
   return async argv => {
     debug?.(`zfs ${argv.join(' ')}`)
-    const r = await execa(file, [...prefix, ...argv], {
+    const {file, args} = invoke(argv)
+    const r = await execa(file, args, {
       reject: false,
       stripFinalNewline: false,
       // execa 9 passes a bare fd number at index 3+ to spawn as it is (lib/stdio/native.js); its types only list 3-9.

@@ -16,10 +16,13 @@ export type ZfsErrorKind =
   | 'unsupported-output'
   | 'killed'
   | 'not-found'
+  | 'modified'
+  | 'unreachable'
   | 'unknown'
 
 const patterns: Array<[RegExp, ZfsErrorKind]> = [
   [/dataset does not exist|no such pool|could not find any snapshots|unable to obtain diffs: no such file/i, 'no-such-dataset'],
+  [/has been modified\s+since most recent snapshot/i, 'modified'],
   [/dataset already exists/i, 'exists'],
   [/tag already exists/i, 'tag-exists'],
   [/no such tag/i, 'no-such-tag'],
@@ -47,6 +50,8 @@ const hints: Record<ZfsErrorKind, string> = {
   'unsupported-output': 'dcsnap does not understand this zfs\'s output (`zfs version` says which zfs it is): run with --verbose and report it.',
   killed: 'Something outside dcsnap ended zfs (the OOM killer, an administrator): see `dmesg`, check with `dcsnap list` what it left, then run the command again.',
   'not-found': 'Install ZFS (e.g. `apt-get install zfsutils-linux` or `zfs-fuse`), or set DCSNAP_ZFS.',
+  modified: 'The received copy was changed on its side since the last transfer: `zfs diff` it against its latest snapshot; dcsnap never overwrites it (no `receive -F`).',
+  unreachable: 'Check that `ssh HOST zfs version` works (keys, host name, DCSNAP_SSH), then run the command again.',
   unknown: 'Run with DEBUG=dcsnap to see every zfs call.',
 }
 

@@ -263,6 +263,19 @@ export class Zfs {
     return found
   }
 
+  /** The `receive_resume_token` of datasets that have one (an interrupted resumable receive), by name. */
+  async resumeTokens(datasets: readonly string[]): Promise<Map<string, string>> {
+    const argv = ['get', '-H', '-o', 'name,value', 'receive_resume_token', ...datasets]
+    const found = new Map<string, string>()
+    for (const line of (await this.exec(argv)).split('\n')) {
+      if (line === '') continue
+      const [name, value] = line.split('\t')
+      if (value === undefined) throw zfsUnsupportedOutput(argv, 'a line is not a dataset and a value separated by a tab', line)
+      if (value !== '-' && value !== '') found.set(name, value)
+    }
+    return found
+  }
+
   /** The names of a dataset's own snapshots. */
   async ownSnapshots(dataset: string): Promise<string[]> {
     const out = await this.exec(['list', '-H', '-t', 'snapshot', '-d', '1', '-o', 'name', dataset])

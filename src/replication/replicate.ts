@@ -1,0 +1,278 @@
+// push and pull: bring a replica (`ROOT/proto`, `ROOT/cache`) up to date with a build's datasets, by zfs send/receive.
+import {randomBytes} from 'node:crypto'
+import {formatBytes} from '../cli/format.js'
+import {DcsnapError, ExitCode, RefusedError, UsageError} from '../errors.js'
+import {executeMove, planMove} from '../lines/move.js'
+import {silentLogger, type Logger} from '../logger.js'
+import {loadInventory, openSession, withLock} from '../operations/session.js'
+import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
+import {ZfsError} from '../zfs/errors.js'
+import type {ZfsListing, ZfsSnapshot} from '../zfs/listing.js'
+import {estimateArgv, parseEstimate, receiveArgv, resumeSendArgv, sendArgv, sendFeatures, type StreamSpec} from '../zfs/send.js'
+import {describeEndpoint, type EndpointZfs} from './endpoint.js'
+import {pipeSendReceive, type PipeProgress} from './pipe.js'
+import {planDataset, type ChainSnapshot, type RoleDecision} from './plan.js'
+
+/** The roles of a build's datasets, in manifest order: a replica keeps each under `ROOT/<role>`. */
+export const ROLES = ['proto', 'cache'] as const
+
+/** A replica's datasets for `count` build datasets: `ROOT/proto`, then `ROOT/cache`. */
+export function replicaDatasets(root: string, count: number): string[] {
+  return ROLES.slice(0, count).map(r => `${root}/${r}`)
+}
+
+/** The build datasets of a replica that is the source of a transfer (pull): ROOT/proto, and ROOT/cache when it has one. */
+export async function replicaSource(source: EndpointZfs): Promise<string[]> {
+  const all = replicaDatasets(source.endpoint.dataset, ROLES.length)
+  const found = await source.zfs.states(all)
+  if (!found.has(all[0])) {
+    throw new UsageError('NOT_A_REPLICA', `${describeEndpoint(source.endpoint)} is not a replica: it has no ${all[0].slice(source.endpoint.dataset.length + 1)} dataset`,
+      'Name the dataset that `dcsnap push` sent to (it holds proto and cache).')
+  }
+  return all.filter(d => found.has(d))
+}
+
+/** Both ends of a transfer: the source's build datasets (proto first) and the replica's root on the destination. */
+export interface TransferEnds {
+  source: EndpointZfs
+  sourceDatasets: string[]
+  destination: EndpointZfs
+  root: string
+}
+
+/** One stream of a transfer, as planned. */
+export interface PlannedStream {
+  /** The replica dataset it goes into. */
+  dataset: string
+  /** What is sent: a full or incremental stream of source snapshots, or the rest of an interrupted one. */
+  send: StreamSpec | {token: string}
+  /** Human words: `full dc-1`, `dc-1..dc-1-fetch`, `rest of an interrupted transfer`. */
+  label: string
+  /** Bytes, where the sending ZFS can estimate. */
+  estimate?: number
+}
+
+/** What a transfer will do, before anything changes. */
+export interface TransferPlan {
+  source: string
+  destination: string
+  /** The build sent (undefined with --all). */
+  build?: string
+  /** The newest snapshot sent. */
+  upTo: string
+  /** The replica's root is created (readonly, not mounted). */
+  createRoot: boolean
+  /** The replica's head moves back to this snapshot first, keeping what follows on a line (the source moved its head). */
+  moveTo?: string
+  streams: PlannedStream[]
+  /** What the plan had to clean up or work around, for the user. */
+  notes: string[]
+}
+
+/** What a transfer did. */
+export interface TransferResult extends TransferPlan {
+  bytes: number
+  seconds: number
+  /** The replica's kept line made by the move, when there was one. */
+  keptLine?: string
+}
+
+/** Options of push and pull. */
+export interface TransferOptions {
+  /** The build whose snapshots go (default: the latest on the head's line). */
+  build?: string
+  /** Every snapshot on the head's line instead of one build's. */
+  all?: boolean
+  /** Progress of each stream. */
+  onProgress?: (stream: PlannedStream, p: PipeProgress) => void
+  logger?: Logger
+  signal?: AbortSignal
+  env?: NodeJS.ProcessEnv
+}
+
+/** Reads both ends and plans the streams; changes nothing. */
+export async function planTransfer(ends: TransferEnds, opts: TransferOptions = {}): Promise<TransferPlan> {
+  return (await prepare(ends, opts)).plan
+}
+
+/** Brings the replica up to date: creates its root, moves its head if the source's moved, and runs the streams. */
+export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): Promise<TransferResult> {
+  const logger = opts.logger ?? silentLogger
+  const {plan, destDatasets} = await prepare(ends, opts)
+  const dst = ends.destination.zfs
+  const features = sendFeatures(await dst.capabilities())
+  const started = Date.now()
+  let bytes = 0
+  let keptLine: string | undefined
+  if (plan.createRoot) await dst.create(ends.root, {readonly: 'on', mountpoint: 'none'})
+  if (plan.moveTo !== undefined) keptLine = await moveReplica(ends, destDatasets, plan.moveTo, logger, opts.signal)
+  // Holds keep every snapshot a stream starts or ends at until it is received (prune cannot take the incremental
+  // source away meanwhile); the tag is this transfer's own, released whatever happens.
+  const tag = `dcsnap-send-${process.pid}-${randomBytes(3).toString('hex')}`
+  const held = [...new Set(plan.streams.flatMap(s => ('token' in s.send ? [] : [s.send.snapshot, ...(s.send.from ? [s.send.from] : [])])))]
+  if (held.length > 0) await ends.source.zfs.hold(tag, held)
+  try {
+    for (const s of plan.streams) {
+      const sendV = 'token' in s.send ? resumeSendArgv(s.send.token) : sendArgv(s.send)
+      const recvV = receiveArgv(s.dataset, features)
+      logger.info(`sending ${s.label} to ${describeEndpoint(ends.destination.endpoint)}:${s.dataset.slice(ends.root.length + 1)}${s.estimate === undefined ? '' : ` (${formatBytes(s.estimate)})`}`)
+      try {
+        const r = await pipeSendReceive(
+          {invocation: ends.source.invocation(sendV), argv: sendV, host: ends.source.endpoint.host},
+          {invocation: ends.destination.invocation(recvV), argv: recvV, host: ends.destination.endpoint.host},
+          {env: opts.env, signal: opts.signal, onProgress: opts.onProgress && (p => opts.onProgress?.(s, p))},
+        )
+        bytes += r.bytes
+      } catch (error) {
+        if (!(await arrivedDespite(error, ends, s, features.noMount))) throw explain(error, s, ends)
+      }
+      if (!features.noMount && !('token' in s.send) && s.send.from === undefined) await unmountReceived(ends, s.dataset)
+    }
+  } finally {
+    if (held.length > 0) await ends.source.zfs.release(tag, held).catch(error => logger.warn(`could not release the transfer's holds (${tag}) on ${held.join(', ')}: ${(error as Error).message}; release them with \`zfs release ${tag} SNAPSHOT\``))
+  }
+  return {...plan, bytes, seconds: (Date.now() - started) / 1000, ...(keptLine ? {keptLine} : {})}
+}
+
+interface Prepared {
+  plan: TransferPlan
+  destDatasets: string[]
+}
+
+async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepared> {
+  const source = openSession(ends.sourceDatasets, {zfs: ends.source.zfs, logger: opts.logger, env: opts.env})
+  const inventory = await loadInventory(source)
+  const {build, last} = chosenEnd(inventory, opts)
+  const sourceGuids = new Set(inventory.listing.snapshots.map(s => s.guid).filter((g): g is string => g !== undefined))
+  const destDatasets = replicaDatasets(ends.root, ends.sourceDatasets.length)
+  const dst = ends.destination.zfs
+  const existing = await dst.states([ends.root, ...destDatasets])
+  const notes: string[] = []
+  const present = destDatasets.filter(d => existing.has(d))
+  const destListing = present.length > 0 ? await dst.list(present) : undefined
+  const tokens = present.length > 0 && sendFeatures(await dst.capabilities()).resumable ? await dst.resumeTokens(present) : new Map<string, string>()
+  const streams: PlannedStream[] = []
+  const decisions: RoleDecision[] = []
+  for (const [i, head] of inventory.heads.entries()) {
+    const dataset = destDatasets[i]
+    const chain = chainOf(inventory.listing, head, last.members[i])
+    const token = tokens.get(dataset)
+    if (token !== undefined) {
+      streams.push({dataset, send: {token}, label: 'the rest of an interrupted transfer'})
+      notes.push(`${dataset}: an interrupted transfer goes on from its resume token`)
+    }
+    const own = existing.has(dataset) ? destListing!.snapshots.filter(s => s.dataset === dataset).map(toChain) : undefined
+    // The stream being resumed ends at a snapshot the plan cannot see yet: what follows it is planned by the next push.
+    if (token !== undefined) continue
+    const d = planDataset(`${describeEndpoint(ends.destination.endpoint)}:${dataset}`, chain, own, sourceGuids)
+    decisions.push(d)
+    streams.push(...streamsOf(d, dataset))
+  }
+  const moves = decisions.filter((d): d is Extract<RoleDecision, {kind: 'move'}> => d.kind === 'move')
+  let moveTo: string | undefined
+  if (moves.length > 0) {
+    moveTo = moves[0].destAt.snapshot
+    if (moves.some(m => m.destAt.snapshot !== moveTo)) {
+      throw new RefusedError('REPLICA_DIVERGED', `the replica's datasets went on from different snapshots (${moves.map(m => m.destAt.snapshot).join(', ')})`,
+        'Push to a new replica path; dcsnap never overwrites a replica.')
+    }
+  }
+  const plan: TransferPlan = {
+    source: ends.source.endpoint.host === undefined ? ends.sourceDatasets.join(', ') : `${ends.source.endpoint.host}:${ends.sourceDatasets.join(', ')}`,
+    destination: describeEndpoint(ends.destination.endpoint),
+    build, upTo: last.name, createRoot: !existing.has(ends.root), ...(moveTo ? {moveTo} : {}), streams, notes,
+  }
+  if ((await ends.source.zfs.capabilities()).flavour === 'openzfs') await addEstimates(ends, plan.streams)
+  return {plan, destDatasets}
+}
+
+/** The build and snapshot a transfer ends at: the build's newest snapshot (or, with --all, the head's newest). */
+function chosenEnd(inventory: Inventory, opts: TransferOptions): {build?: string; last: SnapshotSet} {
+  if (opts.all) {
+    const last = [...inventory.snapshots].reverse().find(s => s.complete)
+    if (!last) throw new RefusedError('NOTHING_TO_SEND', `${inventory.heads.join(', ')} have no snapshot on every dataset`, 'Run `dcsnap build` first.')
+    return {last}
+  }
+  const build = opts.build === undefined ? inventory.latestBuild() : inventory.build(opts.build)
+  if (!build) {
+    const elsewhere = opts.build === undefined ? undefined : inventory.lineOfBuild(opts.build)
+    if (elsewhere) {
+      throw new RefusedError('BUILD_ON_KEPT_LINE', `build ${opts.build} is on kept line ${elsewhere.line}; push sends the head's line`,
+        `Bring it back first (\`dcsnap rollback --build ${opts.build} STEP\`), then push.`)
+    }
+    throw new RefusedError('NO_SUCH_BUILD', opts.build === undefined ? `${inventory.heads[0]} has no build to send` : `there is no build ${opts.build}`, 'Run `dcsnap list` to see the builds.')
+  }
+  const last = [...build.snapshots].reverse().find(s => s.complete)
+  if (!last) throw new RefusedError('NOTHING_TO_SEND', `build ${build.id} has no snapshot on every dataset`, 'Run `dcsnap list` to see what it has.')
+  return {build: build.id, last}
+}
+
+/** The source dataset's own snapshots up to `last`, oldest first. */
+function chainOf(listing: ZfsListing, dataset: string, last: ZfsSnapshot): ChainSnapshot[] {
+  return listing.snapshots.filter(s => s.dataset === dataset && s.createtxg <= last.createtxg).sort((a, b) => a.createtxg - b.createtxg).map(toChain)
+}
+
+function toChain(s: ZfsSnapshot): ChainSnapshot {
+  if (s.guid === undefined) throw new DcsnapError('NO_GUID', `zfs did not give the guid of ${s.name}`, 'Check it with `zfs get guid`.', ExitCode.failed)
+  return {name: s.name, snapshot: s.snapshot, guid: s.guid, user: s.user}
+}
+
+/** The streams that carry out one dataset's decision. */
+function streamsOf(d: RoleDecision, dataset: string): PlannedStream[] {
+  if (d.kind === 'up-to-date') return []
+  if (d.kind === 'full') {
+    const full: PlannedStream = {dataset, send: {snapshot: d.first.name}, label: `${d.first.snapshot} (full)`}
+    if (d.first.guid === d.last.guid) return [full]
+    return [full, {dataset, send: {from: d.first.name, snapshot: d.last.name, mode: 'I'}, label: `${d.first.snapshot}..${d.last.snapshot}`}]
+  }
+  return [{dataset, send: {from: d.from.name, snapshot: d.last.name, mode: 'I'}, label: `${d.from.snapshot}..${d.last.snapshot}`}]
+}
+
+async function addEstimates(ends: TransferEnds, streams: PlannedStream[]): Promise<void> {
+  for (const s of streams) {
+    const argv = estimateArgv(s.send)
+    try {
+      s.estimate = parseEstimate(await ends.source.zfs.exec(argv), argv)
+    } catch {
+      // An estimate is only shown: a zfs that cannot give one (an old stream format, a token gone stale) sends all the same.
+    }
+  }
+}
+
+/** Moves the replica's head back to `snapshot`, keeping what follows on a kept line of the replica (journalled, as any move). */
+async function moveReplica(ends: TransferEnds, datasets: string[], snapshot: string, logger: Logger, signal?: AbortSignal): Promise<string> {
+  const session = openSession(datasets, {zfs: ends.destination.zfs, logger, signal})
+  return withLock(session, async () => {
+    const inventory = await loadInventory(session)
+    const target = inventory.find(snapshot)
+    if (!target) throw new DcsnapError('REPLICA_CHANGED', `${snapshot} is gone from the replica ${datasets.join(', ')}`, 'Run the command again.', ExitCode.failed)
+    const plan = await planMove(session, inventory, target, {keepChanges: false})
+    await executeMove(session, plan)
+    return plan.keptLine
+  })
+}
+
+/**
+ * Whether a receive that reported a failure received all the same: legacy ZFS receives, then fails to mount the
+ * dataset at the sender's mountpoint (it has no `-u`). Anything else is a failure.
+ */
+async function arrivedDespite(error: unknown, ends: TransferEnds, s: PlannedStream, noMount: boolean): Promise<boolean> {
+  if (noMount || !(error instanceof ZfsError) || !/cannot mount/i.test(error.stderr) || 'token' in s.send) return false
+  const name = `${s.dataset}@${s.send.snapshot.slice(s.send.snapshot.indexOf('@') + 1)}`
+  return (await ends.destination.zfs.states([name])).has(name)
+}
+
+/** On ZFS without `receive -u`/`-x`: a received dataset never stays mounted at the sender's mountpoint. */
+async function unmountReceived(ends: TransferEnds, dataset: string): Promise<void> {
+  const st = (await ends.destination.zfs.states([dataset])).get(dataset)
+  if (st && st.mountpoint !== 'none') await ends.destination.zfs.set(dataset, {mountpoint: 'none'})
+}
+
+/** A stream's failure, said in the replica's terms. */
+function explain(error: unknown, s: PlannedStream, ends: TransferEnds): unknown {
+  if (error instanceof ZfsError && error.kind === 'modified') {
+    return new RefusedError('REPLICA_DIVERGED', `${describeEndpoint(ends.destination.endpoint)}:${s.dataset} was modified on the receiving side since its newest snapshot; nothing was received into it`,
+      'dcsnap never overwrites a replica: see what changed with `zfs diff DATASET@NEWEST DATASET` there, then roll it back yourself or push to a new path.', {stderr: error.stderr})
+  }
+  return error
+}
