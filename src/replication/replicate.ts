@@ -88,6 +88,8 @@ export interface TransferOptions {
   logger?: Logger
   signal?: AbortSignal
   env?: NodeJS.ProcessEnv
+  /** Internal: 1 in the transfer that follows the rest of an interrupted one. */
+  depth?: number
 }
 
 /** Reads both ends and plans the streams; changes nothing. */
@@ -131,7 +133,12 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
   } finally {
     if (held.length > 0) await ends.source.zfs.release(tag, held).catch(error => logger.warn(`could not release the transfer's holds (${tag}) on ${held.join(', ')}: ${(error as Error).message}; release them with \`zfs release ${tag} SNAPSHOT\``))
   }
-  return {...plan, bytes, seconds: (Date.now() - started) / 1000, ...(keptLine ? {keptLine} : {})}
+  const done: TransferResult = {...plan, bytes, seconds: (Date.now() - started) / 1000, ...(keptLine ? {keptLine} : {})}
+  // What followed the stream an interrupted transfer was cut in can be planned only now that it arrived.
+  if (!plan.streams.some(s => 'token' in s.send) || (opts.depth ?? 0) > 0) return done
+  const rest = await transfer(ends, {...opts, depth: 1})
+  return {...rest, streams: [...done.streams, ...rest.streams], notes: [...done.notes, ...rest.notes], bytes: done.bytes + rest.bytes,
+    seconds: (Date.now() - started) / 1000, createRoot: done.createRoot, ...(done.keptLine ?? rest.keptLine ? {keptLine: done.keptLine ?? rest.keptLine} : {})}
 }
 
 interface Prepared {
@@ -159,7 +166,7 @@ async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepa
     const token = tokens.get(dataset)
     if (token !== undefined) {
       streams.push({dataset, send: {token}, label: 'the rest of an interrupted transfer'})
-      notes.push(`${dataset}: an interrupted transfer goes on from its resume token`)
+      notes.push(`${dataset}: an interrupted transfer goes on from its resume token; what follows is planned when it arrived`)
     }
     const own = existing.has(dataset) ? destListing!.snapshots.filter(s => s.dataset === dataset).map(toChain) : undefined
     // The stream being resumed ends at a snapshot the plan cannot see yet: what follows it is planned by the next push.

@@ -1,0 +1,242 @@
+// Replication (SPEC 8): push and pull between two pools (and through ssh to 127.0.0.1), the replica never modified,
+// only what is new sent again, the replica's head following a line move, refusals of a diverged replica, holds
+// released, an interrupted transfer, and the seed scenario: fail on A, push, fix and resume --from on B.
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {dcsnap, dcsnapJson} from '../support/cli.js'
+import {fakeBuild, snapshotsOf} from '../support/checkpoints.js'
+import {writeManifest} from '../support/manifest.js'
+import {createTestPool, type TestPool} from '../support/pool.js'
+import {SSHD, startSshd, type TestSshd} from '../support/sshd.js'
+import {describeWhere, has, host, shOk, stepsSeeMounts, STEPS_WHY, zfsOk} from '../support/zfs-host.js'
+
+interface Transfer {error?: {code: string; message: string}; build?: string; upTo: string; createRoot: boolean; moveTo?: string; keptLine?: string; bytes: number; streams: Array<{dataset: string; label: string}>; notes: string[]}
+
+let a: TestPool
+let b: TestPool
+beforeEach(async () => {
+  a = await createTestPool()
+  b = await createTestPool()
+})
+afterEach(async () => {
+  await a.destroy()
+  await b.destroy()
+})
+
+const push = (dest: string, ...args: string[]) => dcsnapJson<Transfer>(['push', dest, ...a.flags, ...args])
+/** name -> guid of every snapshot of a dataset and its children. */
+async function guids(dataset: string): Promise<Map<string, string>> {
+  const out = await zfsOk('list', '-H', '-r', '-t', 'snapshot', '-o', 'name,guid', dataset)
+  return new Map(out.split('\n').filter(Boolean).map(l => l.split('\t') as [string, string]))
+}
+async function prop(name: string, property: string): Promise<string> {
+  return (await zfsOk('get', '-H', '-o', 'value', property, name)).trim()
+}
+
+test('the first push sends full streams into a readonly, unmounted replica; the next sends only what is new', async () => {
+  await fakeBuild(a, '1', ['fetch', 'build'])
+  const rep = `${b.name}/rep`
+  const first = await push(rep)
+  expect(first.exitCode).toBe(0)
+  expect(first.json).toMatchObject({build: '1', upTo: 'dc-1-build', createRoot: true})
+  expect(first.json.streams.map(s => s.label)).toEqual(['dc-1 (full)', 'dc-1..dc-1-build', 'dc-1 (full)', 'dc-1..dc-1-build'])
+  expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build'])
+  expect(await snapshotsOf(`${rep}/cache`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build'])
+  // Same guids as the source: the same snapshots, not copies; dcsnap's properties came along.
+  const src = await guids(a.proto)
+  const dst = await guids(`${rep}/proto`)
+  for (const [name, guid] of src) expect(dst.get(name.replace(a.proto, `${rep}/proto`))).toBe(guid)
+  expect(await prop(`${rep}/proto@dc-1-build`, 'dcsnap:step')).toBe('build')
+  expect(await prop(rep, 'readonly')).toBe('on')
+  for (const ds of [rep, `${rep}/proto`, `${rep}/cache`]) expect(await prop(ds, 'mounted')).toBe('no')
+  // Holds are released after the transfer.
+  expect(await prop(`${a.proto}@dc-1-build`, 'userrefs')).toBe('0')
+
+  expect((await push(rep)).json).toMatchObject({streams: []})
+  await fakeBuild(a, '2', ['fetch'])
+  const second = await push(rep)
+  expect(second.exitCode).toBe(0)
+  expect(second.json.streams.map(s => s.label)).toEqual(['dc-1-build..dc-2-fetch', 'dc-1-build..dc-2-fetch'])
+  expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-2', 'dc-2-fetch'])
+  // The replica reads as build datasets: dcsnap list shows both builds there.
+  const list = await dcsnapJson<{snapshots: Array<{name: string}>}>(['list', '--all', '-d', `${rep}/proto`, '-d', `${rep}/cache`])
+  expect(list.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-2', 'dc-2-fetch'])
+})
+
+test('--dry-run lists the streams and changes nothing; a build on the head is chosen with --build', async () => {
+  await fakeBuild(a, '1', ['fetch'])
+  await fakeBuild(a, '2', ['fetch'])
+  const rep = `${b.name}/rep`
+  const dry = await dcsnap(['push', rep, '--build', '1', '--dry-run', ...a.flags])
+  expect(dry.exitCode).toBe(0)
+  expect(dry.stdout).toContain(`creates ${rep} (readonly, not mounted)`)
+  expect(dry.stdout).toContain(`sends dc-1 (full) into ${rep}/proto`)
+  expect(dry.stdout).toContain(`sends dc-1..dc-1-fetch into ${rep}/cache`)
+  if (host.tier === 'openzfs') expect(dry.stdout).toMatch(/\(~[\d.]+[KM]?\)/)
+  expect((await host.zfs(['list', rep])).exitCode).not.toBe(0)
+  expect((await push(rep, '--build', '1')).json).toMatchObject({upTo: 'dc-1-fetch'})
+  expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch'])
+})
+
+test("after a line move on the source, the replica's head moves the same way and keeps what it had on a line", async () => {
+  await fakeBuild(a, '1', ['fetch', 'build'])
+  const rep = `${b.name}/rep`
+  expect((await push(rep)).exitCode).toBe(0)
+  const before = await guids(`${rep}/proto`)
+  // Back to fetch on the source: build's checkpoint goes to a kept line, and a new checkpoint follows on the head.
+  expect((await dcsnap(['rollback', 'fetch', ...a.flags])).exitCode).toBe(0)
+  await zfsOk('snapshot', `${a.proto}@dc-1-other`, '-o', 'dcsnap:build=1')
+  await zfsOk('snapshot', `${a.cache}@dc-1-other`, '-o', 'dcsnap:build=1')
+  const r = await push(rep, '--all')
+  expect(r.exitCode).toBe(0)
+  expect(r.json).toMatchObject({moveTo: 'dc-1-fetch', keptLine: 'k1'})
+  expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-other'])
+  expect(await snapshotsOf(`${rep}/proto.dclines/k1`)).toEqual(['dc-1-build'])
+  // Nothing the replica had is lost.
+  const after = await guids(`${rep}/proto.dclines`)
+  const all = new Set([...(await guids(`${rep}/proto`)).values(), ...after.values()])
+  for (const g of before.values()) expect(all.has(g)).toBe(true)
+  expect((await push(rep, '--all')).json.streams).toEqual([])
+})
+
+test('a replica with a snapshot of its own, or none in common, is refused and left as it was', async () => {
+  await fakeBuild(a, '1', ['fetch'])
+  const rep = `${b.name}/rep`
+  expect((await push(rep)).exitCode).toBe(0)
+  await zfsOk('snapshot', `${rep}/proto@mine`)
+  await fakeBuild(a, '2', ['fetch'])
+  const r = await push(rep)
+  expect(r.exitCode).toBe(3)
+  expect(r.json.error).toMatchObject({code: 'REPLICA_DIVERGED'})
+  expect(r.json.error?.message).toContain('mine')
+  expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'mine'])
+
+  const other = `${b.name}/other`
+  await zfsOk('create', other)
+  await zfsOk('create', `${other}/proto`)
+  await zfsOk('snapshot', `${other}/proto@x`)
+  const unrelated = await push(other)
+  expect(unrelated.exitCode).toBe(3)
+  expect(unrelated.json.error?.message).toContain('no snapshot in common')
+})
+
+test('a bad destination is a usage error (exit 2); an unreachable host says so', async () => {
+  await fakeBuild(a, '1', ['fetch'])
+  expect((await dcsnap(['push', 'justapool', ...a.flags])).exitCode).toBe(2)
+  const r = await dcsnap(['push', 'nosuchhost.invalid:tank/rep', ...a.flags], {env: {DCSNAP_SSH: 'ssh -o BatchMode=yes -o ConnectTimeout=2'}})
+  expect(r.exitCode).toBe(1)
+  expect(r.stderr).toContain('cannot reach nosuchhost.invalid through ssh')
+})
+
+test('pull copies a replica into another replica', async () => {
+  await fakeBuild(a, '1', ['fetch'])
+  const rep = `${b.name}/rep`
+  expect((await push(rep)).exitCode).toBe(0)
+  const r = await dcsnapJson<Transfer>(['pull', rep, '--into', `${a.name}/copy`])
+  expect(r.exitCode).toBe(0)
+  expect(await snapshotsOf(`${a.name}/copy/proto`)).toEqual(['dc-1', 'dc-1-fetch'])
+  expect((await dcsnapJson<Transfer>(['pull', rep, '--into', `${a.name}/copy`])).json.streams).toEqual([])
+})
+
+describeWhere(has.written, 'an interrupted transfer', 'zfs-fuse has no resumable receive (a cut stream leaves nothing there)', () => {
+  test('the next push goes on from the receive token', async () => {
+    await fakeBuild(a, '1', ['fetch'])
+    const rep = `${b.name}/rep`
+    expect((await push(rep)).exitCode).toBe(0)
+    await shOk(`head -c 4000000 /dev/urandom > ${a.mountpoint}/proto/big && sync`)
+    await zfsOk('snapshot', '-o', 'dcsnap:build=1', '-o', 'dcsnap:step=big', '-o', 'dcsnap:index=2', `${a.proto}@dc-1-big`, `${a.cache}@dc-1-big`)
+    // A stream cut short, as a dropped connection leaves it: the replica keeps what arrived and a resume token.
+    await shOk(`zfs send -p -i ${a.proto}@dc-1-fetch ${a.proto}@dc-1-big | head -c 1000000 | zfs receive -s -u ${rep}/proto; true`)
+    expect(await prop(`${rep}/proto`, 'receive_resume_token')).not.toBe('-')
+    const r = await push(rep)
+    expect(r.exitCode).toBe(0)
+    expect(r.json.notes.join('\n')).toContain('resume token')
+    expect(r.json.streams.map(s => s.label)).toEqual(['the rest of an interrupted transfer', 'dc-1-fetch..dc-1-big'])
+    expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-big'])
+    expect(await snapshotsOf(`${rep}/cache`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-big'])
+    expect(await prop(`${rep}/proto`, 'receive_resume_token')).toBe('-')
+  })
+})
+
+describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dcsnap-repl-'))
+  })
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  function checkout(name: string, pool: TestPool): string {
+    const co = join(dir, name)
+    mkdirSync(co, {recursive: true})
+    writeManifest(pool, [
+      {name: 'fetch', run: 'echo sources > "$DCSNAP_PROTO/sources" && echo 1 > "$DCSNAP_DATA_CACHE/counter"'},
+      {name: 'compile', run: 'test -f fixed || { echo "compile: missing ./fixed" >&2; exit 7; }; cat "$DCSNAP_PROTO/sources" > "$DCSNAP_PROTO/binary"; echo 2 >> "$DCSNAP_DATA_CACHE/counter"'},
+      {name: 'package', run: 'cat "$DCSNAP_PROTO/binary" "$DCSNAP_DATA_CACHE/counter" > "$DCSNAP_PROTO/package"'},
+    ], {dir: co})
+    return co
+  }
+
+  test('fails on A; push; on B fix and resume --from the replica: the result equals a clean build, the replica unchanged', async () => {
+    const coA = checkout('a', a)
+    expect((await dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
+    const rep = `${b.name}/rep`
+    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+    const received = await guids(rep)
+
+    // B: its own build datasets in the replica's pool, the fix, and resume from the replica.
+    const bHeads = {...b, proto: `${b.name}/work/proto`, cache: `${b.name}/work/cache`, mountpoint: `${b.mountpoint}/work`}
+    await zfsOk('create', `${b.name}/work`)
+    const coB = checkout('b', bHeads)
+    writeFileSync(join(coB, 'fixed'), '')
+    const dry = await dcsnap(['resume', '--from', rep, '--dry-run'], {cwd: coB})
+    expect(dry.stdout).toContain(`clones ${rep}/proto@dc-1-fetch, ${rep}/cache@dc-1-fetch into ${bHeads.proto}, ${bHeads.cache}`)
+    expect((await host.zfs(['list', bHeads.proto])).exitCode).not.toBe(0)
+    const resumed = await dcsnapJson<{status: string; ran: string[]}>(['resume', '--from', rep, '-q'], {cwd: coB})
+    expect(resumed.exitCode).toBe(0)
+    expect(resumed.json).toMatchObject({status: 'completed', ran: ['compile', 'package']})
+    expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1-fetch`)
+    // Every checkpoint of the build reads on B's head line, the first from the replica.
+    const list = await dcsnapJson<{snapshots: Array<{name: string}>}>(['list'], {cwd: coB})
+    expect(list.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-compile', 'dc-1-package'])
+
+    // A clean build of the fixed manifest on A gives the same files.
+    writeFileSync(join(coA, 'fixed'), '')
+    expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: coA})).exitCode).toBe(0)
+    for (const f of ['sources', 'binary', 'package']) {
+      expect(readFileSync(join(bHeads.mountpoint, 'proto', f), 'utf8')).toBe(readFileSync(join(a.mountpoint, 'proto', f), 'utf8'))
+    }
+    // The replica was never modified: a later push still applies, and what it had is all there.
+    const again = await dcsnapJson<Transfer>(['push', rep], {cwd: coA})
+    expect(again.exitCode).toBe(0)
+    const now = await guids(rep)
+    const all = new Set(now.values())
+    for (const g of received.values()) expect(all.has(g)).toBe(true)
+    expect(existsSync(join(bHeads.mountpoint, 'proto', 'package'))).toBe(true)
+  })
+})
+
+describeWhere(stepsSeeMounts && existsSync(SSHD), 'push and pull through ssh', 'needs openssh-server and zfs on this machine', () => {
+  let sshd: TestSshd
+  beforeAll(async () => {
+    sshd = await startSshd()
+  })
+  afterAll(async () => {
+    await sshd.stop()
+  })
+
+  test('to USER@HOST:POOL/PATH and back, every zfs word quoted for the remote shell', async () => {
+    await fakeBuild(a, '1', ['fetch', 'build'])
+    const env = {DCSNAP_SSH: sshd.sshCommand}
+    const rep = `${b.name}/rep`
+    const first = await dcsnapJson<Transfer>(['push', `${sshd.host}:${rep}`, ...a.flags], {env})
+    expect(first.exitCode).toBe(0)
+    expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build'])
+    await fakeBuild(a, '2', ['fetch'])
+    const second = await dcsnapJson<Transfer>(['push', `${sshd.host}:${rep}`, ...a.flags], {env})
+    expect(second.json.streams.map(s => s.label)).toEqual(['dc-1-build..dc-2-fetch', 'dc-1-build..dc-2-fetch'])
+    const pulled = await dcsnapJson<Transfer>(['pull', `${sshd.host}:${rep}`, '--into', `${a.name}/back`], {env})
+    expect(pulled.exitCode).toBe(0)
+    expect(await snapshotsOf(`${a.name}/back/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-2', 'dc-2-fetch'])
+  })
+})
