@@ -143,7 +143,7 @@ export function parseGetRows(stdout: string, props: readonly string[], argv: rea
   return listing
 }
 
-/** Parses `zfs list -j --json-int -o <props>` output (OpenZFS 2.3+); every object must have each of `props`. */
+/** Parses `zfs list -j -p -o <props>` output (OpenZFS 2.3+; `--json-int` output too); every object must have each of `props`. */
 export function parseJson(stdout: string, props: readonly string[], argv: readonly string[] = []): ZfsListing {
   const fail: Fail = failFor(argv)
   let doc: unknown

@@ -120,7 +120,8 @@ export class Zfs {
     // `zfs list -j` prints nothing at all when one name is missing (a lines container before the first line is
     // kept); `-Hp` lists the rest, so it is used whenever containers are asked for.
     if (caps.json && !(caps.parsableList && containers.length > 0)) {
-      argv = ['list', '-j', '--json-int', ...scope, '-o', props.join(','), ...names]
+      // `-p`, not `--json-int`: OpenZFS 2.3.2's --json-int prints every guid above 2^63 as 9223372036854775807.
+      argv = ['list', '-j', '-p', ...scope, '-o', props.join(','), ...names]
       parse = out => parseJson(out, props, argv)
     } else if (caps.parsableList) {
       argv = ['list', '-H', '-p', ...scope, '-o', props.join(','), ...names]

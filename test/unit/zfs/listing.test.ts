@@ -51,7 +51,7 @@ describe('OpenZFS 2.3 listings: -Hp and -j --json-int give one model', () => {
   const hp = parseTabular(fixture('openzfs-2.3/list-Hp.txt').body, props)
   const jint = parseJson(fixture('openzfs-2.3/list-j.json').body, props)
 
-  // (Plain -j prints human sizes and dates, as list-j-strings.json shows: dcsnap always passes --json-int.)
+  // (Plain -j prints human sizes and dates, as list-j-strings.json shows: dcsnap passes -p, which prints exact numbers as strings.)
   test('both parse to the same listing', () => {
     const sorted = (l: typeof hp) => ({datasets: [...l.datasets].sort((a, b) => a.name.localeCompare(b.name)), snapshots: [...l.snapshots].sort((a, b) => a.name.localeCompare(b.name))})
     expect(sorted(jint)).toEqual(sorted(hp))
@@ -66,6 +66,15 @@ describe('OpenZFS 2.3 listings: -Hp and -j --json-int give one model', () => {
       {name: 'tp/cache', type: 'filesystem', createtxg: 9, mountpoint: '/tp/cache'},
       {name: 'tp/proto', type: 'filesystem', createtxg: 8, mountpoint: '/tp/proto'},
     ])
+  })
+})
+
+describe('guids in OpenZFS 2.3 JSON listings', () => {
+  test('--json-int prints every guid above 2^63 as INT64_MAX; -j -p prints each exactly, as -Hp does', () => {
+    const clamped = parseJson(fixture('openzfs-2.3/guid-json-int.txt').body, ['name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'guid'])
+    const exact = parseJson(fixture('openzfs-2.3/guid-json-p.txt').body, ['name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'guid'])
+    expect(new Set(clamped.snapshots.map(s => s.guid))).toEqual(new Set(['9223372036854775807']))
+    expect(exact.snapshots.map(s => s.guid)).toEqual(['9536112949889685252', '17381494252486172775'])
   })
 })
 
