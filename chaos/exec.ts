@@ -61,7 +61,9 @@ export function start(file: string, args: string[], opts: {env?: NodeJS.ProcessE
     kill(group = false) {
       try {
         process.kill(group ? -pid : pid, 'SIGKILL')
-      } catch {}
+      } catch {
+        // Exited already: nothing left to kill.
+      }
     },
   }
 }
@@ -127,6 +129,8 @@ export function killOwned(pids: Iterable<number>, mine: RegExp): void {
     try {
       // A group leader (a writer that called setsid) takes its sleep with it.
       process.kill(pgrp === pid ? -pid : pid, 'SIGKILL')
-    } catch {}
+    } catch {
+      // Exited already: nothing left to kill.
+    }
   }
 }
