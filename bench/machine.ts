@@ -17,7 +17,9 @@ export function describeMachine(): Machine {
   let os = 'unknown'
   try {
     os = /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os
-  } catch {}
+  } catch {
+    // No /etc/os-release: the OS is 'unknown'.
+  }
   return {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cores: cpus().length,

@@ -40,9 +40,10 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}\n${USAGE}`)
   const runs = values.runs === undefined ? undefined : Number(values.runs)
   if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs takes a positive integer\n${USAGE}`)
-  const kinds = new Set<Tier['kind']>((values.tier as Tier['kind'][] | undefined) ?? ['zfs-fuse'])
+  const tiers = values.tier ?? ['zfs-fuse']
+  for (const k of tiers) if (k !== 'zfs-fuse' && k !== 'openzfs') throw new Error(`unknown tier ${k}\n${USAGE}`)
+  const kinds = new Set(tiers as Tier['kind'][])
   if (values.openzfs || (!values.tier && vmRunning())) kinds.add('openzfs')
-  for (const k of kinds) if (k !== 'zfs-fuse' && k !== 'openzfs') throw new Error(`unknown tier ${k}\n${USAGE}`)
 
   let startedVm = false
   try {

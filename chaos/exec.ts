@@ -48,8 +48,8 @@ export function start(file: string, args: string[], opts: {env?: NodeJS.ProcessE
   if (opts.pidFile) writeFileSync(opts.pidFile, `${pid}\n`)
   let stdout = ''
   let stderr = ''
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
   const done = new Promise<Outcome>(resolve => {
     child.once('error', e => resolve({exitCode: 127, signal: null, stdout, stderr: stderr + String(e), start: t0, end: now()}))
     child.once('close', (code, signal) => resolve({exitCode: code, signal, stdout, stderr, start: t0, end: now()}))
@@ -61,7 +61,9 @@ export function start(file: string, args: string[], opts: {env?: NodeJS.ProcessE
     kill(group = false) {
       try {
         process.kill(group ? -pid : pid, 'SIGKILL')
-      } catch {}
+      } catch {
+        // Exited already: nothing left to kill.
+      }
     },
   }
 }
@@ -127,6 +129,8 @@ export function killOwned(pids: Iterable<number>, mine: RegExp): void {
     try {
       // A group leader (a writer that called setsid) takes its sleep with it.
       process.kill(pgrp === pid ? -pid : pid, 'SIGKILL')
-    } catch {}
+    } catch {
+      // Exited already: nothing left to kill.
+    }
   }
 }

@@ -288,7 +288,7 @@ async function runCase(c: FaultCase, k: number, mode: Mode, t: Trial, ref: Refer
         killOwned(hangs.map(x => x.pid), /sleep/)
       }
     }, 100)
-    p.done.finally(() => clearInterval(poll))
+    void p.done.finally(() => clearInterval(poll))
   }
   const watchdog = setTimeout(() => p.kill(true), 120_000)
   const o = await p.done

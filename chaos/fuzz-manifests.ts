@@ -82,7 +82,7 @@ async function trial(root: string, zfs: string, i: number, c: Case, bin: string)
   const problems: string[] = []
   let json: {error?: {code?: string; message?: string; exitCode?: number}} | undefined
   try {
-    json = JSON.parse(r.stdout)
+    json = JSON.parse(r.stdout) as typeof json
   } catch {
     problems.push(`stdout is not one JSON document: ${JSON.stringify(r.stdout.slice(0, 200))}`)
   }
@@ -264,7 +264,7 @@ function pick<T>(rand: Rand, items: readonly T[]): T {
 }
 
 function short(v: Json): string {
-  const s = JSON.stringify(v) ?? String(v)
+  const s = JSON.stringify(v)
   return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }
 

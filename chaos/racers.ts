@@ -77,16 +77,16 @@ async function round(n: number, size: number, o: RacersOptions, h: Harness, pool
   for (const x of racers) {
     const code = x.outcome!.exitCode
     const made = x.set.filter(s => (snaps.get(ds(s)) ?? []).includes(x.name))
-    if (code !== 0 && code !== 4) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set}} exited ${code ?? x.outcome!.signal}, not 0 or 4: ${tail(x.outcome!, 2)}`, repro})
-    else if (code === 0 && made.length !== x.set.length) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set}} exited 0 but made it on {${made}} only`, repro})
-    else if (code === 4 && made.length > 0) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set}} lost (exit 4) but left it on {${made}}`, repro})
+    if (code !== 0 && code !== 4) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set.join(',')}} exited ${code ?? x.outcome!.signal}, not 0 or 4: ${tail(x.outcome!, 2)}`, repro})
+    else if (code === 0 && made.length !== x.set.length) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set.join(',')}} exited 0 but made it on {${made.join(',')}} only`, repro})
+    else if (code === 4 && made.length > 0) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set.join(',')}} lost (exit 4) but left it on {${made.join(',')}}`, repro})
   }
   for (let i = 0; i < racers.length; i++) {
     for (let j = i + 1; j < racers.length; j++) {
       const [a, b] = [racers[i], racers[j]]
       const shared = a.set.filter(s => b.set.includes(s))
       if (shared.length > 0 && a.window && b.window && overlaps(a.window, b.window)) {
-        violations.push({trial: `${n}/${a.name}+${b.name}`, what: `{${a.set}} and {${b.set}} changed ${shared.join(',')} at the same time (${Math.round(Math.min(a.window[1], b.window[1]) - Math.max(a.window[0], b.window[0]))} ms overlap)`, repro})
+        violations.push({trial: `${n}/${a.name}+${b.name}`, what: `{${a.set.join(',')}} and {${b.set.join(',')}} changed ${shared.join(',')} at the same time (${Math.round(Math.min(a.window[1], b.window[1]) - Math.max(a.window[0], b.window[0]))} ms overlap)`, repro})
       }
     }
   }

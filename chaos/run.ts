@@ -31,10 +31,13 @@ async function fuzz(count: number, seed: number): Promise<ExperimentResult | und
   const r = await mod.fuzzManifests({count, seed})
   const violations: Violation[] = r.violations.map((v, i) => {
     const o = (typeof v === 'object' && v !== null ? v : {}) as {trial?: unknown; what?: unknown; message?: unknown; repro?: unknown}
+    // What the fuzzer put in a field, as text (JSON unless a string); `otherwise` when it put nothing there.
+    const text = (field: unknown, otherwise: string): string =>
+      field === undefined || field === null ? otherwise : typeof field === 'string' ? field : JSON.stringify(field)
     return {
-      trial: String(o.trial ?? i),
-      what: String(o.what ?? o.message ?? JSON.stringify(v)),
-      repro: String(o.repro ?? `npm run chaos -- --only fuzz --seed ${seed} --trials ${count}`),
+      trial: text(o.trial, String(i)),
+      what: text(o.what ?? o.message, JSON.stringify(v)),
+      repro: text(o.repro, `npm run chaos -- --only fuzz --seed ${seed} --trials ${count}`),
     }
   })
   return {name: 'fuzz', trials: r.trials, violations, notes: [`seed ${seed}`], ms: Date.now() - t0}

@@ -69,7 +69,8 @@ export abstract class DcsnapCommand extends Command {
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 
-  protected override async catch(err: Interfaces.CommandError): Promise<never> {
+  // Not async: it always throws (oclif awaits catch, so a throw and a rejection are the same).
+  protected override catch(err: Interfaces.CommandError): Promise<never> {
     if ((err as {code?: string}).code === 'EEXIT') throw err
     const r = reportOf(err, this.id ?? '')
     if (this.jsonEnabled()) {

@@ -61,7 +61,9 @@ export function parseJournal(text: string, container: string): MoveJournal {
   let j: unknown
   try {
     j = JSON.parse(text)
-  } catch {}
+  } catch {
+    // Not JSON: j stays undefined and the check below throws BAD_JOURNAL.
+  }
   const ok = typeof j === 'object' && j !== null && (j as MoveJournal).v === 1 && (j as MoveJournal).op === 'move' && Array.isArray((j as MoveJournal).heads)
   if (!ok) {
     throw new DcsnapError('BAD_JOURNAL', `${container} holds a ${JOURNAL_PROPERTY} that dcsnap cannot read`,

@@ -95,7 +95,9 @@ function releaseAll(datasets: string[]): void {
     held.delete(dataset)
     try {
       writeHolder(h.file, undefined)
-    } catch {}
+    } catch {
+      // Clearing the holder record is tidying only: the lock goes with the fd closed below, and that must happen.
+    }
     removeHeldLockFd(h.file.fd)
     closeSync(h.file.fd)
   }

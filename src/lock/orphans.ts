@@ -43,7 +43,9 @@ export function removeEmptyCgroup(cgroup: string | undefined): void {
   if (!cgroup || cgroupMembers(cgroup).length > 0) return
   try {
     rmdirSync(cgroup)
-  } catch {}
+  } catch {
+    // Gone already, or busy again: the cgroup is left as it is; removing it is tidying only.
+  }
 }
 
 /** One line naming an orphan: "step install of build 3 (pid 812 sh ./steps/install.sh, since ...)". */

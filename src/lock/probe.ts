@@ -16,7 +16,9 @@ export function probeLocks(datasets: readonly string[], env?: NodeJS.ProcessEnv)
   let table: string | undefined
   try {
     table = readFileSync('/proc/locks', 'utf8')
-  } catch {}
+  } catch {
+    // No /proc/locks: table stays undefined, and whether a file is flocked is not known (handled below).
+  }
   for (const dataset of [...new Set(datasets)].sort()) {
     const path = lockFilePath(lockDir(env), dataset)
     let fd: number

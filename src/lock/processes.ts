@@ -58,7 +58,9 @@ export function describeProcess(pid: number): ProcessInfo {
   let command = '?'
   try {
     command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || command
-  } catch {}
+  } catch {
+    // The process is gone or not ours to read: its command stays '?'.
+  }
   return {pid, command: command.length > 120 ? `${command.slice(0, 117)}...` : command}
 }
 
@@ -79,7 +81,9 @@ export function processesHoldingFile(path: string): number[] {
           found.push(pid)
           break
         }
-      } catch {}
+      } catch {
+        // The process or the fd went away meanwhile: it does not hold the file.
+      }
     }
   }
   return found
@@ -114,7 +118,9 @@ export function killCgroup(cgroup: string): void {
     try {
       writeFileSync(kill, '1')
       return
-    } catch {}
+    } catch {
+      // No cgroup.kill to write to (older kernel, no permission): SIGKILL one by one below.
+    }
   }
   for (let round = 0; round < 20; round++) {
     const pids = cgroupMembers(cgroup)
@@ -122,7 +128,9 @@ export function killCgroup(cgroup: string): void {
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL')
-      } catch {}
+      } catch {
+        // Exited already (or not ours): the next round lists what is left.
+      }
     }
   }
 }
@@ -137,20 +145,26 @@ export function processesUsingDir(dir: string): number[] {
     for (const link of ['cwd', 'root']) {
       try {
         if (inside(readlinkSync(`/proc/${pid}/${link}`))) uses = true
-      } catch {}
+      } catch {
+        // The process went away or is not ours to read: it does not use the directory this way.
+      }
     }
     if (!uses) {
       let fds: string[] = []
       try {
         fds = readdirSync(`/proc/${pid}/fd`)
-      } catch {}
+      } catch {
+        // The process went away or is not ours to read: fds stays empty.
+      }
       for (const fd of fds) {
         try {
           if (inside(readlinkSync(`/proc/${pid}/fd/${fd}`))) {
             uses = true
             break
           }
-        } catch {}
+        } catch {
+          // The process or the fd went away meanwhile: this fd does not count.
+        }
       }
     }
     if (uses) found.push(pid)

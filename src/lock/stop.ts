@@ -90,7 +90,9 @@ function signal(pids: number[], sig: NodeJS.Signals): void {
   for (const pid of pids) {
     try {
       process.kill(pid, sig)
-    } catch {}
+    } catch {
+      // Exited already (or not ours to signal): waitGone sees what is left.
+    }
   }
 }
 

@@ -171,7 +171,7 @@ function checkCheckpointLengths(data: RawManifest, at: (keys: Array<string | num
 }
 
 /** Throws a ManifestError at the step's name if a checkpoint name for `build` would exceed ZFS's limit. */
-export async function assertCheckpointNames(manifest: Manifest, build: string): Promise<void> {
+export function assertCheckpointNames(manifest: Manifest, build: string): void {
   const datasets = [manifest.datasets.proto, ...(manifest.datasets.cache ? [manifest.datasets.cache] : [])]
   for (const step of manifest.steps) {
     for (const d of datasets) {

@@ -129,7 +129,7 @@ function toPlain(doc: Document, fail: (offset: number, what: string) => never): 
         const key = pair.key
         if (isAlias(key)) fail(at(key), 'an alias cannot be a key')
         if (key !== null && !isScalar(key)) fail(at(key as {range?: unknown}), 'a key must be a plain name, not a mapping or a list')
-        const name = key === null || key.value === null ? '' : String(key.value)
+        const name = key === null || key.value === null ? '' : scalarText(key.value)
         if (name.includes('\0')) fail(at(key!), 'a NUL character cannot be in a manifest')
         if (Object.hasOwn(obj, name)) fail(key ? at(key) : at(node), `duplicate key "${name}"`)
         const v = convert(pair.value, depth + 1)
@@ -171,6 +171,15 @@ async function readAtMost(path: string, max: number): Promise<Buffer> {
   } finally {
     await fh.close()
   }
+}
+
+/**
+ * A scalar's value as String() writes it. YAML's scalars are strings, numbers, booleans and null, or with a tag a
+ * timestamp (Date) or bytes (!!binary, a Buffer); only a custom tag could make anything else, written "[object Type]".
+ */
+function scalarText(value: unknown): string {
+  const plain = value === null || value === undefined || ['string', 'number', 'boolean', 'bigint'].includes(typeof value)
+  return plain || value instanceof Date || value instanceof Uint8Array ? String(value) : Object.prototype.toString.call(value)
 }
 
 function lineColOf(text: string, offset: number): {line: number; col: number} {

@@ -25,8 +25,8 @@ export function zfsDataCache(mountpoint: string): DataCache {
     kind: 'zfs',
     dir: mountpoint,
     async checkpoint() {},
-    async canRestore() {
-      return true
+    canRestore() {
+      return Promise.resolve(true)
     },
     async restore() {},
     async dispose() {},

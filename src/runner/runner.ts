@@ -142,12 +142,12 @@ export class Runner {
     this.checkBuildOptions(opts)
     if (opts.build !== undefined) {
       assertBuildId(opts.build)
-      await assertCheckpointNames(this.manifest, opts.build)
+      assertCheckpointNames(this.manifest, opts.build)
     }
     return this.locked(opts.build, async locks => {
       const inventory = await this.loadInventory()
       const id = this.newBuildId(inventory, opts)
-      await assertCheckpointNames(this.manifest, id)
+      assertCheckpointNames(this.manifest, id)
       this.checkLogsOutsideDatasets(inventory)
       const plan = await this.planCache(inventory, opts)
       if (opts.cacheOnly) refuseMisses(plan)

@@ -35,7 +35,9 @@ export function createStepCgroup(env: NodeJS.ProcessEnv = process.env): StepCgro
       if (cgroupMembers(path).length > 0) return
       try {
         rmdirSync(path)
-      } catch {}
+      } catch {
+        // Gone already, or busy again: the cgroup is left as it is; removing it is tidying only.
+      }
     },
   }
 }

@@ -112,13 +112,17 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals, cgroup: Step
   if (pid) {
     try {
       process.kill(-pid, signal)
-    } catch {}
+    } catch {
+      // The process group has exited already: nothing left to signal.
+    }
   }
   if (cgroup && signal === 'SIGKILL') cgroup.kill()
   else if (cgroup) for (const p of cgroupMembers(cgroup.path)) {
     try {
       process.kill(p, signal)
-    } catch {}
+    } catch {
+      // Exited already: nothing left to signal.
+    }
   }
 }
 

@@ -121,7 +121,9 @@ async function candidates(word: string, env: NodeJS.ProcessEnv): Promise<string[
     const p = join(dir, word)
     try {
       if ((await stat(p)).isFile()) found.push(p)
-    } catch {}
+    } catch {
+      // Missing or unreadable: not a candidate.
+    }
   }
   return found
 }

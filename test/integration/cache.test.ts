@@ -1,6 +1,7 @@
 // The step cache on real checkpoints (SPEC 6): a rebuild runs only the steps whose keys changed and restores the
 // rest from a checkpoint, on the head or a kept line; why, --dry-run, --cache-only, --no-cache, --rebuild-from,
 // cache: false and max-age; a resume of a build that reused steps; resume rule 3 by keys; prune keeps the sources.
+import {expect} from '@jest/globals'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'

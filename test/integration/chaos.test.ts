@@ -1,5 +1,6 @@
 // The chaos suite itself works: a tiny round of each experiment runs on pools of its own and reports
 // trials and violations in the shape `npm run chaos` prints, and finds none.
+import {expect} from '@jest/globals'
 import {execa} from 'execa'
 import {join} from 'node:path'
 import {faults} from '../../chaos/faults.js'

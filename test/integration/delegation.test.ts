@@ -1,8 +1,9 @@
 // dcsnap as an unprivileged user with only the `zfs allow` permissions docs/delegation.md lists; one fewer fails.
 // dcsnap runs here as usual; only zfs runs as the user, inside the VM (DCSNAP_ZFS="test/vm/zfs-as USER").
+import {expect} from '@jest/globals'
 import {join} from 'node:path'
-import {openSession, takeSnapshots, Zfs, ZfsError} from '../../src/index.js'
-import {dcsnap, dcsnapJson} from '../support/cli.js'
+import {openSession, takeSnapshots, Zfs, ZfsError, type ListView} from '../../src/index.js'
+import {dcsnap, dcsnapJson, type ErrorJson} from '../support/cli.js'
 import {readProto, snapshotsOf, writeProto} from '../support/checkpoints.js'
 import {repoRoot} from '../support/paths.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
@@ -16,7 +17,10 @@ const asUser = {DCSNAP_ZFS: `${join(repoRoot, 'test', 'vm', 'zfs-as')} ${USER}`}
 /** The set docs/delegation.md says to delegate on every build dataset for everything dcsnap does. */
 const DOCUMENTED = ['snapshot', 'userprop', 'rollback', 'destroy', 'mount', 'rename', 'create', 'hold', 'release', 'diff']
 
-type Outcome = {exitCode: number; json: any}
+/** A command's exit code and JSON (a check names its shape; errorOf reads the error of one that failed). */
+type Outcome = {exitCode: number; json: unknown}
+
+const errorOf = (out: Outcome) => (out.json as Partial<ErrorJson> | undefined)?.error
 
 /** One dcsnap operation: what it needs (docs/delegation.md), the state it starts from, how the user runs it. */
 interface Case {
@@ -26,7 +30,7 @@ interface Case {
   setup?: (b: Datasets) => string[]
   run: (b: Datasets) => Promise<Outcome>
   /** After it succeeded with exactly `needs`. */
-  check: (b: Datasets, out: Outcome) => Promise<void>
+  check: (b: Datasets, out: Outcome) => void | Promise<void>
 }
 
 /** A proto and a cache dataset of their own, shaped like a TestPool for the checkpoint helpers. */
@@ -67,7 +71,7 @@ const cases: Case[] = [
     needs: [],
     setup: b => build(b, '1', ['fetch']),
     run: cli(['list']),
-    check: async (_b, out) => expect(out.json.snapshots.map((s: any) => [s.name, s.build, s.state])).toEqual([['dc-1', '1', 'complete'], ['dc-1-fetch', '1', 'complete']]),
+    check: (_b, out) => expect((out.json as ListView).snapshots.map(s => [s.name, s.build, s.state])).toEqual([['dc-1', '1', 'complete'], ['dc-1-fetch', '1', 'complete']]),
   },
   {
     what: 'snapshot NAME',
@@ -133,14 +137,14 @@ const cases: Case[] = [
     needs: ['diff'],
     setup: b => build(b, '1', ['fetch']),
     run: cli(['diff', 'dc-1', 'fetch']),
-    check: async (_b, out) => expect(JSON.stringify(out.json)).toContain('fetch.txt'),
+    check: (_b, out) => expect(JSON.stringify(out.json)).toContain('fetch.txt'),
   },
   {
     what: 'diff FROM (to the live dataset: zfs makes a temporary snapshot)',
     needs: ['diff'],
     setup: b => [...build(b, '1', ['fetch']), `echo live > ${b.mountpoint}/proto/live.txt`],
     run: cli(['diff', 'fetch']),
-    check: async (_b, out) => expect(JSON.stringify(out.json)).toContain('live.txt'),
+    check: (_b, out) => expect(JSON.stringify(out.json)).toContain('live.txt'),
   },
   {
     what: 'destroy TARGET',
@@ -191,17 +195,17 @@ describeWhere(has.delegation, 'a user with delegated permissions (zfs allow)',
       // Each variant on datasets of its own, all at once (the VM runs 4 calls in parallel).
       const [ok, ...fewer] = await Promise.all([c.needs, ...c.needs.map(missing => c.needs.filter(p => p !== missing))].map(perms => datasets(perms, c.setup)))
       const [out, ...denied] = await Promise.all([ok, ...fewer].map(b => c.run(b)))
-      expect([out.exitCode, out.json?.error]).toEqual([0, undefined])
+      expect([out.exitCode, errorOf(out)]).toEqual([0, undefined])
       await c.check(ok, out)
       // SPEC: a failed ZFS operation is exit 1; src/zfs/errors.ts classifies zfs's message as permission denied.
-      expect(denied.map((d, i) => ({missing: c.needs[i], exitCode: d.exitCode, error: d.json?.error})))
+      expect(denied.map((d, i) => ({missing: c.needs[i], exitCode: d.exitCode, error: errorOf(d)})))
         .toEqual(c.needs.map(missing => ({missing, exitCode: 1, error: expect.objectContaining({code: 'ZFS_PERMISSION_DENIED', exitCode: 1})})))
     })
 
     test('with the documented set, one user does the whole workflow: checkpoints, snapshot, list, hold, rename, diff, rollback, destroy, prune', async () => {
       const b = await datasets(DOCUMENTED)
-      const run = async (...args: string[]) => {
-        const r = await dcsnapJson([...args, ...b.flags], {env: asUser})
+      const run = async <T>(...args: string[]) => {
+        const r = await dcsnapJson<T & Partial<ErrorJson>>([...args, ...b.flags], {env: asUser})
         expect([args.join(' '), r.exitCode, r.json?.error]).toEqual([args.join(' '), 0, undefined])
         return r.json
       }
@@ -211,7 +215,7 @@ describeWhere(has.delegation, 'a user with delegated permissions (zfs allow)',
         expect((await checkpointAsUser(b, `dc-${build}-step`, build)).exitCode).toBe(0)
       }
       await run('snapshot', 'experiment')
-      expect((await run('list', '--all')).snapshots.map((s: any) => s.name)).toEqual(['dc-1', 'dc-1-step', 'dc-2', 'dc-2-step', 'experiment'])
+      expect((await run<ListView>('list', '--all')).snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-step', 'dc-2', 'dc-2-step', 'experiment'])
       await run('hold', 'dc-1-step')
       await run('rename', 'experiment', 'tried')
       expect(JSON.stringify(await run('diff', 'dc-2', 'step'))).toContain('step-2.txt')
@@ -232,7 +236,7 @@ describeWhere(has.delegation, 'a user with delegated permissions (zfs allow)',
         await writeProto(b, 'step.txt', build)
         expect((await checkpointAsUser(b, `dc-${build}-step`, build)).exitCode).toBe(0)
       }
-      const r = await dcsnapJson(['rollback', 'dc-1', ...b.flags], {env: asUser})
+      const r = await dcsnapJson<ErrorJson>(['rollback', 'dc-1', ...b.flags], {env: asUser})
       expect(r.exitCode).toBe(3)
       expect(r.json.error.message).toMatch(/mount/)
       expect(r.json.error.message + r.json.error.hint).toMatch(/--discard/)

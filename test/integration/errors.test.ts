@@ -1,6 +1,8 @@
+import {expect} from '@jest/globals'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {DiffEntry, ListView} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {has, shOk} from '../support/zfs-host.js'
@@ -51,7 +53,7 @@ test('no manifest and no -d says how to name the datasets', async () => {
 test('-m reads the datasets of a manifest; a bad one points at file:line:col', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dcsnap-m-'))
   writeFileSync(join(dir, 'dcsnap.yaml'), `version: 1\nname: t\ndatasets:\n  proto: ${pool.proto}\n  cache: ${pool.cache}\nsteps: []\n`)
-  const ok = await dcsnapJson(['list'], {cwd: dir})
+  const ok = await dcsnapJson<ListView>(['list'], {cwd: dir})
   expect(ok.exitCode).toBe(0)
   expect(ok.json.datasets).toEqual([pool.proto, pool.cache])
   writeFileSync(join(dir, 'bad.yaml'), 'version: 1\ndatasets:\n  proto: 42\n')
@@ -68,7 +70,7 @@ const onOpenZfs = has.diff ? test : test.skip
 onOpenZfs('diff lists the files changed in the proto area since a snapshot (OpenZFS; zfs-fuse has no zfs diff)', async () => {
   await dcsnap(['snapshot', 'before-diff', ...pool.flags])
   await shOk(`echo new > ${pool.mountpoint}/proto/new.txt`)
-  const r = await dcsnapJson(['diff', 'before-diff', ...pool.flags])
+  const r = await dcsnapJson<{changes: DiffEntry[]}>(['diff', 'before-diff', ...pool.flags])
   expect(r.exitCode).toBe(0)
   expect(r.json.changes).toContainEqual(expect.objectContaining({change: 'added', path: `${pool.mountpoint}/proto/new.txt`}))
 })

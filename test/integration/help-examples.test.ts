@@ -100,6 +100,6 @@ describeWhere(stepsSeeMounts, 'help examples pasted in examples/quickstart', STE
       return
     }
     expect(`exit ${r.exitCode}: ${output}`).toMatch(/^exit 0: /)
-    if (line.includes('--json')) expect(() => JSON.parse(String(r.stdout))).not.toThrow()
+    if (line.includes('--json')) expect(() => JSON.parse(String(r.stdout)) as unknown).not.toThrow()
   })
 })

@@ -1,3 +1,4 @@
+import type {ListView} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, snapBoth, snapshotsOf} from '../support/checkpoints.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
@@ -11,11 +12,11 @@ afterEach(async () => pool.destroy())
 
 test('a held checkpoint refuses rollback --discard and destroy until released', async () => {
   await fakeBuild(pool, '1', ['fetch', 'build'])
-  const held = await dcsnapJson(['hold', 'build', ...pool.flags])
+  const held = await dcsnapJson<{held: string[]}>(['hold', 'build', ...pool.flags])
   expect(held.exitCode).toBe(0)
   expect(held.json.held).toEqual([`${pool.proto}@dc-1-build`, `${pool.cache}@dc-1-build`])
   expect((await dcsnap(['hold', 'build', ...pool.flags])).stdout).toMatch(/already held/)
-  expect((await dcsnapJson(['list', ...pool.flags])).json.snapshots.at(-1).held).toBe(true)
+  expect((await dcsnapJson<ListView>(['list', ...pool.flags])).json.snapshots.at(-1)?.held).toBe(true)
   expect((await dcsnap(['rollback', 'fetch', '--discard', '--yes', ...pool.flags])).exitCode).toBe(3)
   const d = await dcsnap(['destroy', 'build', ...pool.flags])
   expect(d.exitCode).toBe(3)
@@ -29,7 +30,7 @@ test('a held checkpoint refuses rollback --discard and destroy until released', 
 test('destroy --dry-run lists exactly what it would destroy; named manual snapshots are destroyed', async () => {
   await fakeBuild(pool, '1', ['fetch'])
   await snapBoth(pool, 'scratch')
-  const dry = await dcsnapJson(['destroy', 'fetch', 'scratch', '--dry-run', ...pool.flags])
+  const dry = await dcsnapJson<{destroy: string[]}>(['destroy', 'fetch', 'scratch', '--dry-run', ...pool.flags])
   expect(dry.exitCode).toBe(0)
   expect(dry.json.destroy).toEqual([`${pool.proto}@dc-1-fetch`, `${pool.cache}@dc-1-fetch`, `${pool.proto}@scratch`, `${pool.cache}@scratch`])
   expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'scratch'])

@@ -13,7 +13,7 @@ function inTerminal(args: string[], cwd: string): {run: ResultPromise; output: (
   const run = execa('script', ['-qfec', cmd, '/dev/null'], {cwd, reject: false, env: {NO_COLOR: '1', ...host.env}})
   let out = ''
   const waiters: Array<() => void> = []
-  run.stdout!.on('data', (chunk: Buffer) => {
+  run.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString()
     for (const w of waiters) w()
   })

@@ -3,6 +3,7 @@
 import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {BuildRecord} from '../../src/runner/record.js'
 import {dcsnap} from '../support/cli.js'
 import {writeManifest} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
@@ -62,8 +63,8 @@ describeWhere(stepsSeeMounts, 'step cache keys', STEPS_WHY, () => {
     const k3 = await keys('3')
     expect(k3.one).toBe(k1.one)
     expect(k3.two).not.toBe(k1.two)
-    const record = JSON.parse(readFileSync(join(b, 'logs', '3', '.dcsnap', 'record.json'), 'utf8'))
-    const inputs = record.steps.find((s: {name: string}) => s.name === 'two').keyInputs.map((i: {kind: string; name: string}) => `${i.kind}:${i.name}`)
+    const record = JSON.parse(readFileSync(join(b, 'logs', '3', '.dcsnap', 'record.json'), 'utf8')) as BuildRecord
+    const inputs = record.steps.find(s => s.name === 'two')?.keyInputs?.map(i => `${i.kind}:${i.name}`)
     expect(inputs).toEqual(['scheme:scheme', 'definition:name', 'definition:run', 'program:steps/two.sh', 'input:conf/a.txt', 'parent:parent'])
 
     writeFileSync(join(b, 'steps', 'one.sh'), 'echo ONE > "$DCSNAP_PROTO/one"\n')

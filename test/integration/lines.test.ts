@@ -4,6 +4,7 @@ import {execa} from 'execa'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {ListView} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, readProto, snapshotsOf, writeProto} from '../support/checkpoints.js'
 import {repoRoot} from '../support/paths.js'
@@ -64,9 +65,9 @@ test('rollback keeps the later checkpoints and the hand changes on a kept line; 
   const after = await guids(pool)
   for (const g of before) expect(after).toContain(g)
 
-  const list = await dcsnapJson(['list', '--all', ...pool.flags])
+  const list = await dcsnapJson<ListView>(['list', '--all', ...pool.flags])
   expect(list.json.lines).toEqual([expect.objectContaining({line: 'k1', datasets: [`${pool.proto}.dclines/k1`, `${pool.cache}.dclines/k1`]})])
-  expect(list.json.snapshots.filter((s: {line: string}) => s.line === 'k1').map((s: {name: string}) => s.name)).toEqual(expect.arrayContaining(['dc-1-build', 'dc-1-iso']))
+  expect(list.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(expect.arrayContaining(['dc-1-build', 'dc-1-iso']))
 })
 
 test('a checkpoint on a kept line comes back (LINE:NAME), and the head\'s line is kept in turn', async () => {
@@ -93,7 +94,7 @@ test('a checkpoint on a kept line comes back (LINE:NAME), and the head\'s line i
   for (const [name, d] of ds) if (name.includes('.dclines/')) expect(d.mounted).toBe('no')
   // The next line's number is a new one, though hand-k1 is now on the head's own lineage.
   await writeProto(pool, 'again.txt', 'changed again')
-  const again = await dcsnapJson(['rollback', 'fetch', ...pool.flags])
+  const again = await dcsnapJson<{keptLine?: string}>(['rollback', 'fetch', ...pool.flags])
   expect(again.exitCode).toBe(0)
   expect(again.json.keptLine).not.toBe('k1')
 })

@@ -1,3 +1,4 @@
+import type {ListView} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, snapBoth} from '../support/checkpoints.js'
 import {countZfsCalls} from '../support/count.js'
@@ -21,15 +22,15 @@ test('the latest build by default, every build with --all, manual snapshots alwa
   await fakeBuild(pool, '1', ['fetch', 'build'])
   await snapBoth(pool, 'before-experiment')
   await fakeBuild(pool, '2', ['fetch'])
-  const latest = await dcsnapJson(['list', ...pool.flags])
+  const latest = await dcsnapJson<ListView>(['list', ...pool.flags])
   expect(latest.exitCode).toBe(0)
   expect(latest.json.builds).toEqual(['2'])
-  expect(latest.json.snapshots.map((s: {name: string}) => s.name)).toEqual(['before-experiment', 'dc-2', 'dc-2-fetch'])
-  const all = await dcsnapJson(['list', '--all', ...pool.flags])
-  expect(all.json.snapshots.map((s: {name: string}) => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'before-experiment', 'dc-2', 'dc-2-fetch'])
+  expect(latest.json.snapshots.map(s => s.name)).toEqual(['before-experiment', 'dc-2', 'dc-2-fetch'])
+  const all = await dcsnapJson<ListView>(['list', '--all', ...pool.flags])
+  expect(all.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'before-experiment', 'dc-2', 'dc-2-fetch'])
   const fetch = all.json.snapshots[1]
   expect(fetch).toMatchObject({kind: 'checkpoint', build: '1', step: 'fetch', index: 1, state: 'complete', held: false, datasets: [pool.proto, pool.cache]})
-  const one = await dcsnapJson(['list', '--build', '1', ...pool.flags])
+  const one = await dcsnapJson<ListView>(['list', '--build', '1', ...pool.flags])
   expect(one.json.builds).toEqual(['1'])
   const human = await dcsnap(['list', '--all', ...pool.flags])
   expect(human.stdout).toMatch(/^BUILD\s+#\s+STEP\s+SNAPSHOT\s+LINE\s+CREATED\s+DURATION\s+USED\s+REFER/m)
@@ -40,7 +41,7 @@ test('the latest build by default, every build with --all, manual snapshots alwa
 test('a checkpoint that one build dataset lacks is incomplete', async () => {
   await fakeBuild(pool, '1', ['fetch'])
   await zfsOk('snapshot', `${pool.proto}@dc-1-build`)
-  const r = await dcsnapJson(['list', ...pool.flags])
+  const r = await dcsnapJson<ListView>(['list', ...pool.flags])
   expect(r.json.snapshots.at(-1)).toMatchObject({name: 'dc-1-build', state: 'incomplete', missing: [pool.cache]})
   expect((await dcsnap(['list', ...pool.flags])).stdout).toMatch(/dc-1-build\s.*incomplete/)
 })
@@ -50,8 +51,8 @@ test('a snapshot renamed by hand out of the dc- form is manual, into it a checkp
   for (const ds of [pool.proto, pool.cache]) await zfsOk('rename', `${ds}@dc-1-fetch`, `${ds}@kept-fetch`)
   await snapBoth(pool, 'handmade')
   for (const ds of [pool.proto, pool.cache]) await zfsOk('rename', `${ds}@handmade`, `${ds}@dc-1-extra`)
-  const r = await dcsnapJson(['list', ...pool.flags])
-  const kinds = Object.fromEntries(r.json.snapshots.map((s: {name: string; kind: string}) => [s.name, s.kind]))
+  const r = await dcsnapJson<ListView>(['list', ...pool.flags])
+  const kinds = Object.fromEntries(r.json.snapshots.map(s => [s.name, s.kind]))
   expect(kinds).toEqual({'dc-1': 'baseline', 'kept-fetch': 'manual', 'dc-1-extra': 'checkpoint'})
 })
 
@@ -62,8 +63,8 @@ test('a checkpoint split by a half-done rename and a partial manual snapshot are
   const {file} = writeManifest(pool, [{name: 'fetch', run: 'true'}])
   const {result, calls} = await countZfsCalls(['list', '--json', '-m', file], [pool.proto, pool.cache])
   expect(calls).toHaveLength(1)
-  const view = JSON.parse(result.stdout)
-  const rows = view.snapshots.map((s: {name: string; state: string; splitWith: string | null; repair: string | null}) => [s.name, s.state, s.splitWith, s.repair])
+  const view = JSON.parse(result.stdout) as ListView
+  const rows = view.snapshots.map(s => [s.name, s.state, s.splitWith, s.repair])
   expect(rows).toEqual([
     ['dc-1', 'complete', null, null],
     ['keep-fetch', 'split', 'dc-1-fetch', `dcsnap rename dc-1-fetch keep-fetch -m ${file}`],
@@ -85,7 +86,7 @@ test('listing many snapshots (2,000; 500 in the VM) spawns exactly one zfs proce
   await shOk(`i=0; while [ $i -lt ${n} ]; do zfs snapshot ${pool.proto}@dc-1-s$i & i=$((i+1)); [ $((i % 8)) -eq 0 ] && wait; done; wait`)
   const {result, calls} = await countZfsCalls(['list', '--json', '-d', pool.proto], [pool.proto])
   expect(result.exitCode).toBe(0)
-  expect(JSON.parse(result.stdout).snapshots).toHaveLength(n)
+  expect((JSON.parse(result.stdout) as ListView).snapshots).toHaveLength(n)
   expect(calls).toHaveLength(1)
   expect(calls[0]).toMatch(/^(list|get) /)
 }, 600_000)
@@ -97,7 +98,7 @@ test("the totals are what ZFS counts: usedbysnapshots of the build datasets, and
   await shOk(`head -c 1048576 /dev/urandom > ${pool.mountpoint}/proto/blob`)
   await snapBoth(pool, 'after')
   expect((await dcsnap(['rollback', 'build', ...pool.flags])).exitCode).toBe(0)
-  const list = await dcsnapJson(['list', '--all', ...pool.flags])
+  const list = await dcsnapJson<ListView>(['list', '--all', ...pool.flags])
   const sum = async (prop: string, ...names: string[]) => (await zfsOk('get', '-H', '-p', '-o', 'value', prop, ...names)).trim().split('\n').reduce((t, v) => t + Number(v), 0)
   expect(list.json.totals.usedBySnapshots).toBe(await sum('usedbysnapshots', pool.proto, pool.cache))
   expect(list.json.lines).toHaveLength(1)

@@ -2,6 +2,7 @@ import {execa} from 'execa'
 import {existsSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {BuildStatus} from '../../src/index.js'
 import {dcsnap} from '../support/cli.js'
 import {snapshotsOf} from '../support/checkpoints.js'
 import {writeManifest, type StepSpec} from '../support/manifest.js'
@@ -67,13 +68,15 @@ describeWhere(stepsSeeMounts, 'per-dataset locks and orphaned steps', STEPS_WHY,
     expect(resumed.stderr).toMatch(/step slow of build 1 still runs although the dcsnap that started it \(pid \d+\) died/)
     expect(resumed.stderr).toMatch(/dcsnap stop/)
     const status = await dcsnap(['status', '--json'], {cwd: m.dir, env})
-    const s = JSON.parse(status.stdout)
-    expect(s.orphan.holder.step.name).toBe('slow')
-    expect(s.steps.find((x: {name: string}) => x.name === 'slow').state).toBe('orphaned')
+    const s = JSON.parse(status.stdout) as BuildStatus
+    expect(s.orphan?.holder.step?.name).toBe('slow')
+    expect(s.steps.find(x => x.name === 'slow')?.state).toBe('orphaned')
     // Killing the step's own process group leaves the daemon: still no one may change the datasets.
     try {
       process.kill(-Number(readFileSync(join(m.dir, 'step.pid'), 'utf8')), 'SIGKILL')
-    } catch {}
+    } catch {
+      // The step's group has exited already: what matters is the daemon it left.
+    }
     const again = await dcsnap(['rollback', 'dc-1', '--yes', ...pool.flags], {env})
     expect(again.exitCode).toBe(4)
     const stopped = await dcsnap(['stop', '--grace', '1'], {cwd: m.dir, env})
@@ -97,8 +100,8 @@ describeWhere(stepsSeeMounts, 'per-dataset locks and orphaned steps', STEPS_WHY,
     expect(r.exitCode).toBe(1)
     expect(String(r.stderr)).toMatch(/step slow \(2 of 2\) was interrupted/)
     expect(String(r.stderr)).toMatch(/dcsnap resume -m dcsnap\.yaml --build 1/)
-    const status = JSON.parse((await dcsnap(['status', '--json'], {cwd: m.dir, env})).stdout)
-    expect(status.steps.find((x: {name: string}) => x.name === 'slow').state).toBe('interrupted')
+    const status = JSON.parse((await dcsnap(['status', '--json'], {cwd: m.dir, env})).stdout) as BuildStatus
+    expect(status.steps.find(x => x.name === 'slow')?.state).toBe('interrupted')
     expect(status.orphan).toBeNull()
   })
 

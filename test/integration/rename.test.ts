@@ -1,4 +1,5 @@
 import {join} from 'node:path'
+import type {ListView} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, snapBoth, snapshotsOf} from '../support/checkpoints.js'
 import {repoRoot} from '../support/paths.js'
@@ -16,8 +17,8 @@ test('renames on every dataset; out of the dc- form it becomes manual', async ()
   const r = await dcsnapJson(['rename', 'dc-1-fetch', 'keep-fetch', ...pool.flags])
   expect(r.exitCode).toBe(0)
   for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'keep-fetch'])
-  const list = await dcsnapJson(['list', ...pool.flags])
-  expect(list.json.snapshots.find((s: {name: string}) => s.name === 'keep-fetch').kind).toBe('manual')
+  const list = await dcsnapJson<ListView>(['list', ...pool.flags])
+  expect(list.json.snapshots.find(s => s.name === 'keep-fetch')?.kind).toBe('manual')
 })
 
 test('when a dataset has both the old and the new name, every dataset is left unchanged', async () => {
@@ -57,11 +58,11 @@ describe('a rename left half done', () => {
     expect(KILLED).toContain(r.exitCode)
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'exp'])
     expect(await snapshotsOf(pool.cache)).toEqual(['dc-1', 'dc-1-fetch', 'exp2'])
-    const list = await dcsnapJson(['list', ...pool.flags])
-    const states = list.json.snapshots.map((s: {name: string; state: string; splitWith: string | null}) => [s.name, s.state, s.splitWith])
+    const list = await dcsnapJson<ListView>(['list', ...pool.flags])
+    const states = list.json.snapshots.map(s => [s.name, s.state, s.splitWith])
     expect(states).toEqual(expect.arrayContaining([['exp', 'split', 'exp2'], ['exp2', 'split', 'exp']]))
     const flags = pool.flags.join(' ')
-    expect(list.json.snapshots.find((s: {name: string}) => s.name === 'exp').repair).toBe(`dcsnap rename exp2 exp ${flags}`)
+    expect(list.json.snapshots.find(s => s.name === 'exp')?.repair).toBe(`dcsnap rename exp2 exp ${flags}`)
     const human = await dcsnap(['list', ...pool.flags])
     expect(human.stdout).toMatch(/^-\s+-\s+\(manual\)\s+exp\s.*split$/m)
     expect(human.stdout).toContain(`split: "exp" (on ${pool.proto}) and "exp2" (on ${pool.cache}) are one snapshot, renamed half way.`)
@@ -72,8 +73,8 @@ describe('a rename left half done', () => {
     expect(again.exitCode).toBe(0)
     expect(again.stderr).toContain(`completed a rename left half done: ${pool.cache} already had exp2; renamed exp to exp2 on ${pool.proto}`)
     for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-fetch', 'exp2'])
-    const after = await dcsnapJson(['list', ...pool.flags])
-    expect(after.json.snapshots.find((s: {name: string}) => s.name === 'exp2')).toMatchObject({state: 'complete', repair: null})
+    const after = await dcsnapJson<ListView>(['list', ...pool.flags])
+    expect(after.json.snapshots.find(s => s.name === 'exp2')).toMatchObject({state: 'complete', repair: null})
   })
 
   test('the reverse rename undoes it', async () => {
@@ -88,10 +89,10 @@ describe('a rename left half done', () => {
   test('a checkpoint renamed half way keeps its properties; the repair renames towards the manual name', async () => {
     const r = await dcsnap(['rename', 'dc-1-fetch', 'keep-fetch', ...pool.flags], {env: dieAfter(`^rename ${pool.cache}@dc-1-fetch `)})
     expect(KILLED).toContain(r.exitCode)
-    const list = await dcsnapJson(['list', ...pool.flags])
-    const repair = list.json.snapshots.find((s: {name: string}) => s.name === 'dc-1-fetch').repair
+    const list = await dcsnapJson<ListView>(['list', ...pool.flags])
+    const repair = list.json.snapshots.find(s => s.name === 'dc-1-fetch')?.repair
     expect(repair).toBe(`dcsnap rename dc-1-fetch keep-fetch ${pool.flags.join(' ')}`)
-    expect((await dcsnap(repair.split(' ').slice(1))).exitCode).toBe(0)
+    expect((await dcsnap(repair!.split(' ').slice(1))).exitCode).toBe(0)
     for (const ds of [pool.proto, pool.cache]) {
       expect(await snapshotsOf(ds)).toEqual(['dc-1', 'keep-fetch'])
       expect(await zfsOk('get', '-H', '-o', 'value', 'dcsnap:step', `${ds}@keep-fetch`)).toBe('fetch')

@@ -1,4 +1,4 @@
-import {dcsnap, dcsnapJson} from '../support/cli.js'
+import {dcsnap, dcsnapJson, type ErrorJson} from '../support/cli.js'
 import {fakeBuild, readProto, snapBoth, snapshotsOf, writeProto} from '../support/checkpoints.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {zfsOk} from '../support/zfs-host.js'
@@ -61,7 +61,7 @@ test('a manual snapshot after the target refuses with exit 3 naming it; --force 
 
 test('a held snapshot after the target refuses with exit 3, even with --force', async () => {
   await zfsOk('hold', 'keep', `${pool.cache}@dc-1-iso`)
-  const r = await dcsnapJson(['rollback', 'fetch', '--discard', '--yes', '--force', ...pool.flags])
+  const r = await dcsnapJson<ErrorJson>(['rollback', 'fetch', '--discard', '--yes', '--force', ...pool.flags])
   expect(r.exitCode).toBe(3)
   expect(r.json.error).toMatchObject({code: 'WOULD_DESTROY_PROTECTED', exitCode: 3})
   expect(r.json.error.message).toMatch(/dc-1-iso \(held\)/)

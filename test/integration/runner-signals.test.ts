@@ -2,6 +2,7 @@ import {execa} from 'execa'
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {BuildStatus} from '../../src/index.js'
 import {dcsnap} from '../support/cli.js'
 import {snapshotsOf} from '../support/checkpoints.js'
 import {writeManifest, type StepSpec} from '../support/manifest.js'
@@ -81,7 +82,7 @@ describeWhere(stepsSeeMounts, 'runner signals and locks', STEPS_WHY, () => {
     expect(manual.exitCode).toBe(4)
     expect((await dcsnap(['rollback', 'dc-1', '--dry-run', ...pool.flags], {env: {DCSNAP_LOCK_DIR: lockDir}})).exitCode).toBe(0)
     const status = await dcsnap(['status', '--json'], {cwd: m.dir, env: {DCSNAP_LOCK_DIR: lockDir}})
-    expect(JSON.parse(status.stdout).lock).toMatchObject({pid: first.pid})
+    expect((JSON.parse(status.stdout) as BuildStatus).lock).toMatchObject({pid: first.pid})
     writeFileSync(join(m.dir, 'go'), '')
     expect((await first).exitCode).toBe(0)
   })
@@ -92,7 +93,9 @@ describeWhere(stepsSeeMounts, 'runner signals and locks', STEPS_WHY, () => {
     await run
     try {
       process.kill(-stepPid, 'SIGKILL')
-    } catch {}
+    } catch {
+      // The step's group has exited already: nothing left to kill.
+    }
     writeFileSync(join(m.dir, 'go'), '')
     const resumed = await dcsnap(['resume', '-q'], {cwd: m.dir, env: {DCSNAP_LOCK_DIR: lockDir}})
     expect(resumed.exitCode).toBe(0)

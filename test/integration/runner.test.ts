@@ -1,6 +1,7 @@
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {dcsnap, dcsnapJson} from '../support/cli.js'
+import type {BuildStatus, ListView, RunResult} from '../../src/index.js'
+import {dcsnap, dcsnapJson, type ErrorJson} from '../support/cli.js'
 import {readProto, snapBoth, snapshotsOf} from '../support/checkpoints.js'
 import {seedSteps, writeManifest} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
@@ -25,7 +26,7 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(failed.stderr).toContain(`error: build 1: step compile (3 of 5) failed with exit code 7; log: ${join(m.dir, 'logs', '1', '3-compile.log')}`)
     expect(failed.stderr).toContain('Fix it, then run: dcsnap resume -m dcsnap.yaml --build 1')
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
-    const again = await dcsnapJson(['resume', '-q'], {cwd: m.dir})
+    const again = await dcsnapJson<ErrorJson>(['resume', '-q'], {cwd: m.dir})
     expect(again.exitCode).toBe(1)
     expect(again.json.error).toMatchObject({code: 'STEP_FAILED', exitCode: 1, details: {build: '1', status: 'failed', step: 'compile', exitCode: 7, resumeCommand: 'dcsnap resume -m dcsnap.yaml --build 1'}})
     writeFileSync(join(m.dir, 'fixed'), '')
@@ -57,7 +58,7 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     const done = await dcsnap(['resume'], {cwd: m.dir})
     expect(done.exitCode).toBe(3)
     expect(done.stderr).toMatch(/build 1 completed/)
-    const dry = await dcsnapJson(['resume', 'configure', '--dry-run'], {cwd: m.dir})
+    const dry = await dcsnapJson<{keep: string[]}>(['resume', 'configure', '--dry-run'], {cwd: m.dir})
     expect(dry.json).toMatchObject({resumeAt: 'configure', rollbackTo: 'dc-1-fetch', destroy: [], keptLine: 'k1', run: ['configure', 'compile', 'package', 'iso']})
     expect(dry.json.keep).toEqual(expect.arrayContaining(['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso']))
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
@@ -79,7 +80,7 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
     // A change at the failed step itself is what resuming is for.
     const fixedAtStep = steps.map(s => (s.name === 'compile' ? {...s, run: (s.run as string).replace('test -f fixed ||', 'true ||')} : s))
-    writeManifest(pool, fixedAtStep.map(s => (s.name === 'configure' ? {...s, run: `${s.run} && echo v2 >> "$DCSNAP_PROTO/config"`} : s)), {dir: m.dir})
+    writeManifest(pool, fixedAtStep.map(s => (s.name === 'configure' ? {...s, run: `${s.run as string} && echo v2 >> "$DCSNAP_PROTO/config"`} : s)), {dir: m.dir})
     const refused = await dcsnap(['resume'], {cwd: m.dir})
     expect(refused.exitCode).toBe(3)
     expect(refused.stderr).toMatch(/steps before compile changed since build 1 ran: configure \(its run changed\)/)
@@ -119,12 +120,12 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
     writeFileSync(join(m.dir, 'fixed'), '')
-    const r = await dcsnapJson(['resume'], {cwd: m.dir})
+    const r = await dcsnapJson<ErrorJson>(['resume'], {cwd: m.dir})
     expect(r.exitCode).toBe(3)
     expect(r.json.error.code).toBe('TMP_CACHE_GONE')
     expect(r.json.error.message).toMatch(/temporary directory, which ended with the process that made it/)
-    const status = await dcsnapJson(['status'], {cwd: m.dir})
-    expect(status.json.steps.map((s: {resumable: boolean}) => s.resumable)).toEqual([false, false, false, false, false])
+    const status = await dcsnapJson<BuildStatus>(['status'], {cwd: m.dir})
+    expect(status.json.steps.map(s => s.resumable)).toEqual([false, false, false, false, false])
   })
 
   test('DCSNAP_UNSUPPORTED_TMP_RESUME=1 keeps the temp cache copies and lifts the refusal', async () => {
@@ -142,8 +143,8 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     const before = await dcsnap(['status'], {cwd: m.dir})
     expect(before.stdout).toMatch(/no build yet/)
     await dcsnap(['build', '-q'], {cwd: m.dir})
-    const s = await dcsnapJson(['status'], {cwd: m.dir})
-    expect(s.json.steps.map((x: {name: string; state: string; resumable: boolean}) => [x.name, x.state, x.resumable])).toEqual([
+    const s = await dcsnapJson<BuildStatus>(['status'], {cwd: m.dir})
+    expect(s.json.steps.map(x => [x.name, x.state, x.resumable])).toEqual([
       ['fetch', 'done', true], ['configure', 'done', true], ['compile', 'failed', true], ['package', 'pending', false], ['iso', 'pending', false],
     ])
     expect(s.json.resumeCommand).toBe('dcsnap resume -m dcsnap.yaml --build 1')
@@ -175,7 +176,7 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(dry.json).toMatchObject({resumeAt: 'compile', continueAsIs: true, destroy: [], keep: []})
     expect((await dcsnap(['resume', '-q', '--pause-before', 'iso'], {cwd: m.dir})).exitCode).toBe(0)
     expect(await shOk(`cat ${pool.mountpoint}/proto/binary`)).toContain('by-hand')
-    const status = await dcsnapJson(['status'], {cwd: m.dir})
+    const status = await dcsnapJson<BuildStatus>(['status'], {cwd: m.dir})
     expect(status.json.handChangedAfter).toEqual(['dc-1-configure'])
     expect((await dcsnap(['status'], {cwd: m.dir})).stdout).toMatch(/went on from a hand-changed tree after dc-1-configure/)
 
@@ -192,13 +193,13 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
     const dry = await dcsnapJson(['build', '--no-cache', '--discard', '--dry-run'], {cwd: m.dir})
     expect(dry.json).toMatchObject({startsFrom: 'dc-1', keptLine: null, destroy: ['dc-1-one', 'dc-1-two']})
-    const unasked = await dcsnapJson(['build', '-q', '--no-cache', '--discard'], {cwd: m.dir})
+    const unasked = await dcsnapJson<ErrorJson>(['build', '-q', '--no-cache', '--discard'], {cwd: m.dir})
     expect(unasked.exitCode).toBe(3)
     expect(unasked.json.error).toMatchObject({code: 'CONFIRMATION_NEEDED'})
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-one', 'dc-1-two'])
     await zfsOk('snapshot', `${pool.proto}@mine`)
     await zfsOk('snapshot', `${pool.cache}@mine`)
-    const manual = await dcsnapJson(['build', '-q', '--no-cache', '--discard', '--yes'], {cwd: m.dir})
+    const manual = await dcsnapJson<ErrorJson>(['build', '-q', '--no-cache', '--discard', '--yes'], {cwd: m.dir})
     expect(manual.exitCode).toBe(3)
     expect(manual.json.error.message).toMatch(/mine \(manual\)/)
     expect((await dcsnap(['build', '-q', '--no-cache', '--discard', '--force', '--yes'], {cwd: m.dir})).exitCode).toBe(0)
@@ -209,7 +210,7 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
   test('retain prunes older builds after a successful build, on kept lines too, and keeps the base', async () => {
     const m = writeManifest(pool, [{name: 'one', run: 'true'}], {extra: {retain: {builds: 1}}})
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
-    const second = await dcsnapJson(['build', '-q', '--no-cache'], {cwd: m.dir})
+    const second = await dcsnapJson<RunResult>(['build', '-q', '--no-cache'], {cwd: m.dir})
     expect(second.json).toMatchObject({build: '2'})
     expect(second.json.pruned).toContain('dc-1-one')
     expect(second.json.pruned).not.toContain('dc-1')
@@ -226,8 +227,8 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     // Build 2 starts from the base: fetch (run again, not reused) finds an empty proto area, as it did in build 1.
     expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: m.dir})).exitCode).toBe(1)
     expect(await readProto(pool, 'fetched')).toBe('2')
-    const list = await dcsnapJson(['list', '--all'], {cwd: m.dir})
-    expect(list.json.snapshots.filter((s: {build: string | null}) => s.build === '1').map((s: {name: string; line: string}) => `${s.line}:${s.name}`))
+    const list = await dcsnapJson<ListView>(['list', '--all'], {cwd: m.dir})
+    expect(list.json.snapshots.filter(s => s.build === '1').map(s => `${s.line}:${s.name}`))
       .toEqual(['head:dc-1', 'k1:dc-1-fetch'])
     writeFileSync(join(m.dir, 'fixed'), '')
     expect((await dcsnap(['resume', '--build', '1', '-q'], {cwd: m.dir})).exitCode).toBe(0)
@@ -239,6 +240,6 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(await readProto(pool, 'fetched')).toBe('2')
     // --on-top: fetch finds build 2's tree and fails, as gen1's distro_const did.
     expect((await dcsnap(['build', '--on-top', '-q'], {cwd: m.dir})).exitCode).toBe(1)
-    expect((await dcsnapJson(['list'], {cwd: m.dir})).json.builds).toEqual(['3'])
+    expect((await dcsnapJson<ListView>(['list'], {cwd: m.dir})).json.builds).toEqual(['3'])
   })
 })

@@ -1,5 +1,7 @@
+import {expect} from '@jest/globals'
 import {join} from 'node:path'
-import {dcsnap, dcsnapJson} from '../support/cli.js'
+import type {ListView} from '../../src/index.js'
+import {dcsnap, dcsnapJson, type ErrorJson} from '../support/cli.js'
 import {fakeBuild, snapshotsOf} from '../support/checkpoints.js'
 import {repoRoot} from '../support/paths.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
@@ -21,7 +23,7 @@ test('takes the same manual snapshot on every build dataset', async () => {
 
 test('when every dataset already has the name, nothing is taken (exit 2)', async () => {
   for (const ds of [pool.proto, pool.cache]) await zfsOk('snapshot', `${ds}@taken`)
-  const r = await dcsnapJson(['snapshot', 'taken', ...pool.flags])
+  const r = await dcsnapJson<ErrorJson>(['snapshot', 'taken', ...pool.flags])
   expect(r.exitCode).toBe(2)
   expect(r.json.error.code).toBe('SNAPSHOT_EXISTS')
   expect(r.json.error.message).toMatch(/"taken" already exists on .*proto, .*cache: no snapshot was taken/)
@@ -41,7 +43,7 @@ test('a partial name that is a renamed checkpoint is not completed with a snapsh
   await fakeBuild(pool, '1', ['fetch'])
   await zfsOk('rename', `${pool.cache}@dc-1-fetch`, `${pool.cache}@kept`)
   await zfsOk('destroy', `${pool.proto}@dc-1-fetch`)
-  const r = await dcsnapJson(['snapshot', 'kept', ...pool.flags])
+  const r = await dcsnapJson<ErrorJson>(['snapshot', 'kept', ...pool.flags])
   expect(r.exitCode).toBe(2)
   expect(r.json.error.message).toMatch(/as a checkpoint of build 1 \(step fetch\)/)
   expect(await snapshotsOf(pool.proto)).toEqual(['dc-1'])
@@ -50,7 +52,7 @@ test('a partial name that is a renamed checkpoint is not completed with a snapsh
 test('a partial name that is half of a rename left half done is not completed with a snapshot of now (exit 2)', async () => {
   for (const ds of [pool.proto, pool.cache]) await zfsOk('snapshot', `${ds}@old`)
   await zfsOk('rename', `${pool.proto}@old`, `${pool.proto}@new`)
-  const r = await dcsnapJson(['snapshot', 'new', ...pool.flags])
+  const r = await dcsnapJson<ErrorJson>(['snapshot', 'new', ...pool.flags])
   expect(r.exitCode).toBe(2)
   expect(r.json.error).toMatchObject({code: 'SNAPSHOT_SPLIT', hint: expect.stringContaining('dcsnap rename old new')})
   expect(await snapshotsOf(pool.cache)).toEqual(['old'])
@@ -64,7 +66,7 @@ describeWhere(!has.multiSnapshot, 'a snapshot left half done by a killed zfs', '
     expect([1, 127]).toContain(r.exitCode)
     expect(await snapshotsOf(pool.proto)).toEqual([])
     expect(await snapshotsOf(pool.cache)).toEqual(['exp'])
-    const list = await dcsnapJson(['list', ...pool.flags])
+    const list = await dcsnapJson<ListView>(['list', ...pool.flags])
     const flags = pool.flags.join(' ')
     expect(list.json.snapshots).toEqual([expect.objectContaining({name: 'exp', state: 'incomplete', missing: [pool.proto], repair: `dcsnap snapshot exp ${flags}`})])
     const human = await dcsnap(['list', ...pool.flags])
@@ -76,7 +78,7 @@ describeWhere(!has.multiSnapshot, 'a snapshot left half done by a killed zfs', '
     expect(again.exitCode).toBe(0)
     expect(again.json).toEqual({snapshot: 'exp', created: [`${pool.proto}@exp`], existing: [`${pool.cache}@exp`]})
     for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['exp'])
-    expect((await dcsnapJson(['list', ...pool.flags])).json.snapshots[0]).toMatchObject({state: 'complete', repair: null})
+    expect((await dcsnapJson<ListView>(['list', ...pool.flags])).json.snapshots[0]).toMatchObject({state: 'complete', repair: null})
   })
 })
 
@@ -87,7 +89,7 @@ test('dc- names are reserved for checkpoints (exit 2)', async () => {
 })
 
 test('a name over 255 bytes in all is an input error and touches nothing', async () => {
-  const r = await dcsnapJson(['snapshot', 'x'.repeat(250), ...pool.flags])
+  const r = await dcsnapJson<ErrorJson>(['snapshot', 'x'.repeat(250), ...pool.flags])
   expect(r.exitCode).toBe(2)
   expect(r.json.error.code).toBe('SNAPSHOT_NAME_TOO_LONG')
   expect(await snapshotsOf(pool.proto)).toEqual([])

@@ -1,4 +1,4 @@
-import {Zfs} from '../../src/index.js'
+import {Zfs, type ListView} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild} from '../support/checkpoints.js'
 import {countZfsCalls} from '../support/count.js'
@@ -36,9 +36,9 @@ describeWhere(has.written, 'the written property', 'zfs-fuse has no written prop
     await fakeBuild(pool, '1', ['small'])
     await shOk(`head -c 200000 /dev/urandom > ${pool.mountpoint}/proto/big.bin`)
     await fakeBuild(pool, '2', ['big'])
-    const r = await dcsnapJson(['list', '--all', ...pool.flags])
-    const big = r.json.snapshots.find((s: {name: string}) => s.name === 'dc-2')
-    expect(big.written).toBeGreaterThan(100_000)
+    const r = await dcsnapJson<ListView>(['list', '--all', ...pool.flags])
+    const big = r.json.snapshots.find(s => s.name === 'dc-2')
+    expect(big?.written).toBeGreaterThan(100_000)
     expect(r.json.totals.written).toBeGreaterThan(100_000)
     expect((await dcsnap(['list', ...pool.flags])).stdout).toMatch(/WRITTEN/)
   })

@@ -3,6 +3,7 @@ import {execa} from 'execa'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {ErrorReport} from '../../src/cli/base-command.js'
 import {repoRoot} from './paths.js'
 import {host, type Result} from './zfs-host.js'
 
@@ -21,8 +22,13 @@ export async function dcsnap(args: string[], opts: {env?: Record<string, string>
   return {stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? 1}
 }
 
-/** Runs dcsnap with --json and parses stdout. */
-export async function dcsnapJson<T = any>(args: string[], opts: Parameters<typeof dcsnap>[1] = {}): Promise<{exitCode: number; json: T; stderr: string}> {
+/** What a command that failed prints with --json (DcsnapCommand.catch). */
+export interface ErrorJson {
+  error: ErrorReport
+}
+
+/** Runs dcsnap with --json and parses stdout, as the shape T the caller names (unknown unless it names one). */
+export async function dcsnapJson<T = unknown>(args: string[], opts: Parameters<typeof dcsnap>[1] = {}): Promise<{exitCode: number; json: T; stderr: string}> {
   const r = await dcsnap([...args, '--json'], opts)
   let json: T
   try {

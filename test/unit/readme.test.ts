@@ -13,7 +13,8 @@ test('the manifest reference (from the schema) and the command reference (oclif 
 })
 
 test('every manifest key of the schema has a row in the reference', () => {
-  const schema = JSON.parse(readFileSync(join(repoRoot, 'schemas', 'manifest.schema.json'), 'utf8'))
+  type Properties = Record<string, unknown>
+  const schema = JSON.parse(readFileSync(join(repoRoot, 'schemas', 'manifest.schema.json'), 'utf8')) as {properties: Properties & {steps: {items: {properties: Properties}}}}
   const keys = [...Object.keys(schema.properties).map(k => (k === 'steps' ? 'steps[]' : k)), ...Object.keys(schema.properties.steps.items.properties).map(k => `steps[].${k}`)]
   for (const key of keys) expect(readme()).toContain(`| \`${key}\` |`)
 })

@@ -1,3 +1,4 @@
+import {expect} from '@jest/globals'
 import {parseSize} from '../../src/sandbox.js'
 
 describe('parseSize', () => {

@@ -1,3 +1,4 @@
+import {expect} from '@jest/globals'
 import {reportOf} from '../../../src/cli/base-command.js'
 
 test('Ctrl-C at a prompt (readline rejects with AbortError) is a refusal, exit 3, not a dcsnap bug', () => {

@@ -1,3 +1,4 @@
+import {expect} from '@jest/globals'
 import {execFileSync} from 'node:child_process'
 import {chmodSync, chownSync, linkSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'

@@ -1,3 +1,4 @@
+import {expect} from '@jest/globals'
 import {join} from 'node:path'
 import {defaultLogsDir, loadManifest, manifestFromSource, parseDuration, parseKeyPath, stepsHash} from '../../../src/manifest/manifest.js'
 import {parseManifestSource} from '../../../src/manifest/source.js'

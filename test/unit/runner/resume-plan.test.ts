@@ -1,3 +1,4 @@
+import {expect} from '@jest/globals'
 import type {StepDefinition} from '../../../src/manifest/manifest.js'
 import {stepsHash} from '../../../src/manifest/manifest.js'
 import {diffSteps, planResume} from '../../../src/runner/resume-plan.js'

@@ -1,3 +1,4 @@
+import {expect} from '@jest/globals'
 import {chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {StepDefinition} from '../../../src/manifest/manifest.js'

@@ -1,3 +1,4 @@
+import {expect} from '@jest/globals'
 import {assertBuildId, assertManualName, assertSnapshotName, checkpointName, parseSnapshotName} from '../../../src/snapshots/names.js'
 
 describe('parseSnapshotName', () => {

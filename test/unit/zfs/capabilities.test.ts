@@ -1,3 +1,4 @@
+import {expect} from '@jest/globals'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -38,13 +39,16 @@ describe('parseCapabilities on recorded usage texts', () => {
 })
 
 /** Answers the probe's three calls from a recorded directory. */
-const recordedRunner = (dir: string): ZfsRunner => async argv => {
+const recordedRunner = (dir: string): ZfsRunner => argv => {
   const r = fixture(`${dir}/${argv.length === 0 ? 'usage-zfs' : argv[0] === 'get' ? 'usage-get' : 'version'}.txt`)
-  return {stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? 0}
+  return Promise.resolve({stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? 0})
 }
 
+/** The entries of a capabilities cache file. */
+const cachedEntries = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as {entries: Record<string, unknown>}).entries
+
 /** A zfs forwarder that fails for a moment, as a busy VM or remote does. */
-const failingRunner: ZfsRunner = async () => ({stdout: '', stderr: 'dcsnap-vm: no answer from the test VM within 30 s\n', exitCode: 124})
+const failingRunner: ZfsRunner = () => Promise.resolve({stdout: '', stderr: 'dcsnap-vm: no answer from the test VM within 30 s\n', exitCode: 124})
 
 describe('probeCapabilities', () => {
   test('usage texts of a real zfs are conclusive', async () => {
@@ -62,7 +66,7 @@ describe('probeCapabilities', () => {
       expect(await new Zfs({runner: failingRunner, capabilitiesCache: cache, env: {DCSNAP_ZFS: '/nonexistent/zfs-a'}}).capabilities()).toMatchObject({flavour: 'legacy'})
       expect(existsSync(cache)).toBe(false)
       expect(await new Zfs({runner: recordedRunner('openzfs-2.3'), capabilitiesCache: cache, env: {DCSNAP_ZFS: '/nonexistent/zfs-b'}}).capabilities()).toMatchObject({json: true})
-      expect(Object.values(JSON.parse(readFileSync(cache, 'utf8')).entries)).toEqual([expect.objectContaining({flavour: 'openzfs'})])
+      expect(Object.values(cachedEntries(cache))).toEqual([expect.objectContaining({flavour: 'openzfs'})])
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
@@ -164,7 +168,7 @@ describe('a stale cache is noticed by any zfs call', () => {
     const zfs = new Zfs({runner: legacyBehindForwarder(calls), capabilitiesCache: cache, env})
     expect(await zfs.holds(['p/ds@a'])).toEqual(new Map([['p/ds@a', []]]))
     expect(calls).toEqual(['holds -H p/ds@a', '', 'get', 'version'])
-    expect(Object.values(JSON.parse(readFileSync(cache, 'utf8')).entries)).toEqual([expect.objectContaining({flavour: 'legacy', holds: false})])
+    expect(Object.values(cachedEntries(cache))).toEqual([expect.objectContaining({flavour: 'legacy', holds: false})])
   }))
 
   test('when the fresh probe says the same, the error stands and zfs is probed only once', withDir(async dir => {

@@ -189,8 +189,9 @@ describe('output that does not parse is an error, never a default', () => {
   describe('OpenZFS `zfs list -j --json-int`', () => {
     const json = fixture('openzfs-2.3/list-j.json').body
     const jArgv = ['list', '-j', '--json-int', 'tp/proto']
-    const edit = (change: (doc: {datasets: Record<string, {properties: Record<string, unknown>}>}) => void) => {
-      const doc = JSON.parse(json)
+    type Doc = {datasets: Record<string, {properties: Record<string, unknown>}>}
+    const edit = (change: (doc: Doc) => void) => {
+      const doc = JSON.parse(json) as Doc
       change(doc)
       return JSON.stringify(doc)
     }
