@@ -10,7 +10,11 @@ import type {Tier} from './tier.js'
 export const cacheHome = mkdtempSync(join(tmpdir(), 'dcsnap-bench-cache-'))
 
 /** The command line of `dcsnap args` on a tier (`node bin/run.js ...`). */
-export function dcsnapCommand(tier: Tier, args: string[], opts: {cwd?: string; env?: Record<string, string>} = {}): Command {
+export function dcsnapCommand(
+  tier: Tier,
+  args: string[],
+  opts: {cwd?: string; env?: Record<string, string>} = {},
+): Command {
   return {
     words: [process.execPath, dcsnapBin, ...args],
     cwd: opts.cwd,
@@ -22,12 +26,19 @@ export function dcsnapCommand(tier: Tier, args: string[], opts: {cwd?: string; e
  * Runs `dcsnap args` once through the count-zfs wrapper and returns the zfs argument lines it ran.
  * A first run of `warm` (a read-only command such as `list -d ...`) fills the remembered capabilities, so the probe is not counted.
  */
-export async function countZfsCalls(tier: Tier, args: string[], opts: {cwd?: string; warm: string[]}): Promise<string[]> {
+export async function countZfsCalls(
+  tier: Tier,
+  args: string[],
+  opts: {cwd?: string; warm: string[]},
+): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'dcsnap-bench-count-'))
   try {
     const file = join(dir, 'calls')
     writeFileSync(file, '')
-    const env = {DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/count-zfs')} ${tier.zfsWords.join(' ')}`, DCSNAP_COUNT_FILE: file}
+    const env = {
+      DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/count-zfs')} ${tier.zfsWords.join(' ')}`,
+      DCSNAP_COUNT_FILE: file,
+    }
     const lines = () => readFileSync(file, 'utf8').split('\n').filter(Boolean)
     await timeCommand(dcsnapCommand(tier, opts.warm, {cwd: opts.cwd, env}))
     const before = lines().length

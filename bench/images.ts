@@ -1,7 +1,17 @@
 // The 10,000-snapshot pool of the listing benchmarks: made once per ZFS kind/version and layout, cached
 // outside the checkout as the exported pool's vdev file, and imported from a fresh copy for each run.
 import {spawn} from 'node:child_process'
-import {copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  copyFileSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
@@ -74,7 +84,12 @@ async function makeImage(tier: Tier, image: string, log: (line: string) => void)
     else copyFileSync(vdev, `${image}.tmp`)
     await runOk('cp', ['--sparse=always', `${image}.tmp`, image])
     rmSync(`${image}.tmp`)
-    const meta: ImageMeta = {pool: name, snapshots: LAYOUT_SNAPSHOTS, createdAt: new Date().toISOString(), setupSeconds: Math.round((Date.now() - t0) / 1000)}
+    const meta: ImageMeta = {
+      pool: name,
+      snapshots: LAYOUT_SNAPSHOTS,
+      createdAt: new Date().toISOString(),
+      setupSeconds: Math.round((Date.now() - t0) / 1000),
+    }
     writeFileSync(`${image}.json.tmp`, JSON.stringify(meta, null, 2) + '\n')
     renameSync(`${image}.json.tmp`, `${image}.json`)
     log(`  made in ${meta.setupSeconds} s`)
@@ -104,13 +119,19 @@ async function snapshotStep(tier: Tier, pool: string, b: number, i: number): Pro
 
 /** Copies a file out of the VM (`cat` through the forwarder). */
 async function streamFromVm(tier: Tier, from: string, to: string): Promise<void> {
-  const child = spawn(vmTool('exec'), ['--', 'cat', from], {env: {...process.env, ...tier.env}, stdio: ['ignore', 'pipe', 'inherit']})
+  const child = spawn(vmTool('exec'), ['--', 'cat', from], {
+    env: {...process.env, ...tier.env},
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   await Promise.all([pipeline(child.stdout, createWriteStream(to)), exited(child, `cat ${from} in the VM`)])
 }
 
 /** Copies a file into the VM (`dd` reading the forwarder's stdin). */
 async function streamIntoVm(tier: Tier, from: string, to: string): Promise<void> {
-  const child = spawn(vmTool('exec'), ['--stdin', '--', 'dd', `of=${to}`, 'bs=1M'], {env: {...process.env, ...tier.env}, stdio: ['pipe', 'ignore', 'pipe']})
+  const child = spawn(vmTool('exec'), ['--stdin', '--', 'dd', `of=${to}`, 'bs=1M'], {
+    env: {...process.env, ...tier.env},
+    stdio: ['pipe', 'ignore', 'pipe'],
+  })
   await Promise.all([pipeline(createReadStream(from), child.stdin), exited(child, `dd of=${to} in the VM`)])
 }
 

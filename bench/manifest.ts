@@ -15,6 +15,15 @@ export interface BenchStep {
 export function writeManifest(pool: BenchPool, steps: BenchStep[]): {dir: string; file: string} {
   const dir = mkdtempSync(join(tmpdir(), 'dcsnap-bench-manifest-'))
   const file = join(dir, 'dcsnap.yaml')
-  writeFileSync(file, stringify({version: 1, name: 'bench', datasets: {proto: pool.proto, cache: pool.cache}, logs: join(dir, 'logs'), steps}))
+  writeFileSync(
+    file,
+    stringify({
+      version: 1,
+      name: 'bench',
+      datasets: {proto: pool.proto, cache: pool.cache},
+      logs: join(dir, 'logs'),
+      steps,
+    }),
+  )
   return {dir, file}
 }

@@ -32,7 +32,11 @@ export interface Timing {
 export function timeCommand(cmd: Command): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint()
-    const child = spawn(cmd.words[0], cmd.words.slice(1), {cwd: cmd.cwd, env: {...process.env, ...cmd.env}, stdio: ['ignore', 'ignore', 'pipe']})
+    const child = spawn(cmd.words[0], cmd.words.slice(1), {
+      cwd: cmd.cwd,
+      env: {...process.env, ...cmd.env},
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', chunk => (stderr += chunk))
     child.on('error', reject)

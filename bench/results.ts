@@ -42,10 +42,13 @@ export interface RunResults {
 }
 
 /** A row comparing dcsnap with a baseline by the ratio of medians. */
-export function ratioRow(r: Omit<Row, 'ratio' | 'pass' | 'unit' | 'notes'> & {unit?: Row['unit']; notes?: string[]}): Row {
+export function ratioRow(
+  r: Omit<Row, 'ratio' | 'pass' | 'unit' | 'notes'> & {unit?: Row['unit']; notes?: string[]},
+): Row {
   const ratio = r.base ? Math.round((r.dcsnap.median / r.base.median) * 100) / 100 : undefined
   const within = r.max === undefined || ratio === undefined ? null : ratio <= r.max
-  const processes = r.zfsProcessesMax === undefined || r.zfsProcesses === undefined ? null : r.zfsProcesses <= r.zfsProcessesMax
+  const processes =
+    r.zfsProcessesMax === undefined || r.zfsProcesses === undefined ? null : r.zfsProcesses <= r.zfsProcessesMax
   const pass = within === null && processes === null ? null : within !== false && processes !== false
   return {unit: 's', notes: [], ...r, ratio, pass}
 }

@@ -29,17 +29,26 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(',
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 async function main(): Promise<void> {
-  const {values} = parseArgs({options: {
-    only: {type: 'string'}, runs: {type: 'string'}, tier: {type: 'string', multiple: true},
-    openzfs: {type: 'boolean'}, 'no-save': {type: 'boolean'}, report: {type: 'boolean'}, prepare: {type: 'boolean'}, help: {type: 'boolean', short: 'h'},
-  }})
+  const {values} = parseArgs({
+    options: {
+      only: {type: 'string'},
+      runs: {type: 'string'},
+      tier: {type: 'string', multiple: true},
+      openzfs: {type: 'boolean'},
+      'no-save': {type: 'boolean'},
+      report: {type: 'boolean'},
+      prepare: {type: 'boolean'},
+      help: {type: 'boolean', short: 'h'},
+    },
+  })
   if (values.help) return log(USAGE)
   if (values.report) return updateDoc()
   const only = values.only ? values.only.split(',') : Object.keys(BENCHMARKS)
   const unknown = only.filter(b => !(b in BENCHMARKS))
   if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}\n${USAGE}`)
   const runs = values.runs === undefined ? undefined : Number(values.runs)
-  if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs takes a positive integer\n${USAGE}`)
+  if (runs !== undefined && !(Number.isInteger(runs) && runs > 0))
+    throw new Error(`--runs takes a positive integer\n${USAGE}`)
   const tiers = values.tier ?? ['zfs-fuse']
   for (const k of tiers) if (k !== 'zfs-fuse' && k !== 'openzfs') throw new Error(`unknown tier ${k}\n${USAGE}`)
   const kinds = new Set(tiers as Tier['kind'][])
@@ -64,11 +73,19 @@ async function main(): Promise<void> {
         log(`-- ${name}`)
         for (const row of await BENCHMARKS[name as keyof typeof BENCHMARKS](ctx)) {
           rows.push(row)
-          log(`  ${row.id}: dcsnap ${row.dcsnap.median}${row.unit}${row.base ? `, baseline ${row.base.median}${row.unit}, ratio ${row.ratio}x` : ''}` +
-            `${row.zfsProcesses === undefined ? '' : `, zfs processes ${row.zfsProcesses}`}, target ${row.target}: ${row.pass === null ? 'reported' : row.pass ? 'pass' : 'MISS'}`)
+          log(
+            `  ${row.id}: dcsnap ${row.dcsnap.median}${row.unit}${row.base ? `, baseline ${row.base.median}${row.unit}, ratio ${row.ratio}x` : ''}` +
+              `${row.zfsProcesses === undefined ? '' : `, zfs processes ${row.zfsProcesses}`}, target ${row.target}: ${row.pass === null ? 'reported' : row.pass ? 'pass' : 'MISS'}`,
+          )
         }
       }
-      const results: RunResults = {date: new Date().toISOString(), zfs, machine: describeMachine(), loadAverage: Math.round(load * 100) / 100, rows}
+      const results: RunResults = {
+        date: new Date().toISOString(),
+        zfs,
+        machine: describeMachine(),
+        loadAverage: Math.round(load * 100) / 100,
+        rows,
+      }
       if (!values['no-save']) log(`wrote ${saveResults(results)}`)
     }
     if (!values['no-save'] && !values.prepare) updateDoc()

@@ -67,7 +67,9 @@ export function makeTier(kind: Tier['kind']): Tier {
   if (kind === 'openzfs') {
     const env = {DCSNAP_VM_RUN: vmRunDir()}
     return {
-      kind, env, multiSnapshot: true,
+      kind,
+      env,
+      multiSnapshot: true,
       zfsWords: [vmTool('zfs')],
       execWords: [vmTool('exec'), '--'],
       zfs: args => run(vmTool('zfs'), args, env),
@@ -76,7 +78,9 @@ export function makeTier(kind: Tier['kind']): Tier {
     }
   }
   return {
-    kind, env: {}, multiSnapshot: false,
+    kind,
+    env: {},
+    multiSnapshot: false,
     zfsWords: ['zfs'],
     execWords: [],
     zfs: args => run('zfs', args),

@@ -29,7 +29,14 @@ export interface Harness {
 export function harness(parent: string, name: string, cacheHome: string, lockDir: string): Harness {
   const dir = join(parent, name)
   mkdirSync(dir, {recursive: true})
-  return {dir, log: join(dir, 'zfs.log'), count: join(dir, 'zfs.count'), target: join(dir, 'target.pid'), cacheHome, lockDir}
+  return {
+    dir,
+    log: join(dir, 'zfs.log'),
+    count: join(dir, 'zfs.count'),
+    target: join(dir, 'target.pid'),
+    cacheHome,
+    lockDir,
+  }
 }
 
 /** A private temporary directory for an experiment. */
@@ -43,7 +50,12 @@ export const dcsnapBin = process.env.CHAOS_DCSNAP || join(repoRoot, 'bin', 'run.
 let runs = 0
 
 /** The environment of one dcsnap run: the wrapper as DCSNAP_ZFS, a run id, and the injection if any. */
-export function chaosEnv(h: Harness, runId: string, inject?: Injection, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function chaosEnv(
+  h: Harness,
+  runId: string,
+  inject?: Injection,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   if (inject) writeFileSync(h.count, '0\n')
   return {
     ...process.env,
@@ -54,7 +66,15 @@ export function chaosEnv(h: Harness, runId: string, inject?: Injection, extra: R
     CHAOS_LOG: h.log,
     CHAOS_RUN: runId,
     CHAOS_TARGET_FILE: h.target,
-    ...(inject ? {CHAOS_COUNT: h.count, CHAOS_ACTION: inject.action, CHAOS_AT: String(inject.at), CHAOS_MATCH: inject.match ?? '', CHAOS_KILL: inject.kill ?? 'pid'} : {}),
+    ...(inject
+      ? {
+          CHAOS_COUNT: h.count,
+          CHAOS_ACTION: inject.action,
+          CHAOS_AT: String(inject.at),
+          CHAOS_MATCH: inject.match ?? '',
+          CHAOS_KILL: inject.kill ?? 'pid',
+        }
+      : {}),
     ...extra,
   }
 }
@@ -65,12 +85,24 @@ export function nextRunId(label: string): string {
 }
 
 /** Starts `dcsnap args` in its own process group (its pid is written where the wrapper reads whom to kill). */
-export function startDcsnap(h: Harness, args: string[], opts: {runId: string; cwd?: string; inject?: Injection; env?: Record<string, string>}): Running {
-  return start(process.execPath, [dcsnapBin, ...args], {env: chaosEnv(h, opts.runId, opts.inject, opts.env), cwd: opts.cwd ?? h.dir, pidFile: h.target})
+export function startDcsnap(
+  h: Harness,
+  args: string[],
+  opts: {runId: string; cwd?: string; inject?: Injection; env?: Record<string, string>},
+): Running {
+  return start(process.execPath, [dcsnapBin, ...args], {
+    env: chaosEnv(h, opts.runId, opts.inject, opts.env),
+    cwd: opts.cwd ?? h.dir,
+    pidFile: h.target,
+  })
 }
 
 /** Runs `dcsnap args` to its end (its group SIGKILLed after `timeoutMs`). */
-export async function runDcsnap(h: Harness, args: string[], opts: {runId: string; cwd?: string; inject?: Injection; env?: Record<string, string>; timeoutMs?: number}): Promise<Outcome & {timedOut: boolean}> {
+export async function runDcsnap(
+  h: Harness,
+  args: string[],
+  opts: {runId: string; cwd?: string; inject?: Injection; env?: Record<string, string>; timeoutMs?: number},
+): Promise<Outcome & {timedOut: boolean}> {
   const r = startDcsnap(h, args, opts)
   let timedOut = false
   const timer = setTimeout(() => {

@@ -40,9 +40,18 @@ export interface Running {
 }
 
 /** Starts a command in a process group of its own; its stdout and stderr are collected. */
-export function start(file: string, args: string[], opts: {env?: NodeJS.ProcessEnv; cwd?: string; pidFile?: string} = {}): Running {
+export function start(
+  file: string,
+  args: string[],
+  opts: {env?: NodeJS.ProcessEnv; cwd?: string; pidFile?: string} = {},
+): Running {
   const t0 = now()
-  const child = spawn(file, args, {cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(file, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const pid = child.pid ?? 0
   // The zfs wrapper reads whom to kill from here; written before node even starts to run dcsnap.
   if (opts.pidFile) writeFileSync(opts.pidFile, `${pid}\n`)
@@ -51,7 +60,9 @@ export function start(file: string, args: string[], opts: {env?: NodeJS.ProcessE
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
   const done = new Promise<Outcome>(resolve => {
-    child.once('error', e => resolve({exitCode: 127, signal: null, stdout, stderr: stderr + String(e), start: t0, end: now()}))
+    child.once('error', e =>
+      resolve({exitCode: 127, signal: null, stdout, stderr: stderr + String(e), start: t0, end: now()}),
+    )
     child.once('close', (code, signal) => resolve({exitCode: code, signal, stdout, stderr, start: t0, end: now()}))
   })
   return {
@@ -69,13 +80,20 @@ export function start(file: string, args: string[], opts: {env?: NodeJS.ProcessE
 }
 
 /** Runs a command to its end (SIGKILLed with its group after `timeoutMs`, when given). */
-export async function run(file: string, args: string[], opts: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number} = {}): Promise<Outcome & {timedOut: boolean}> {
+export async function run(
+  file: string,
+  args: string[],
+  opts: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number} = {},
+): Promise<Outcome & {timedOut: boolean}> {
   const r = start(file, args, opts)
   let timedOut = false
-  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true
-    r.kill(true)
-  }, opts.timeoutMs)
+  const timer =
+    opts.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true
+          r.kill(true)
+        }, opts.timeoutMs)
   const o = await r.done
   clearTimeout(timer)
   return {...o, timedOut}
@@ -98,7 +116,8 @@ export async function zfsRetry(args: string[], attempts = 20): Promise<void> {
   for (let i = 1; ; i++) {
     const r = await zfs(args)
     if (r.exitCode === 0) return
-    if (i >= attempts || !/busy/i.test(r.stderr)) throw new Error(`zfs ${args.join(' ')} failed (${r.exitCode}): ${r.stderr.trim()}`)
+    if (i >= attempts || !/busy/i.test(r.stderr))
+      throw new Error(`zfs ${args.join(' ')} failed (${r.exitCode}): ${r.stderr.trim()}`)
     await sleep(100 * i)
   }
 }
@@ -121,7 +140,11 @@ export function killOwned(pids: Iterable<number>, mine: RegExp): void {
     let pgrp: number
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
-      pgrp = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[2])
+      pgrp = Number(
+        readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[2],
+      )
     } catch {
       continue
     }

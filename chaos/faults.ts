@@ -5,12 +5,30 @@ import {rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 import {killOwned, now, sleep} from './exec.js'
-import {experimentDir, harness, nextRunId, runDcsnap, startDcsnap, tail, twoLineProblem, type Harness, type Injection} from './dcsnap.js'
+import {
+  experimentDir,
+  harness,
+  nextRunId,
+  runDcsnap,
+  startDcsnap,
+  tail,
+  twoLineProblem,
+  type Harness,
+  type Injection,
+} from './dcsnap.js'
 import {createChaosPool, type ChaosPool} from './pool.js'
 import {internalErrors, recoverBuild, type RunRecord} from './recover.js'
 import type {ExperimentResult, Violation} from './report.js'
 import {rng} from './rng.js'
-import {completeCheckpoints, headState, parseCheckpoint, snapshotState, snapshotsUnder, stateDiff, type State} from './state.js'
+import {
+  completeCheckpoints,
+  headState,
+  parseCheckpoint,
+  snapshotState,
+  snapshotsUnder,
+  stateDiff,
+  type State,
+} from './state.js'
 import {readZfsLog} from './zfs-log.js'
 
 /** Options of the experiment. */
@@ -62,7 +80,10 @@ interface Reference {
 function writeManifest(dir: string, proto: string, cache: string): string {
   const ok = join(dir, 'ok')
   const doc = {
-    version: 1, name: 'faults', datasets: {proto, cache}, logs: join(dir, 'logs'),
+    version: 1,
+    name: 'faults',
+    datasets: {proto, cache},
+    logs: join(dir, 'logs'),
     steps: [
       {name: 's1', run: 'echo one > "$DCSNAP_PROTO/one" && echo 1 > "$DCSNAP_DATA_CACHE/n"'},
       {name: 's2', run: `test -f ${ok} || { echo "s2: not yet" >&2; exit 3; }; echo two > "$DCSNAP_PROTO/two"`},
@@ -79,7 +100,8 @@ async function step(t: Trial, args: string[], want = 0): Promise<void> {
   const id = nextRunId('setup')
   const o = await runDcsnap(t.h, [...args, '-m', t.manifest], {runId: id})
   t.runs.push({id, args, outcome: o})
-  if (o.exitCode !== want) throw new Error(`setup \`dcsnap ${args.join(' ')}\` exited ${o.exitCode}, not ${want}: ${tail(o)}`)
+  if (o.exitCode !== want)
+    throw new Error(`setup \`dcsnap ${args.join(' ')}\` exited ${o.exitCode}, not ${want}: ${tail(o)}`)
 }
 
 const ok = (t: Trial) => writeFileSync(join(t.h.dir, 'ok'), '')
@@ -118,7 +140,8 @@ async function expectSnapshots(t: Trial, names: string[], gone: string[] = []): 
   return problems.join(', ')
 }
 
-const head = (t: Trial) => headState(join(t.pool.mountpoint, t.parent, 'proto'), join(t.pool.mountpoint, t.parent, 'cache'))
+const head = (t: Trial) =>
+  headState(join(t.pool.mountpoint, t.parent, 'proto'), join(t.pool.mountpoint, t.parent, 'cache'))
 
 /**
  * Build 1's checkpoints and the head equal the clean build's, and the `keep` snapshots are there. (A second
@@ -130,7 +153,8 @@ async function checkBuilt(t: Trial, ref: Reference, keep = ['keep-me']): Promise
   for (const name of completeCheckpoints(s, [t.proto, t.cache])) {
     const c = parseCheckpoint(name)!
     const expected = c.build === '1' ? ref.checkpoints.get(c.step) : undefined
-    const d = expected && stateDiff(expected, await snapshotState(t.pool.name, t.pool.mountpoint, t.proto, t.cache, name))
+    const d =
+      expected && stateDiff(expected, await snapshotState(t.pool.name, t.pool.mountpoint, t.proto, t.cache, name))
     if (d) problems.push(`checkpoint ${name}: ${d}`)
   }
   const d = stateDiff(ref.head, head(t))
@@ -139,7 +163,11 @@ async function checkBuilt(t: Trial, ref: Reference, keep = ['keep-me']): Promise
 }
 
 const recoverResume = async (t: Trial) => {
-  const r = await recoverBuild(t.h, {manifest: t.manifest, root: t.root, datasets: [t.proto, t.cache], steps: STEPS}, 'rec')
+  const r = await recoverBuild(
+    t.h,
+    {manifest: t.manifest, root: t.root, datasets: [t.proto, t.cache], steps: STEPS},
+    'rec',
+  )
   t.runs.push(...r.runs)
   return r.ok ? '' : r.why
 }
@@ -185,7 +213,9 @@ const CASES: FaultCase[] = [
     recover: t => rerun(t, ['rollback', 's1', '--yes', '-m', t.manifest]),
     check: async (t, ref) => {
       const d = stateDiff(ref.checkpoints.get('s1')!, head(t))
-      return [await expectSnapshots(t, ['keep-me', 'dc-1', 'dc-1-s1']), d && `head is not s1's state: ${d}`].filter(Boolean).join('; ')
+      return [await expectSnapshots(t, ['keep-me', 'dc-1', 'dc-1-s1']), d && `head is not s1's state: ${d}`]
+        .filter(Boolean)
+        .join('; ')
     },
   },
   {
@@ -197,7 +227,10 @@ const CASES: FaultCase[] = [
     },
     args: t => ['rename', 'keep-me', 'kept', '-m', t.manifest],
     recover: t => rerun(t, ['rename', 'keep-me', 'kept', '-m', t.manifest]),
-    check: (t, ref) => checkBuilt(t, ref, ['kept']).then(async p => [p, await expectSnapshots(t, [], ['keep-me'])].filter(Boolean).join('; ')),
+    check: (t, ref) =>
+      checkBuilt(t, ref, ['kept']).then(async p =>
+        [p, await expectSnapshots(t, [], ['keep-me'])].filter(Boolean).join('; '),
+      ),
   },
   {
     command: 'snapshot',
@@ -209,7 +242,12 @@ const CASES: FaultCase[] = [
     args: t => ['snapshot', 'snap2', '-m', t.manifest],
     // Exit 2 "already exists" on every dataset is the answer when the killed run had finished its zfs calls;
     // the check below then verifies that snap2 is whole.
-    recover: t => rerun(t, ['snapshot', 'snap2', '-m', t.manifest], /"snap2" already exists on \S+\/proto, \S+\/cache: no snapshot was taken/),
+    recover: t =>
+      rerun(
+        t,
+        ['snapshot', 'snap2', '-m', t.manifest],
+        /"snap2" already exists on \S+\/proto, \S+\/cache: no snapshot was taken/,
+      ),
     check: (t, ref) => checkBuilt(t, ref, ['keep-me', 'snap2']),
   },
   {
@@ -232,14 +270,34 @@ const CASES: FaultCase[] = [
 async function checkGone(t: Trial, ref: Reference, baseKept = false): Promise<string> {
   const build1 = [...(baseKept ? [] : ['dc-1']), ...STEPS.map(s => `dc-1-${s}`)]
   const build2 = ['dc-2', ...STEPS.map(s => `dc-2-${s}`)]
-  return [await expectSnapshots(t, ['keep-me', ...build2, ...(baseKept ? ['dc-1'] : [])], build1), await checkBuilt(t, ref, [])].filter(Boolean).join('; ')
+  return [
+    await expectSnapshots(t, ['keep-me', ...build2, ...(baseKept ? ['dc-1'] : [])], build1),
+    await checkBuilt(t, ref, []),
+  ]
+    .filter(Boolean)
+    .join('; ')
 }
 
-async function newTrial(pool: ChaosPool, dir: string, name: string, cacheHome: string, lockDir: string): Promise<Trial> {
+async function newTrial(
+  pool: ChaosPool,
+  dir: string,
+  name: string,
+  cacheHome: string,
+  lockDir: string,
+): Promise<Trial> {
   const h = harness(dir, name, cacheHome, lockDir)
   const parent = name.replace(/[^A-Za-z0-9]/g, '_')
   const [proto, cache] = await pool.datasets(parent, ['proto', 'cache'])
-  return {h, parent, root: `${pool.name}/${parent}`, proto, cache, manifest: writeManifest(h.dir, proto, cache), pool, runs: []}
+  return {
+    h,
+    parent,
+    root: `${pool.name}/${parent}`,
+    proto,
+    cache,
+    manifest: writeManifest(h.dir, proto, cache),
+    pool,
+    runs: [],
+  }
 }
 
 async function reference(pool: ChaosPool, dir: string, cacheHome: string, lockDir: string): Promise<Reference> {
@@ -248,7 +306,10 @@ async function reference(pool: ChaosPool, dir: string, cacheHome: string, lockDi
   await step(t, ['build'])
   const checkpoints = new Map<string, State>()
   for (const name of completeCheckpoints(await snapshotsUnder(t.root), [t.proto, t.cache])) {
-    checkpoints.set(parseCheckpoint(name)!.step, await snapshotState(pool.name, pool.mountpoint, t.proto, t.cache, name))
+    checkpoints.set(
+      parseCheckpoint(name)!.step,
+      await snapshotState(pool.name, pool.mountpoint, t.proto, t.cache, name),
+    )
   }
   const r = {head: head(t), checkpoints}
   await pool.drop(t.parent)
@@ -256,20 +317,31 @@ async function reference(pool: ChaosPool, dir: string, cacheHome: string, lockDi
 }
 
 /** How many zfs calls the command makes from its state, as the wrapper counts them. */
-async function countCalls(c: FaultCase, pool: ChaosPool, dir: string, cacheHome: string, lockDir: string): Promise<number> {
+async function countCalls(
+  c: FaultCase,
+  pool: ChaosPool,
+  dir: string,
+  cacheHome: string,
+  lockDir: string,
+): Promise<number> {
   const t = await newTrial(pool, dir, `count-${c.command}`, cacheHome, lockDir)
   try {
     await c.setup(t)
     const id = nextRunId('count')
     const o = await runDcsnap(t.h, c.args(t), {runId: id})
-    if (o.exitCode !== 0) throw new Error(`\`dcsnap ${c.args(t).join(' ')}\` failed without a fault (exit ${o.exitCode}): ${tail(o)}`)
+    if (o.exitCode !== 0)
+      throw new Error(`\`dcsnap ${c.args(t).join(' ')}\` failed without a fault (exit ${o.exitCode}): ${tail(o)}`)
     return readZfsLog(t.h.log).calls.filter(x => x.run === id).length
   } finally {
     await pool.drop(t.parent)
   }
 }
 
-const injection = (mode: Mode, at: number): Injection => ({action: mode === 'die' ? 'kill-after' : mode, at, kill: 'pid'})
+const injection = (mode: Mode, at: number): Injection => ({
+  action: mode === 'die' ? 'kill-after' : mode,
+  at,
+  kill: 'pid',
+})
 
 /** Runs the command under test with one fault; returns what broke ('' when nothing did). */
 async function runCase(c: FaultCase, k: number, mode: Mode, t: Trial, ref: Reference): Promise<string> {
@@ -285,7 +357,10 @@ async function runCase(c: FaultCase, k: number, mode: Mode, t: Trial, ref: Refer
       if (hangs.length > 0) {
         hung = true
         p.kill(false)
-        killOwned(hangs.map(x => x.pid), /sleep/)
+        killOwned(
+          hangs.map(x => x.pid),
+          /sleep/,
+        )
       }
     }, 100)
     void p.done.finally(() => clearInterval(poll))
@@ -296,7 +371,12 @@ async function runCase(c: FaultCase, k: number, mode: Mode, t: Trial, ref: Refer
   t.runs.push({id, args, outcome: o})
   const problems: string[] = []
   const injected = readZfsLog(t.h.log)
-  const hit = mode === 'fail' ? injected.fails.some(x => x.run === id) : mode === 'hang' ? hung : injected.kills.some(x => x.run === id)
+  const hit =
+    mode === 'fail'
+      ? injected.fails.some(x => x.run === id)
+      : mode === 'hang'
+        ? hung
+        : injected.kills.some(x => x.run === id)
   if (mode === 'fail' && hit) {
     if (o.exitCode === 1) {
       const why = twoLineProblem(o)
@@ -331,7 +411,11 @@ export async function faults(o: FaultsOptions): Promise<ExperimentResult> {
       if (o.commands && !o.commands.includes(c.command)) continue
       const n = await countCalls(c, pool, dir, cacheHome, lockDir)
       const all = [...Array(n).keys()].flatMap(i => MODES.map(m => ({k: i + 1, mode: m})))
-      const chosen = o.only ? all.filter(x => `${c.command}#${x.k}:${x.mode}` === o.only) : o.small ? [r.pick(all)] : all
+      const chosen = o.only
+        ? all.filter(x => `${c.command}#${x.k}:${x.mode}` === o.only)
+        : o.small
+          ? [r.pick(all)]
+          : all
       o.log(`faults: ${c.command} makes ${n} zfs calls; ${chosen.length} cases`)
       for (const {k, mode} of chosen) {
         const name = `${c.command}#${k}:${mode}`
@@ -347,8 +431,15 @@ export async function faults(o: FaultsOptions): Promise<ExperimentResult> {
         trials++
         const call = readZfsLog(t.h.log).calls.filter(x => x.run.startsWith('fault.'))[k - 1]
         const site = call ? `zfs ${call.args.slice(0, 2).join(' ')}` : `call ${k}`
-        o.log(`faults ${name} (${site}): ${what ? what.split('\n')[0] : 'ok'} in ${Math.round((now() - started) / 1000)} s`)
-        if (what) violations.push({trial: name, what: `${site}: ${what}`, repro: `npm run chaos -- --only faults --seed ${o.seed} --trial '${name}'`})
+        o.log(
+          `faults ${name} (${site}): ${what ? what.split('\n')[0] : 'ok'} in ${Math.round((now() - started) / 1000)} s`,
+        )
+        if (what)
+          violations.push({
+            trial: name,
+            what: `${site}: ${what}`,
+            repro: `npm run chaos -- --only faults --seed ${o.seed} --trial '${name}'`,
+          })
       }
     }
   } finally {
@@ -357,5 +448,11 @@ export async function faults(o: FaultsOptions): Promise<ExperimentResult> {
     if (violations.length === 0) rmSync(dir, {recursive: true, force: true})
     else o.log(`faults: logs of the trials are in ${dir}`)
   }
-  return {name: 'faults', trials, violations, notes: [o.small ? 'one fault per command' : `every call site x ${MODES.join('/')}`], ms: Date.now() - t0}
+  return {
+    name: 'faults',
+    trials,
+    violations,
+    notes: [o.small ? 'one fault per command' : `every call site x ${MODES.join('/')}`],
+    ms: Date.now() - t0,
+  }
 }

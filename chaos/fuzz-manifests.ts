@@ -31,16 +31,44 @@ interface Case {
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** zfs subcommands that change a pool. */
-const CHANGING = new Set(['snapshot', 'destroy', 'rollback', 'rename', 'set', 'inherit', 'create', 'clone', 'promote', 'hold', 'release', 'mount', 'umount', 'unmount', 'receive', 'recv', 'allow', 'unallow'])
+const CHANGING = new Set([
+  'snapshot',
+  'destroy',
+  'rollback',
+  'rename',
+  'set',
+  'inherit',
+  'create',
+  'clone',
+  'promote',
+  'hold',
+  'release',
+  'mount',
+  'umount',
+  'unmount',
+  'receive',
+  'recv',
+  'allow',
+  'unallow',
+])
 
 /** Generates `count` mutated manifests from the seed (deterministic) and runs each through `dcsnap build`, two at a time. */
-export async function fuzzManifests(opts: {count: number; seed: number; pool?: FuzzPool; workers?: number; bin?: string}): Promise<FuzzResult> {
+export async function fuzzManifests(opts: {
+  count: number
+  seed: number
+  pool?: FuzzPool
+  workers?: number
+  bin?: string
+}): Promise<FuzzResult> {
   const root = mkdtempSync(join(tmpdir(), 'dcsnap-fuzz-'))
   const zfs = join(root, 'zfs')
   const real = opts.pool ? process.env.DCSNAP_ZFS?.trim() || 'zfs' : undefined
-  writeFileSync(zfs, `#!/bin/sh\nprintf '%s\\n' "$*" >> "$DCSNAP_COUNT_FILE"\n${real
-    ? `exec ${real} "$@"\n`
-    : 'echo "fuzz zfs: refusing every call" >&2\nexit 1\n'}`)
+  writeFileSync(
+    zfs,
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> "$DCSNAP_COUNT_FILE"\n${
+      real ? `exec ${real} "$@"\n` : 'echo "fuzz zfs: refusing every call" >&2\nexit 1\n'
+    }`,
+  )
   chmodSync(zfs, 0o755)
   const rand = mulberry32(opts.seed)
   const cases = Array.from({length: opts.count}, () => mutate(rand, opts.pool))
@@ -64,19 +92,41 @@ async function trial(root: string, zfs: string, i: number, c: Case, bin: string)
   const calls = join(dir, 'zfs-calls')
   writeFileSync(file, c.content)
   writeFileSync(calls, '')
-  const r = await new Promise<{code: number | null; signal: string | null; stdout: string; stderr: string; timedOut: boolean}>(done => {
-    const child = execFile(process.execPath, [bin, 'build', '-m', file, '--json'], {
-      cwd: dir,
-      timeout: 60_000,
-      maxBuffer: 64 * 1024 * 1024,
-      env: {
-        ...process.env, NO_COLOR: '1', DCSNAP_ZFS: zfs, DCSNAP_COUNT_FILE: calls,
-        XDG_CACHE_HOME: join(root, 'cache'), XDG_STATE_HOME: join(root, 'state'), DCSNAP_LOCK_DIR: join(root, 'locks'),
+  const r = await new Promise<{
+    code: number | null
+    signal: string | null
+    stdout: string
+    stderr: string
+    timedOut: boolean
+  }>(done => {
+    const child = execFile(
+      process.execPath,
+      [bin, 'build', '-m', file, '--json'],
+      {
+        cwd: dir,
+        timeout: 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: {
+          ...process.env,
+          NO_COLOR: '1',
+          DCSNAP_ZFS: zfs,
+          DCSNAP_COUNT_FILE: calls,
+          XDG_CACHE_HOME: join(root, 'cache'),
+          XDG_STATE_HOME: join(root, 'state'),
+          DCSNAP_LOCK_DIR: join(root, 'locks'),
+        },
       },
-    }, (error, stdout, stderr) => {
-      const e = error as (Error & {code?: number | string; signal?: string; killed?: boolean}) | null
-      done({code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout: String(stdout), stderr: String(stderr), timedOut: Boolean(e?.killed)})
-    })
+      (error, stdout, stderr) => {
+        const e = error as (Error & {code?: number | string; signal?: string; killed?: boolean}) | null
+        done({
+          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          timedOut: Boolean(e?.killed),
+        })
+      },
+    )
     child.stdin?.end()
   })
   const problems: string[] = []
@@ -87,11 +137,15 @@ async function trial(root: string, zfs: string, i: number, c: Case, bin: string)
     problems.push(`stdout is not one JSON document: ${JSON.stringify(r.stdout.slice(0, 200))}`)
   }
   const error = json?.error
-  if (r.timedOut || r.signal) problems.push(`did not finish (${r.timedOut ? 'timed out after 60 s' : `killed by ${r.signal}`})`)
+  if (r.timedOut || r.signal)
+    problems.push(`did not finish (${r.timedOut ? 'timed out after 60 s' : `killed by ${r.signal}`})`)
   else if (![0, 1, 2, 3, 4, 127].includes(r.code ?? -1)) problems.push(`exit ${r.code}, not a SPEC exit code`)
-  if (error?.code === 'INTERNAL' || /dcsnap bug/.test(r.stdout + r.stderr)) problems.push(`a dcsnap bug: ${error?.message ?? r.stderr.slice(0, 200)}`)
-  if (/^\s+at .+(:\d+:\d+\)?|\(native\))$/m.test(r.stderr)) problems.push(`a stack trace on stderr: ${JSON.stringify(r.stderr.slice(0, 300))}`)
-  if (c.invalid && r.code !== 2) problems.push(`an invalid manifest gave exit ${r.code} (${error?.code ?? 'no error'}), not 2`)
+  if (error?.code === 'INTERNAL' || /dcsnap bug/.test(r.stdout + r.stderr))
+    problems.push(`a dcsnap bug: ${error?.message ?? r.stderr.slice(0, 200)}`)
+  if (/^\s+at .+(:\d+:\d+\)?|\(native\))$/m.test(r.stderr))
+    problems.push(`a stack trace on stderr: ${JSON.stringify(r.stderr.slice(0, 300))}`)
+  if (c.invalid && r.code !== 2)
+    problems.push(`an invalid manifest gave exit ${r.code} (${error?.code ?? 'no error'}), not 2`)
   if (r.code === 2) {
     if (!error?.code) problems.push('exit 2 without an error code')
     if (error?.exitCode !== 2) problems.push(`exit 2 but the JSON error says exitCode ${error?.exitCode}`)
@@ -100,7 +154,9 @@ async function trial(root: string, zfs: string, i: number, c: Case, bin: string)
     }
   }
   if (r.code === 2 || c.invalid) {
-    const changed = readFileSync(calls, 'utf8').split('\n').filter(l => CHANGING.has(l.split(' ')[0]))
+    const changed = readFileSync(calls, 'utf8')
+      .split('\n')
+      .filter(l => CHANGING.has(l.split(' ')[0]))
     if (changed.length > 0) problems.push(`zfs was asked to change the pool: ${changed.join('; ')}`)
   }
   if (problems.length === 0) {
@@ -116,12 +172,71 @@ type Rand = () => number
 type Json = null | boolean | number | string | Json[] | {[k: string]: Json}
 
 const BASES = ['fixtures/manifests/livecd.yaml', 'examples/livecd/dcsnap.yaml', 'examples/quickstart/dcsnap.yaml']
-const BAD_DATASETS = ['a//b', 'tank/./a', 'tank/../a', 'tank/a/', 'tank/a ', 'tank/a b', 'tank/é', '/tank/a', '1tank/a', 'tank/a@s', 'tank/a#b', `tank/${'x'.repeat(300)}`, 'tank/\u202eevil', '', '..']
+const BAD_DATASETS = [
+  'a//b',
+  'tank/./a',
+  'tank/../a',
+  'tank/a/',
+  'tank/a ',
+  'tank/a b',
+  'tank/é',
+  '/tank/a',
+  '1tank/a',
+  'tank/a@s',
+  'tank/a#b',
+  `tank/${'x'.repeat(300)}`,
+  'tank/\u202eevil',
+  '',
+  '..',
+]
 const BAD_TIMEOUTS: Json[] = ['600h', '0s', 0, -5, 2073601, '1d', '90', Number.POSITIVE_INFINITY, '999999999999h']
 const ODD_STRINGS = [
-  '', ' ', '\t', 'x'.repeat(300), 'y'.repeat(70_000), 'ünïcödé', '日本語', '🦄', '\u202e', 'a\u0000b', '../../etc/passwd', '/etc', 'tank/../x',
-  'a//b', 'tank/a ', '-rf', '$(echo pwned)', '`echo pwned`', '%s%n', '\n\n', 'dc-1-x', '@', 'tank@snap', '1e400', 'null', 'true', '0x10', '.inf', '~',
-  '*alias', '&anchor', '!!binary', '<<', '? x', '- x', '{a: 1}', '[1, 2]', '#comment', '"', "'", '\\', 'a:b', 'con', '....', '.', '..',
+  '',
+  ' ',
+  '\t',
+  'x'.repeat(300),
+  'y'.repeat(70_000),
+  'ünïcödé',
+  '日本語',
+  '🦄',
+  '\u202e',
+  'a\u0000b',
+  '../../etc/passwd',
+  '/etc',
+  'tank/../x',
+  'a//b',
+  'tank/a ',
+  '-rf',
+  '$(echo pwned)',
+  '`echo pwned`',
+  '%s%n',
+  '\n\n',
+  'dc-1-x',
+  '@',
+  'tank@snap',
+  '1e400',
+  'null',
+  'true',
+  '0x10',
+  '.inf',
+  '~',
+  '*alias',
+  '&anchor',
+  '!!binary',
+  '<<',
+  '? x',
+  '- x',
+  '{a: 1}',
+  '[1, 2]',
+  '#comment',
+  '"',
+  "'",
+  '\\',
+  'a:b',
+  'con',
+  '....',
+  '.',
+  '..',
 ]
 
 function oddValue(rand: Rand): Json {
@@ -164,7 +279,22 @@ function mutate(rand: Rand, pool?: FuzzPool): Case {
       return {what: `bad timeout ${JSON.stringify(v)}`, content: stringify(data), invalid: true}
     }
     case 2: {
-      const [k, v] = pick<[string, Json]>(rand, [['version', 2], ['version', '1'], ['name', '..'], ['name', ''], ['name', 'a'.repeat(65)], ['name', '-x'], ['steps', []], ['steps', {}], ['steps', 'x'], ['datasets', 'tank/a'], ['retain', {builds: 0}], ['retain', {builds: 1.5}], ['logs', ''], ['logs', 5]])
+      const [k, v] = pick<[string, Json]>(rand, [
+        ['version', 2],
+        ['version', '1'],
+        ['name', '..'],
+        ['name', ''],
+        ['name', 'a'.repeat(65)],
+        ['name', '-x'],
+        ['steps', []],
+        ['steps', {}],
+        ['steps', 'x'],
+        ['datasets', 'tank/a'],
+        ['retain', {builds: 0}],
+        ['retain', {builds: 1.5}],
+        ['logs', ''],
+        ['logs', 5],
+      ])
       data[k] = v
       return {what: `${k}: ${JSON.stringify(v)}`, content: stringify(data), invalid: true}
     }
@@ -175,7 +305,12 @@ function mutate(rand: Rand, pool?: FuzzPool): Case {
       const where = pick(rand, ['root', 'datasets', 'step'])
       const target = where === 'root' ? data : where === 'datasets' ? (data.datasets as {[k: string]: Json}) : step()
       // defineProperty: a `__proto__` key must be a key, not the object's prototype.
-      Object.defineProperty(target, pick(rand, ['extra', 'rn', '__proto__', 'constructor', 'Name', 'ünï', '']), {value: oddValue(rand), enumerable: true, writable: true, configurable: true})
+      Object.defineProperty(target, pick(rand, ['extra', 'rn', '__proto__', 'constructor', 'Name', 'ünï', '']), {
+        value: oddValue(rand),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
       return {what: `unknown key in ${where}`, content: stringify(data), invalid: true}
     }
     case 5: {
@@ -193,12 +328,20 @@ function mutate(rand: Rand, pool?: FuzzPool): Case {
     case 7: {
       const key = pick(rand, ['version', 'name', 'datasets', 'steps', ...(pool ? [] : ['logs', 'retain'])])
       delete data[key]
-      return {what: `no ${key}`, content: stringify(data), invalid: ['version', 'name', 'datasets', 'steps'].includes(key)}
+      return {
+        what: `no ${key}`,
+        content: stringify(data),
+        invalid: ['version', 'name', 'datasets', 'steps'].includes(key),
+      }
     }
     case 8: {
       const v = pick(rand, ['A=B', 'ü', '', ' ', 'PATH', 'DCSNAP_BUILD', 'a\u0000b'])
       step().env = {[v]: 'x'}
-      return {what: `env name ${JSON.stringify(v)}`, content: stringify(data), invalid: v === 'A=B' || v.includes('\u0000') || v === ''}
+      return {
+        what: `env name ${JSON.stringify(v)}`,
+        content: stringify(data),
+        invalid: v === 'A=B' || v.includes('\u0000') || v === '',
+      }
     }
     case 9: {
       const s = step()
@@ -208,8 +351,10 @@ function mutate(rand: Rand, pool?: FuzzPool): Case {
     }
     case 10: {
       const levels = 6 + Math.floor(rand() * 4)
-      const bomb = ['lol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]',
-        ...Array.from({length: levels}, (_, i) => `lol${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`).join(', ')}]`)].join('\n')
+      const bomb = [
+        'lol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+        ...Array.from({length: levels}, (_, i) => `lol${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`).join(', ')}]`),
+      ].join('\n')
       return {what: `alias bomb of ${levels + 1} levels`, content: `${bomb}\n${text}`, invalid: true}
     }
     case 11:
@@ -218,7 +363,11 @@ function mutate(rand: Rand, pool?: FuzzPool): Case {
       return {what: 'alias inside its anchor', content: `${text}extra: &self [a, *self]\n`, invalid: true}
     case 13: {
       const depth = pick(rand, [65, 200, 1000, 5000])
-      return {what: `nesting ${depth} deep`, content: `${text}deep: ${'['.repeat(depth)}${']'.repeat(depth)}\n`, invalid: true}
+      return {
+        what: `nesting ${depth} deep`,
+        content: `${text}deep: ${'['.repeat(depth)}${']'.repeat(depth)}\n`,
+        invalid: true,
+      }
     }
     case 14:
       return {what: 'duplicate key', content: `${text}version: 1\n`, invalid: true}
@@ -228,7 +377,15 @@ function mutate(rand: Rand, pool?: FuzzPool): Case {
       return {what: 'NUL byte in a value', content: text.replace(/^name: (.*)$/m, 'name: a\u0000$1'), invalid: true}
     case 17: {
       const at = Math.floor(rand() * text.length)
-      return {what: `bytes that are not UTF-8 at ${at}`, content: Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from([0xff, 0xfe]), Buffer.from(text.slice(at))]), invalid: true}
+      return {
+        what: `bytes that are not UTF-8 at ${at}`,
+        content: Buffer.concat([
+          Buffer.from(text.slice(0, at)),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(text.slice(at)),
+        ]),
+        invalid: true,
+      }
     }
     case 18:
       return {what: 'over 256 KiB', content: `${text}# ${'x'.repeat(300 * 1024)}\n`, invalid: true}
@@ -243,12 +400,45 @@ function mutate(rand: Rand, pool?: FuzzPool): Case {
       const n = 1 + Math.floor(rand() * 4)
       for (let j = 0; j < n; j++) {
         const at = Math.floor(rand() * t.length)
-        t = t.slice(0, at) + pick(rand, [':', '-', '[', ']', '{', '}', '&', '*', '!', '|', '>', "'", '"', '#', '%', '@', '`', '\t', '\n', ' ', '?', ',', '\\', '\u00a0', '\ufeff']) + t.slice(at + (rand() < 0.5 ? 1 : 0))
+        t =
+          t.slice(0, at) +
+          pick(rand, [
+            ':',
+            '-',
+            '[',
+            ']',
+            '{',
+            '}',
+            '&',
+            '*',
+            '!',
+            '|',
+            '>',
+            "'",
+            '"',
+            '#',
+            '%',
+            '@',
+            '`',
+            '\t',
+            '\n',
+            ' ',
+            '?',
+            ',',
+            '\\',
+            '\u00a0',
+            '\ufeff',
+          ]) +
+          t.slice(at + (rand() < 0.5 ? 1 : 0))
       }
       return {what: `${n} YAML character(s) inserted or replaced`, content: t, invalid: false}
     }
     case 22:
-      return {what: pick(rand, ['CRLF line ends', 'a BOM']), content: rand() < 0.5 ? text.replaceAll('\n', '\r\n') : `\ufeff${text}`, invalid: false}
+      return {
+        what: pick(rand, ['CRLF line ends', 'a BOM']),
+        content: rand() < 0.5 ? text.replaceAll('\n', '\r\n') : `\ufeff${text}`,
+        invalid: false,
+      }
     default: {
       const lines = text.split('\n')
       const a = Math.floor(rand() * lines.length)
@@ -290,11 +480,23 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const count = Number(arg('count') ?? 100)
   const seed = Number(arg('seed') ?? 1)
   const proto = arg('proto')
-  if (!Number.isInteger(count) || count < 0 || !Number.isInteger(seed) || !existsSync(join(repoRoot, 'bin', 'run.js'))) {
-    process.stderr.write('usage: node dist/chaos/fuzz-manifests.js [--count N] [--seed N] [--proto POOL/DS [--cache POOL/DS]] [--bin BIN]\n')
+  if (
+    !Number.isInteger(count) ||
+    count < 0 ||
+    !Number.isInteger(seed) ||
+    !existsSync(join(repoRoot, 'bin', 'run.js'))
+  ) {
+    process.stderr.write(
+      'usage: node dist/chaos/fuzz-manifests.js [--count N] [--seed N] [--proto POOL/DS [--cache POOL/DS]] [--bin BIN]\n',
+    )
     process.exitCode = 2
   } else {
-    const r = await fuzzManifests({count, seed, pool: proto ? {proto, cache: arg('cache')} : undefined, bin: arg('bin')})
+    const r = await fuzzManifests({
+      count,
+      seed,
+      pool: proto ? {proto, cache: arg('cache')} : undefined,
+      bin: arg('bin'),
+    })
     for (const v of r.violations) process.stderr.write(`${v}\n`)
     process.stdout.write(`fuzz-manifests: ${r.trials} trials, ${r.violations.length} violations\n`)
     process.exitCode = r.violations.length > 0 ? 1 : 0

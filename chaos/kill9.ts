@@ -10,7 +10,15 @@ import {createChaosPool, type ChaosPool} from './pool.js'
 import {internalErrors, recoverBuild, type RunRecord} from './recover.js'
 import type {ExperimentResult, Violation} from './report.js'
 import {rng, type Rng} from './rng.js'
-import {completeCheckpoints, headState, parseCheckpoint, snapshotState, snapshotsUnder, stateDiff, type State} from './state.js'
+import {
+  completeCheckpoints,
+  headState,
+  parseCheckpoint,
+  snapshotState,
+  snapshotsUnder,
+  stateDiff,
+  type State,
+} from './state.js'
 import {readZfsLog} from './zfs-log.js'
 
 /** Options of the experiment. */
@@ -38,11 +46,28 @@ function writeManifest(dir: string, proto: string, cache: string): string {
     datasets: {proto, cache},
     logs: join(dir, 'logs'),
     steps: [
-      {name: 'prepare', run: 'echo prepare >> "$DCSNAP_PROTO/steps" && seq 1 500 > "$DCSNAP_PROTO/numbers" && echo 1 > "$DCSNAP_DATA_CACHE/counter"'},
-      {name: 'daemon', env, run: `echo daemon >> "$DCSNAP_PROTO/steps" && setsid -w ${writer} daemon "$DCSNAP_PROTO/daemon.txt" ${WRITES} && echo 2 >> "$DCSNAP_DATA_CACHE/counter"`},
-      {name: 'closefds', env, run: `echo closefds >> "$DCSNAP_PROTO/steps" && ${join(chaosBin, 'chaos-closefds')} ${writer} closefds "$DCSNAP_PROTO/closefds.txt" ${WRITES} && echo 3 >> "$DCSNAP_DATA_CACHE/counter"`},
-      {name: 'compute', run: 'echo compute >> "$DCSNAP_PROTO/steps" && cat "$DCSNAP_PROTO/numbers" "$DCSNAP_PROTO/daemon.txt" "$DCSNAP_PROTO/closefds.txt" "$DCSNAP_DATA_CACHE/counter" | cksum > "$DCSNAP_PROTO/sum"'},
-      {name: 'finish', run: 'echo finish >> "$DCSNAP_PROTO/steps" && mkdir -p "$DCSNAP_PROTO/out" && cp "$DCSNAP_PROTO/sum" "$DCSNAP_PROTO/steps" "$DCSNAP_PROTO/out/" && echo 4 >> "$DCSNAP_DATA_CACHE/counter"'},
+      {
+        name: 'prepare',
+        run: 'echo prepare >> "$DCSNAP_PROTO/steps" && seq 1 500 > "$DCSNAP_PROTO/numbers" && echo 1 > "$DCSNAP_DATA_CACHE/counter"',
+      },
+      {
+        name: 'daemon',
+        env,
+        run: `echo daemon >> "$DCSNAP_PROTO/steps" && setsid -w ${writer} daemon "$DCSNAP_PROTO/daemon.txt" ${WRITES} && echo 2 >> "$DCSNAP_DATA_CACHE/counter"`,
+      },
+      {
+        name: 'closefds',
+        env,
+        run: `echo closefds >> "$DCSNAP_PROTO/steps" && ${join(chaosBin, 'chaos-closefds')} ${writer} closefds "$DCSNAP_PROTO/closefds.txt" ${WRITES} && echo 3 >> "$DCSNAP_DATA_CACHE/counter"`,
+      },
+      {
+        name: 'compute',
+        run: 'echo compute >> "$DCSNAP_PROTO/steps" && cat "$DCSNAP_PROTO/numbers" "$DCSNAP_PROTO/daemon.txt" "$DCSNAP_PROTO/closefds.txt" "$DCSNAP_DATA_CACHE/counter" | cksum > "$DCSNAP_PROTO/sum"',
+      },
+      {
+        name: 'finish',
+        run: 'echo finish >> "$DCSNAP_PROTO/steps" && mkdir -p "$DCSNAP_PROTO/out" && cp "$DCSNAP_PROTO/sum" "$DCSNAP_PROTO/steps" "$DCSNAP_PROTO/out/" && echo 4 >> "$DCSNAP_DATA_CACHE/counter"',
+      },
     ],
   }
   const file = join(dir, 'dcsnap.yaml')
@@ -66,7 +91,10 @@ async function reference(pool: ChaosPool, dir: string, cacheHome: string, lockDi
   await runDcsnap(h, ['list', '-m', manifest], {runId: nextRunId('warm')})
   const runId = nextRunId('ref')
   const o = await runDcsnap(h, ['build', '-m', manifest], {runId})
-  if (o.exitCode !== 0) throw new Error(`the clean reference build failed (exit ${o.exitCode}): ${o.stderr.trim().split('\n').slice(-3).join(' | ')}`)
+  if (o.exitCode !== 0)
+    throw new Error(
+      `the clean reference build failed (exit ${o.exitCode}): ${o.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    )
   const calls = readZfsLog(h.log).calls.filter(c => c.run === runId).length
   const checkpoints = new Map<string, State>()
   for (const name of completeCheckpoints(await snapshotsUnder(`${pool.name}/ref`), [proto, cache])) {
@@ -88,12 +116,28 @@ function describePlan(p: KillPlan): string {
 function buildPlan(r: Rng, ref: Reference): KillPlan {
   const group = r.chance(0.5)
   if (r.chance(0.35)) return {kind: 'delay', ms: r.int(300, Math.round(ref.ms)), group}
-  return {kind: 'zfs', inject: {action: r.pick(['kill-before', 'kill-after'] as const), at: r.int(1, ref.calls), kill: group ? 'group' : 'pid'}}
+  return {
+    kind: 'zfs',
+    inject: {
+      action: r.pick(['kill-before', 'kill-after'] as const),
+      at: r.int(1, ref.calls),
+      kill: group ? 'group' : 'pid',
+    },
+  }
 }
 
 function resumePlan(r: Rng, ref: Reference): KillPlan {
   const group = r.chance(0.5)
-  if (r.chance(0.6)) return {kind: 'zfs', inject: {action: r.pick(['kill-before', 'kill-after'] as const), at: r.int(1, 2), match: ROLLBACK_CALLS, kill: group ? 'group' : 'pid'}}
+  if (r.chance(0.6))
+    return {
+      kind: 'zfs',
+      inject: {
+        action: r.pick(['kill-before', 'kill-after'] as const),
+        at: r.int(1, 2),
+        match: ROLLBACK_CALLS,
+        kill: group ? 'group' : 'pid',
+      },
+    }
   return {kind: 'delay', ms: r.int(200, Math.round(ref.ms)), group}
 }
 
@@ -125,7 +169,9 @@ function orphanWrites(h: Harness, runs: RunRecord[]): string[] {
     const later = new Set(runs.slice(owner + 1).map(r => r.id))
     const change = changes.find(c => later.has(c.run) && c.start < wrote)
     if (change) {
-      found.push(`${tag} of ${runs[owner].args[0]} (${runs[owner].id}) wrote ${Math.round(wrote - change.start)} ms after ${change.run}'s zfs ${change.args.join(' ')}`)
+      found.push(
+        `${tag} of ${runs[owner].args[0]} (${runs[owner].id}) wrote ${Math.round(wrote - change.start)} ms after ${change.run}'s zfs ${change.args.join(' ')}`,
+      )
     }
   }
   // One line per writer is enough.
@@ -141,7 +187,15 @@ async function settleWriters(h: Harness, maxMs: number): Promise<void> {
   killOwned(pids(), /chaos-writer/)
 }
 
-async function trial(i: number, o: Kill9Options, pool: ChaosPool, dir: string, cacheHome: string, lockDir: string, ref: Reference): Promise<Violation[]> {
+async function trial(
+  i: number,
+  o: Kill9Options,
+  pool: ChaosPool,
+  dir: string,
+  cacheHome: string,
+  lockDir: string,
+  ref: Reference,
+): Promise<Violation[]> {
   const t0 = now()
   const r = rng(o.seed, 'kill9', i)
   const h = harness(dir, `t${i}`, cacheHome, lockDir)
@@ -158,13 +212,18 @@ async function trial(i: number, o: Kill9Options, pool: ChaosPool, dir: string, c
     plans.push(`resume: ${describePlan(b)}`)
     await runKilled(h, ['resume', '-m', manifest, '--yes'], b, runs)
   }
-  const rec = await recoverBuild(h, {manifest, root: `${pool.name}/${parent}`, datasets: [proto, cache], steps: STEPS}, 'k9r')
+  const rec = await recoverBuild(
+    h,
+    {manifest, root: `${pool.name}/${parent}`, datasets: [proto, cache], steps: STEPS},
+    'k9r',
+  )
   runs.push(...rec.runs)
   await settleWriters(h, 5000)
   const what: string[] = []
   if (!rec.ok) what.push(`did not recover: ${rec.why}`)
   const orphans = orphanWrites(h, runs)
-  if (orphans.length > 0) what.push(`orphaned step wrote after another dcsnap changed the datasets: ${orphans.join('; ')}`)
+  if (orphans.length > 0)
+    what.push(`orphaned step wrote after another dcsnap changed the datasets: ${orphans.join('; ')}`)
   for (const e of internalErrors(runs)) what.push(`internal error: ${e}`)
   const snaps = await snapshotsUnder(`${pool.name}/${parent}`)
   for (const name of completeCheckpoints(snaps, [proto, cache])) {
@@ -175,15 +234,25 @@ async function trial(i: number, o: Kill9Options, pool: ChaosPool, dir: string, c
     if (d) what.push(`checkpoint ${name} differs from the clean build's: ${d}`)
   }
   if (rec.ok) {
-    const d = stateDiff(ref.head, headState(join(pool.mountpoint, parent, 'proto'), join(pool.mountpoint, parent, 'cache')))
+    const d = stateDiff(
+      ref.head,
+      headState(join(pool.mountpoint, parent, 'proto'), join(pool.mountpoint, parent, 'cache')),
+    )
     if (d) what.push(`final tree differs from the clean build's: ${d}`)
   }
   await pool.drop(parent)
   const story = runs.map(x => `${x.args[0]}→${x.outcome.exitCode ?? x.outcome.signal}`).join(' ')
-  o.log(`kill9 trial ${i}: ${plans.join(', ')} [${story}] ${what.length === 0 ? 'ok' : `${what.length} problem(s)`} in ${Math.round((now() - t0) / 1000)} s`)
+  o.log(
+    `kill9 trial ${i}: ${plans.join(', ')} [${story}] ${what.length === 0 ? 'ok' : `${what.length} problem(s)`} in ${Math.round((now() - t0) / 1000)} s`,
+  )
   if (what.length === 0) return []
-  return [{trial: String(i), what: [`${what.length} problem(s) after ${plans.join(', ')} [${story}]`, ...what].join('\n'),
-    repro: `npm run chaos -- --only kill9 --seed ${o.seed} --trial ${i}`}]
+  return [
+    {
+      trial: String(i),
+      what: [`${what.length} problem(s) after ${plans.join(', ')} [${story}]`, ...what].join('\n'),
+      repro: `npm run chaos -- --only kill9 --seed ${o.seed} --trial ${i}`,
+    },
+  ]
 }
 
 /** Runs the kill -9 experiment on a pool of its own. */

@@ -43,7 +43,8 @@ export async function createChaosPool(label: string, size = '256M'): Promise<Cha
       const origins = await zfs(['list', '-H', '-o', 'name,origin', '-r', name])
       for (const line of origins.stdout.split('\n')) {
         const [clone, origin] = line.split('\t')
-        if (origin?.startsWith(`${ds}/`) && !clone.startsWith(`${ds}/`)) await zfsRetry(['destroy', '-R', '-f', clone]).catch(() => {})
+        if (origin?.startsWith(`${ds}/`) && !clone.startsWith(`${ds}/`))
+          await zfsRetry(['destroy', '-R', '-f', clone]).catch(() => {})
       }
       await zfsRetry(['destroy', '-R', '-f', ds])
     },

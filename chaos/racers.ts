@@ -45,17 +45,33 @@ function drawSet(r: Rng): string[] {
 
 const overlaps = (a: [number, number], b: [number, number]) => a[0] < b[1] && b[0] < a[1]
 
-async function round(n: number, size: number, o: RacersOptions, h: Harness, poolName: string, create: (p: string) => Promise<string[]>): Promise<{racers: Racer[]; violations: Violation[]}> {
+async function round(
+  n: number,
+  size: number,
+  o: RacersOptions,
+  h: Harness,
+  poolName: string,
+  create: (p: string) => Promise<string[]>,
+): Promise<{racers: Racer[]; violations: Violation[]}> {
   const r = rng(o.seed, 'racers', n)
   const parent = `r${n}`
   const datasets = await create(parent)
   const ds = (x: string) => datasets[[...NAMES, ...PAIR].indexOf(x)]
-  const racers: Racer[] = [...Array(size).keys()].map(i => ({id: nextRunId(`race${n}`), name: `r${i}`, set: drawSet(r)}))
+  const racers: Racer[] = [...Array(size).keys()].map(i => ({
+    id: nextRunId(`race${n}`),
+    name: `r${i}`,
+    set: drawSet(r),
+  }))
   // The pair meet at a barrier inside their changing zfs calls: both get there only if their locks let them run at once.
   const pair: Racer[] = PAIR.map((d, i) => ({id: nextRunId(`pair${n}`), name: `p${i}`, set: [d]}))
   const barrier = {CHAOS_BARRIER: `${join(h.dir, `barrier-${n}`)}:2`}
   const running = [
-    ...racers.map(x => startDcsnap(h, ['snapshot', x.name, ...x.set.flatMap(s => ['-d', ds(s)])], {runId: x.id, env: {CHAOS_DELAY: DELAY}})),
+    ...racers.map(x =>
+      startDcsnap(h, ['snapshot', x.name, ...x.set.flatMap(s => ['-d', ds(s)])], {
+        runId: x.id,
+        env: {CHAOS_DELAY: DELAY},
+      }),
+    ),
     ...pair.map(x => startDcsnap(h, ['snapshot', x.name, '-d', ds(x.set[0])], {runId: x.id, env: barrier})),
   ]
   const watchdog = setTimeout(() => running.forEach(p => p.kill(true)), 300_000)
@@ -65,28 +81,58 @@ async function round(n: number, size: number, o: RacersOptions, h: Harness, pool
   const calls = readZfsLog(h.log).calls.filter(c => c.changing)
   for (const x of [...racers, ...pair]) {
     const mine = calls.filter(c => c.run === x.id)
-    if (mine.length > 0) x.window = [Math.min(...mine.map(c => c.start)), Math.max(...mine.map(c => c.end ?? x.outcome!.end))]
+    if (mine.length > 0)
+      x.window = [Math.min(...mine.map(c => c.start)), Math.max(...mine.map(c => c.end ?? x.outcome!.end))]
   }
   const violations: Violation[] = []
   const repro = `npm run chaos -- --only racers --seed ${o.seed} --trials ${o.count}`
   const snaps = await snapshotsUnder(`${poolName}/${parent}`)
   const [p0, p1] = pair
-  if (p0.outcome!.exitCode !== 0 || p1.outcome!.exitCode !== 0 || !p0.window || !p1.window || !overlaps(p0.window, p1.window)) {
-    violations.push({trial: `${n}/pair`, what: `two snapshots on disjoint datasets {E} and {F} did not run side by side (exits ${p0.outcome!.exitCode}, ${p1.outcome!.exitCode}): commands on disjoint datasets must`, repro})
+  if (
+    p0.outcome!.exitCode !== 0 ||
+    p1.outcome!.exitCode !== 0 ||
+    !p0.window ||
+    !p1.window ||
+    !overlaps(p0.window, p1.window)
+  ) {
+    violations.push({
+      trial: `${n}/pair`,
+      what: `two snapshots on disjoint datasets {E} and {F} did not run side by side (exits ${p0.outcome!.exitCode}, ${p1.outcome!.exitCode}): commands on disjoint datasets must`,
+      repro,
+    })
   }
   for (const x of racers) {
     const code = x.outcome!.exitCode
     const made = x.set.filter(s => (snaps.get(ds(s)) ?? []).includes(x.name))
-    if (code !== 0 && code !== 4) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set.join(',')}} exited ${code ?? x.outcome!.signal}, not 0 or 4: ${tail(x.outcome!, 2)}`, repro})
-    else if (code === 0 && made.length !== x.set.length) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set.join(',')}} exited 0 but made it on {${made.join(',')}} only`, repro})
-    else if (code === 4 && made.length > 0) violations.push({trial: `${n}/${x.name}`, what: `snapshot of {${x.set.join(',')}} lost (exit 4) but left it on {${made.join(',')}}`, repro})
+    if (code !== 0 && code !== 4)
+      violations.push({
+        trial: `${n}/${x.name}`,
+        what: `snapshot of {${x.set.join(',')}} exited ${code ?? x.outcome!.signal}, not 0 or 4: ${tail(x.outcome!, 2)}`,
+        repro,
+      })
+    else if (code === 0 && made.length !== x.set.length)
+      violations.push({
+        trial: `${n}/${x.name}`,
+        what: `snapshot of {${x.set.join(',')}} exited 0 but made it on {${made.join(',')}} only`,
+        repro,
+      })
+    else if (code === 4 && made.length > 0)
+      violations.push({
+        trial: `${n}/${x.name}`,
+        what: `snapshot of {${x.set.join(',')}} lost (exit 4) but left it on {${made.join(',')}}`,
+        repro,
+      })
   }
   for (let i = 0; i < racers.length; i++) {
     for (let j = i + 1; j < racers.length; j++) {
       const [a, b] = [racers[i], racers[j]]
       const shared = a.set.filter(s => b.set.includes(s))
       if (shared.length > 0 && a.window && b.window && overlaps(a.window, b.window)) {
-        violations.push({trial: `${n}/${a.name}+${b.name}`, what: `{${a.set.join(',')}} and {${b.set.join(',')}} changed ${shared.join(',')} at the same time (${Math.round(Math.min(a.window[1], b.window[1]) - Math.max(a.window[0], b.window[0]))} ms overlap)`, repro})
+        violations.push({
+          trial: `${n}/${a.name}+${b.name}`,
+          what: `{${a.set.join(',')}} and {${b.set.join(',')}} changed ${shared.join(',')} at the same time (${Math.round(Math.min(a.window[1], b.window[1]) - Math.max(a.window[0], b.window[0]))} ms overlap)`,
+          repro,
+        })
       }
     }
   }
@@ -114,10 +160,13 @@ export async function racers(o: RacersOptions): Promise<ExperimentResult> {
       for (let i = 0; i < rs.length; i++) {
         for (let j = i + 1; j < rs.length; j++) {
           const [a, b] = [rs[i], rs[j]]
-          if (!a.set.some(s => b.set.includes(s)) && a.window && b.window && overlaps(a.window, b.window)) disjointTogether++
+          if (!a.set.some(s => b.set.includes(s)) && a.window && b.window && overlaps(a.window, b.window))
+            disjointTogether++
         }
       }
-      o.log(`racers round ${n}: ${rs.map(x => `${x.name}{${x.set.join('')}}→${x.outcome?.exitCode}`).join(' ')}; ${res.violations.length} violations`)
+      o.log(
+        `racers round ${n}: ${rs.map(x => `${x.name}{${x.set.join('')}}→${x.outcome?.exitCode}`).join(' ')}; ${res.violations.length} violations`,
+      )
       await pool.drop(`r${n}`)
     }
   } finally {
@@ -126,5 +175,11 @@ export async function racers(o: RacersOptions): Promise<ExperimentResult> {
     if (violations.length === 0) rmSync(dir, {recursive: true, force: true})
     else o.log(`racers: logs of the trials are in ${dir}`)
   }
-  return {name: 'racers', trials: o.count, violations, notes: [`${won} won, ${busy} busy`, `${disjointTogether} disjoint pairs ran at once`], ms: Date.now() - t0}
+  return {
+    name: 'racers',
+    trials: o.count,
+    violations,
+    notes: [`${won} won, ${busy} busy`, `${disjointTogether} disjoint pairs ran at once`],
+    ms: Date.now() - t0,
+  }
 }

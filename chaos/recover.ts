@@ -31,7 +31,12 @@ export interface BuildTarget {
 }
 
 /** Runs `resume` until the latest build has every checkpoint (a new `build` when none can be resumed). */
-export async function recoverBuild(h: Harness, t: BuildTarget, label: string, opts: {maxRuns?: number; maxBusyMs?: number} = {}): Promise<Recovery> {
+export async function recoverBuild(
+  h: Harness,
+  t: BuildTarget,
+  label: string,
+  opts: {maxRuns?: number; maxBusyMs?: number} = {},
+): Promise<Recovery> {
   const runs: RunRecord[] = []
   let stopExists: boolean | undefined
   let busySince: number | undefined
@@ -43,22 +48,32 @@ export async function recoverBuild(h: Harness, t: BuildTarget, label: string, op
     runs.push({id, args, outcome})
     return outcome
   }
-  for (let n = 0; ; ) {
+  for (let n = 0; ;) {
     const snaps = await snapshotsUnder(t.root)
     const latest = latestBuild(snaps, t.datasets)
-    if (latest !== undefined && buildComplete(snaps, t.datasets, latest, t.steps)) return {ok: true, why: '', runs, stopExists}
+    if (latest !== undefined && buildComplete(snaps, t.datasets, latest, t.steps))
+      return {ok: true, why: '', runs, stopExists}
     if (n >= maxRuns) {
       const last = runs.at(-1)
-      return {ok: false, why: `not complete after ${n} runs; last: ${last ? `${last.args[0]} exit ${last.outcome.exitCode}: ${tail(last.outcome)}` : 'none'}`, runs, stopExists}
+      return {
+        ok: false,
+        why: `not complete after ${n} runs; last: ${last ? `${last.args[0]} exit ${last.outcome.exitCode}: ${tail(last.outcome)}` : 'none'}`,
+        runs,
+        stopExists,
+      }
     }
     // A new build runs every step (--no-cache): the checks compare each step's checkpoint with the clean build's, and
     // a build that reused steps has none of its own for them. Reuse itself is a line move, which lines.test kills.
-    const args = latest === undefined || refusedResume ? ['build', '--no-cache', '-m', t.manifest] : ['resume', '-m', t.manifest, '--yes']
+    const args =
+      latest === undefined || refusedResume
+        ? ['build', '--no-cache', '-m', t.manifest]
+        : ['resume', '-m', t.manifest, '--yes']
     const o = await go(args)
     if (o.exitCode === 4) {
       // Busy: an orphaned step still holds the datasets. `dcsnap stop` ends it where it exists; else wait.
       busySince ??= Date.now()
-      if (Date.now() - busySince > (opts.maxBusyMs ?? 30_000)) return {ok: false, why: `still busy after ${opts.maxBusyMs ?? 30_000} ms: ${tail(o)}`, runs, stopExists}
+      if (Date.now() - busySince > (opts.maxBusyMs ?? 30_000))
+        return {ok: false, why: `still busy after ${opts.maxBusyMs ?? 30_000} ms: ${tail(o)}`, runs, stopExists}
       if (stopExists !== false) {
         const s = await go(['stop', '-m', t.manifest])
         stopExists = !(s.exitCode === 2 && /unknown command/.test(s.stderr))
@@ -79,11 +94,18 @@ export async function recoverBuild(h: Harness, t: BuildTarget, label: string, op
       await sleep(300)
       continue
     }
-    return {ok: false, why: `${args[0]} exited ${o.exitCode ?? o.signal}${o.timedOut ? ' (timed out)' : ''}: ${tail(o)}`, runs, stopExists}
+    return {
+      ok: false,
+      why: `${args[0]} exited ${o.exitCode ?? o.signal}${o.timedOut ? ' (timed out)' : ''}: ${tail(o)}`,
+      runs,
+      stopExists,
+    }
   }
 }
 
 /** Runs of a trial that printed "This is a dcsnap bug" or a stack trace. */
 export function internalErrors(runs: RunRecord[]): string[] {
-  return runs.filter(r => /dcsnap bug|^\s+at \S+ \(/m.test(r.outcome.stderr)).map(r => `${r.args[0]} (${r.id}): ${tail(r.outcome, 2)}`)
+  return runs
+    .filter(r => /dcsnap bug|^\s+at \S+ \(/m.test(r.outcome.stderr))
+    .map(r => `${r.args[0]} (${r.id}): ${tail(r.outcome, 2)}`)
 }

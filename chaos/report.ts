@@ -28,6 +28,12 @@ export function summaryLine(r: ExperimentResult): string {
 
 /** The details of every violation of an experiment, indented under its summary. */
 export function violationLines(r: ExperimentResult): string[] {
-  return r.violations.flatMap(v => [`  ${r.name} trial ${v.trial}: ${v.what.split('\n')[0]}`,
-    ...v.what.split('\n').slice(1).map(l => `      ${l}`), `      reproduce: ${v.repro}`])
+  return r.violations.flatMap(v => [
+    `  ${r.name} trial ${v.trial}: ${v.what.split('\n')[0]}`,
+    ...v.what
+      .split('\n')
+      .slice(1)
+      .map(l => `      ${l}`),
+    `      reproduce: ${v.repro}`,
+  ])
 }

@@ -27,10 +27,17 @@ async function fuzz(count: number, seed: number): Promise<ExperimentResult | und
   const file = join(dirname(fileURLToPath(import.meta.url)), 'fuzz-manifests.js')
   if (!existsSync(file)) return undefined
   const t0 = Date.now()
-  const mod = (await import(pathToFileURL(file).href)) as {fuzzManifests: (o: {count: number; seed: number}) => Promise<{trials: number; violations: unknown[]}>}
+  const mod = (await import(pathToFileURL(file).href)) as {
+    fuzzManifests: (o: {count: number; seed: number}) => Promise<{trials: number; violations: unknown[]}>
+  }
   const r = await mod.fuzzManifests({count, seed})
   const violations: Violation[] = r.violations.map((v, i) => {
-    const o = (typeof v === 'object' && v !== null ? v : {}) as {trial?: unknown; what?: unknown; message?: unknown; repro?: unknown}
+    const o = (typeof v === 'object' && v !== null ? v : {}) as {
+      trial?: unknown
+      what?: unknown
+      message?: unknown
+      repro?: unknown
+    }
     // What the fuzzer put in a field, as text (JSON unless a string); `otherwise` when it put nothing there.
     const text = (field: unknown, otherwise: string): string =>
       field === undefined || field === null ? otherwise : typeof field === 'string' ? field : JSON.stringify(field)
@@ -44,9 +51,16 @@ async function fuzz(count: number, seed: number): Promise<ExperimentResult | und
 }
 
 async function main(): Promise<number> {
-  const {values} = parseArgs({options: {
-    only: {type: 'string'}, trials: {type: 'string'}, seed: {type: 'string'}, trial: {type: 'string'}, small: {type: 'boolean'}, help: {type: 'boolean', short: 'h'},
-  }})
+  const {values} = parseArgs({
+    options: {
+      only: {type: 'string'},
+      trials: {type: 'string'},
+      seed: {type: 'string'},
+      trial: {type: 'string'},
+      small: {type: 'boolean'},
+      help: {type: 'boolean', short: 'h'},
+    },
+  })
   if (values.help) {
     log(USAGE)
     return 0
@@ -65,7 +79,7 @@ async function main(): Promise<number> {
   }
   const small = values.small === true
   const trials = int(values.trials, '--trials')
-  const seed = int(values.seed, '--seed') ?? (Date.now() % 1_000_000)
+  const seed = int(values.seed, '--seed') ?? Date.now() % 1_000_000
   const trial = values.trial
   log(`chaos: seed ${seed}${small ? ' (small round)' : ''}`)
 
@@ -90,9 +104,12 @@ async function main(): Promise<number> {
   return bad === 0 ? 0 : 1
 }
 
-main().then(code => {
-  process.exitCode = code
-}, error => {
-  log(`chaos: ${error instanceof Error ? error.message : String(error)}`)
-  process.exitCode = 2
-})
+main().then(
+  code => {
+    process.exitCode = code
+  },
+  error => {
+    log(`chaos: ${error instanceof Error ? error.message : String(error)}`)
+    process.exitCode = 2
+  },
+)

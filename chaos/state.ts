@@ -33,7 +33,11 @@ export function buildComplete(snaps: Map<string, string[]>, datasets: string[], 
 
 /** The highest build id with any snapshot on the first dataset (undefined when there is none). */
 export function latestBuild(snaps: Map<string, string[]>, datasets: string[]): string | undefined {
-  const ids = datasets.flatMap(d => snaps.get(d) ?? []).map(n => parseCheckpoint(n)?.build).filter((b): b is string => b !== undefined).map(Number)
+  const ids = datasets
+    .flatMap(d => snaps.get(d) ?? [])
+    .map(n => parseCheckpoint(n)?.build)
+    .filter((b): b is string => b !== undefined)
+    .map(Number)
   return ids.length === 0 ? undefined : String(Math.max(...ids))
 }
 
@@ -50,7 +54,13 @@ export function headState(protoDir: string, cacheDir: string): State {
 }
 
 /** A checkpoint's state, read through clones. */
-export async function snapshotState(pool: string, poolMountpoint: string, proto: string, cache: string, name: string): Promise<State> {
+export async function snapshotState(
+  pool: string,
+  poolMountpoint: string,
+  proto: string,
+  cache: string,
+  name: string,
+): Promise<State> {
   const p = await readSnapshot(pool, poolMountpoint, `${proto}@${name}`)
   const c = await readSnapshot(pool, poolMountpoint, `${cache}@${name}`)
   return {proto: p.tree, cache: c.tree, record: c.record}
@@ -61,7 +71,10 @@ export function stateDiff(expected: State, actual: State): string {
   const parts = [
     ['proto', treeDiff(expected.proto, actual.proto)],
     ['cache', treeDiff(expected.cache, actual.cache)],
-    ['record', expected.record === actual.record ? '' : `${actual.record || '(none)'} instead of ${expected.record || '(none)'}`],
+    [
+      'record',
+      expected.record === actual.record ? '' : `${actual.record || '(none)'} instead of ${expected.record || '(none)'}`,
+    ],
   ].filter(([, d]) => d !== '')
   return parts.map(([k, d]) => `${k}: ${d}`).join('; ')
 }

@@ -24,7 +24,8 @@ export function readTree(root: string): Tree {
         tree.set(r, 'dir')
         walk(path, r)
       } else if (st.isSymbolicLink()) tree.set(r, `link:${readlinkSync(path)}`)
-      else if (st.isFile()) tree.set(r, `file:${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`)
+      else if (st.isFile())
+        tree.set(r, `file:${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`)
       else tree.set(r, 'other')
     }
   }
@@ -35,7 +36,9 @@ export function readTree(root: string): Tree {
 /** The step statuses of dcsnap's record under a data cache root ('' when there is none). */
 export function readRecordStatuses(root: string): string {
   try {
-    const record = JSON.parse(readFileSync(join(root, RECORD_DIR, 'record.json'), 'utf8')) as {steps?: Array<{name: string; status: string}>}
+    const record = JSON.parse(readFileSync(join(root, RECORD_DIR, 'record.json'), 'utf8')) as {
+      steps?: Array<{name: string; status: string}>
+    }
     return (record.steps ?? []).map(s => `${s.name}:${s.status}`).join(',')
   } catch {
     return ''
@@ -47,13 +50,19 @@ export function treeDiff(expected: Tree, actual: Tree, limit = 4): string {
   const out: string[] = []
   for (const [p, d] of expected) if (actual.get(p) !== d) out.push(actual.has(p) ? `${p} differs` : `${p} missing`)
   for (const p of actual.keys()) if (!expected.has(p)) out.push(`${p} extra`)
-  return out.length === 0 ? '' : out.slice(0, limit).join(', ') + (out.length > limit ? ` (+${out.length - limit} more)` : '')
+  return out.length === 0
+    ? ''
+    : out.slice(0, limit).join(', ') + (out.length > limit ? ` (+${out.length - limit} more)` : '')
 }
 
 let clones = 0
 
 /** Reads a snapshot's tree (and record statuses) through a temporary clone in `pool`, destroyed afterwards. */
-export async function readSnapshot(pool: string, poolMountpoint: string, snapshot: string): Promise<{tree: Tree; record: string}> {
+export async function readSnapshot(
+  pool: string,
+  poolMountpoint: string,
+  snapshot: string,
+): Promise<{tree: Tree; record: string}> {
   const name = `cmp${process.pid}x${++clones}`
   await zfsOk(['clone', snapshot, `${pool}/${name}`])
   try {

@@ -35,7 +35,14 @@ export function readZfsLog(file: string): ZfsLog {
     const f = line.split(' ')
     switch (f[0]) {
       case 'B': {
-        const call: ZfsCall = {run: f[1], pid: Number(f[2]), ppid: Number(f[3]), start: ms(f[4]), changing: f[5] === '1', args: f.slice(6)}
+        const call: ZfsCall = {
+          run: f[1],
+          pid: Number(f[2]),
+          ppid: Number(f[3]),
+          start: ms(f[4]),
+          changing: f[5] === '1',
+          args: f.slice(6),
+        }
         log.calls.push(call)
         open.set(call.pid, call)
         break
@@ -66,5 +73,9 @@ export function readZfsLog(file: string): ZfsLog {
 
 /** The datasets a call names (snapshot names are reduced to their dataset). */
 export function datasetsOf(call: ZfsCall): string[] {
-  return [...new Set(call.args.filter(a => !a.startsWith('-') && /[/@]/.test(a) && !a.includes('=')).map(a => a.split('@')[0]))]
+  return [
+    ...new Set(
+      call.args.filter(a => !a.startsWith('-') && /[/@]/.test(a) && !a.includes('=')).map(a => a.split('@')[0]),
+    ),
+  ]
 }

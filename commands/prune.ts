@@ -3,10 +3,17 @@ import {DcsnapCommand, targetFlags} from '../src/cli/base-command.js'
 
 export default class Prune extends DcsnapCommand {
   static override summary = 'Destroy the checkpoints of all but the N most recent builds.'
-  static override description = 'Keeps the N most recent builds whole and destroys the baseline and checkpoints of every older build. Manual snapshots are never pruned; held snapshots, snapshots with clones and the base (the first build\'s baseline, which every new build starts from) are kept and reported. Builds on kept lines count too; a kept line left without snapshots is removed. --dry-run lists exactly what would be destroyed.'
+  static override description =
+    "Keeps the N most recent builds whole and destroys the baseline and checkpoints of every older build. Manual snapshots are never pruned; held snapshots, snapshots with clones and the base (the first build's baseline, which every new build starts from) are kept and reported. Builds on kept lines count too; a kept line left without snapshots is removed. --dry-run lists exactly what would be destroyed."
   static override examples = [
-    {description: 'List the checkpoints of all but the 2 newest builds; change nothing', command: '<%= config.bin %> prune --keep 2 --dry-run'},
-    {description: "Keep only the newest build's checkpoints, report as JSON", command: '<%= config.bin %> prune --keep 1 --json'},
+    {
+      description: 'List the checkpoints of all but the 2 newest builds; change nothing',
+      command: '<%= config.bin %> prune --keep 2 --dry-run',
+    },
+    {
+      description: "Keep only the newest build's checkpoints, report as JSON",
+      command: '<%= config.bin %> prune --keep 1 --json',
+    },
   ]
   static override flags = {
     ...targetFlags,

@@ -22,9 +22,17 @@ export default class Why extends DcsnapCommand {
     const {Runner} = await import('../src/runner/runner.js')
     const {UsageError} = await import('../src/errors.js')
     const {cachePlanRows, cachePlanTable} = await import('../src/cli/cache-plan.js')
-    const runner = new Runner({manifest: await loadManifest(flags.manifest), manifestArg: flags.manifest, logger: this.logger})
+    const runner = new Runner({
+      manifest: await loadManifest(flags.manifest),
+      manifestArg: flags.manifest,
+      logger: this.logger,
+    })
     if (args.step !== undefined && !runner.manifest.steps.some(s => s.name === args.step)) {
-      throw new UsageError('NO_SUCH_STEP', `no step "${args.step}" in the manifest`, `Steps: ${runner.manifest.steps.map(s => s.name).join(', ')}.`)
+      throw new UsageError(
+        'NO_SUCH_STEP',
+        `no step "${args.step}" in the manifest`,
+        `Steps: ${runner.manifest.steps.map(s => s.name).join(', ')}.`,
+      )
     }
     const rows = cachePlanRows(await runner.planCache(), args.step)
     if (!this.jsonEnabled()) this.log(cachePlanTable(rows))

@@ -24,5 +24,7 @@ await build({
   // oclif can load TypeScript commands in development; the built CLI never does.
   external: ['typescript', 'ts-node', 'tsx'],
   // Some dependencies are CommonJS and call require(): give the ESM bundle one.
-  banner: {js: "import {createRequire as __dcsnapRequire} from 'node:module'; const require = __dcsnapRequire(import.meta.url);"},
+  banner: {
+    js: "import {createRequire as __dcsnapRequire} from 'node:module'; const require = __dcsnapRequire(import.meta.url);",
+  },
 })

@@ -12,4 +12,7 @@ const schema = JSON.parse(await readFile(join(root, 'schemas', 'manifest.schema.
 const ajv = new Ajv2020.default({allErrors: true, strict: true, allowUnionTypes: true, code: {source: true, esm: true}})
 const validate = ajv.compile(schema)
 await writeFile(join(root, 'dist', 'src', 'manifest', 'manifest-validator.js'), standaloneCode.default(ajv, validate))
-await writeFile(join(root, 'dist', 'src', 'manifest', 'manifest-validator.d.ts'), await readFile(join(root, 'src', 'manifest', 'manifest-validator.d.ts')))
+await writeFile(
+  join(root, 'dist', 'src', 'manifest', 'manifest-validator.d.ts'),
+  await readFile(join(root, 'src', 'manifest', 'manifest-validator.d.ts')),
+)

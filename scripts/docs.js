@@ -26,8 +26,23 @@ export function generatedReadme() {
   const withManifest = replaceSection(readFileSync(readmePath, 'utf8'), 'manifest-reference', manifestReference(schema))
   writeFileSync(readmePath + '.tmp', withManifest)
   try {
-    const out = execFileSync(process.execPath, [join(root, 'node_modules/oclif/bin/run.js'), 'readme', '--dry-run', '--no-aliases', '--readme-path', 'README.md.tmp'],
-      {cwd: root, encoding: 'utf8', env: {...process.env, OCLIF_SKIP_UPDATE_CHECK: '1', NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+    const out = execFileSync(
+      process.execPath,
+      [
+        join(root, 'node_modules/oclif/bin/run.js'),
+        'readme',
+        '--dry-run',
+        '--no-aliases',
+        '--readme-path',
+        'README.md.tmp',
+      ],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: {...process.env, OCLIF_SKIP_UPDATE_CHECK: '1', NO_COLOR: '1'},
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     return out.replace(/^replacing <!-- \w+ --> in .*\n/gm, '')
   } finally {
     rmSync(readmePath + '.tmp', {force: true})

@@ -17,7 +17,12 @@ function walk(root, node, prefix, rows) {
     const key = prefix + name
     const resolved = resolve(root, prop)
     const isList = resolved.type === 'array' && resolved.items?.type === 'object'
-    rows.push({key: isList ? `${key}[]` : key, type: escape(typeOf(root, prop)), required: required.has(name), description: escape(prop.description ?? resolved.description ?? '')})
+    rows.push({
+      key: isList ? `${key}[]` : key,
+      type: escape(typeOf(root, prop)),
+      required: required.has(name),
+      description: escape(prop.description ?? resolved.description ?? ''),
+    })
     if (resolved.type === 'object' && resolved.properties) walk(root, resolved, `${key}.`, rows)
     if (isList) walk(root, resolved.items, `${key}[].`, rows)
   }
@@ -25,7 +30,10 @@ function walk(root, node, prefix, rows) {
 
 function resolve(root, node) {
   if (!node.$ref) return node
-  const target = node.$ref.replace(/^#\//, '').split('/').reduce((at, part) => at[part], root)
+  const target = node.$ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce((at, part) => at[part], root)
   return {...target, ...node, $ref: undefined}
 }
 

@@ -7,7 +7,13 @@ import {fileURLToPath} from 'node:url'
 import {Plugin} from '@oclif/core'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true})
+const plugin = new Plugin({
+  root,
+  type: 'core',
+  ignoreManifest: true,
+  errorOnManifestCreate: true,
+  respectNoCacheDefault: true,
+})
 await plugin.load()
 const ids = Object.keys(plugin.manifest.commands)
 if (ids.length === 0) throw new Error('no commands found under dist/commands: run tsc first')

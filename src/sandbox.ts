@@ -42,23 +42,41 @@ export function zpoolCommandWords(env: NodeJS.ProcessEnv = process.env): string[
 
 function layout(opts: SandboxOptions): Sandbox {
   const pool = opts.pool ?? 'dcsandbox'
-  if (!/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/.test(pool)) throw new UsageError('INVALID_POOL', `invalid pool name "${pool}"`, 'A pool name starts with a letter, then letters, digits, _ . : -.')
+  if (!/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/.test(pool))
+    throw new UsageError(
+      'INVALID_POOL',
+      `invalid pool name "${pool}"`,
+      'A pool name starts with a letter, then letters, digits, _ . : -.',
+    )
   const dir = resolve(opts.dir ?? join('/var/tmp/dcsnap-sandbox', pool))
-  return {pool, dir, file: join(dir, 'vdev.img'), mountpoint: join(dir, 'mnt'), proto: `${pool}/proto`, cache: `${pool}/cache`}
+  return {
+    pool,
+    dir,
+    file: join(dir, 'vdev.img'),
+    mountpoint: join(dir, 'mnt'),
+    proto: `${pool}/proto`,
+    cache: `${pool}/cache`,
+  }
 }
 
 /** Bytes in a size such as `512M`, `1G`, `1GiB` or `4096` (K, M, G, T: powers of 1024). */
 export function parseSize(size: string): number {
   const m = /^(\d+)\s*(?:([KMGT])(?:i?B)?)?$/i.exec(size.trim())
   const bytes = m ? Number(m[1]) * 1024 ** (m[2] ? 'KMGT'.indexOf(m[2].toUpperCase()) + 1 : 0) : Number.NaN
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError('INVALID_SIZE', `invalid size "${size}"`, 'Give a number of bytes with an optional K, M, G or T suffix, e.g. 512M or 1G.')
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new UsageError(
+      'INVALID_SIZE',
+      `invalid size "${size}"`,
+      'Give a number of bytes with an optional K, M, G or T suffix, e.g. 512M or 1G.',
+    )
   return bytes
 }
 
 async function run(words: string[], args: string[]): Promise<void> {
   const [file, ...prefix] = words
   const r = await execa(file, [...prefix, ...args], {reject: false, stdin: 'ignore'})
-  if (r.failed && r.exitCode === undefined) throw zfsNotFound(words, String((r as {code?: string}).code ?? r.shortMessage))
+  if (r.failed && r.exitCode === undefined)
+    throw zfsNotFound(words, String((r as {code?: string}).code ?? r.shortMessage))
   if (r.exitCode !== 0) throw zfsErrorFor([words.at(-1)!, ...args], String(r.stderr))
 }
 
@@ -74,10 +92,18 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const dirOpts = {mode: 0o755, hint: 'Remove it, or choose another --dir.'}
   await ensurePrivateDir(s.dir, dirOpts)
   if (await readFile(state, 'utf8').catch(() => undefined)) {
-    throw new UsageError('SANDBOX_EXISTS', `a sandbox already exists in ${s.dir}`, 'Use it, or remove it first with `dcsnap sandbox destroy`.')
+    throw new UsageError(
+      'SANDBOX_EXISTS',
+      `a sandbox already exists in ${s.dir}`,
+      'Use it, or remove it first with `dcsnap sandbox destroy`.',
+    )
   }
   await ensurePrivateDir(s.mountpoint, dirOpts)
-  const image = await openNewFile(s.file, 0o600, 'Remove it (a leftover of an earlier `dcsnap sandbox create`?), or choose another --dir.')
+  const image = await openNewFile(
+    s.file,
+    0o600,
+    'Remove it (a leftover of an earlier `dcsnap sandbox create`?), or choose another --dir.',
+  )
   try {
     await image.truncate(bytes)
   } catch (error) {
@@ -102,9 +128,16 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
 export async function destroySandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const s = layout(opts)
   const state = join(s.dir, 'sandbox.json')
-  const recorded = await readFile(state, 'utf8').then(t => JSON.parse(t) as Sandbox, () => undefined)
+  const recorded = await readFile(state, 'utf8').then(
+    t => JSON.parse(t) as Sandbox,
+    () => undefined,
+  )
   if (!recorded || recorded.pool !== s.pool) {
-    throw new UsageError('NO_SANDBOX', `no dcsnap sandbox "${s.pool}" in ${s.dir}`, 'Only pools made by `dcsnap sandbox create` are destroyed; pass the same --pool and --dir.')
+    throw new UsageError(
+      'NO_SANDBOX',
+      `no dcsnap sandbox "${s.pool}" in ${s.dir}`,
+      'Only pools made by `dcsnap sandbox create` are destroyed; pass the same --pool and --dir.',
+    )
   }
   const words = zpoolCommandWords(opts.env ?? process.env)
   // zfs-fuse can call a pool busy for a moment after its files were used: retry a few times.

@@ -22,7 +22,11 @@ export async function resolveBuildTarget(opts: {manifest?: string; datasets?: st
   }
   const file = opts.manifest ?? 'dcsnap.yaml'
   if (opts.manifest === undefined && !(await exists(file))) {
-    throw new UsageError('NO_TARGET', 'no ./dcsnap.yaml here and no datasets given', 'Pass -m path/to/dcsnap.yaml, or -d POOL/DATASET (repeatable).')
+    throw new UsageError(
+      'NO_TARGET',
+      'no ./dcsnap.yaml here and no datasets given',
+      'Pass -m path/to/dcsnap.yaml, or -d POOL/DATASET (repeatable).',
+    )
   }
   return manifestDatasets(file)
 }
@@ -35,10 +39,22 @@ export async function manifestDatasets(file: string): Promise<BuildTarget> {
   const check = (key: 'proto' | 'cache', required: boolean): string | undefined => {
     const v = ds?.[key]
     if (v === undefined && !required) return undefined
-    const problem = typeof v === 'string' ? datasetNameProblem(v) : v === undefined ? 'is required' : 'must be a dataset name such as tank/dc/build_data'
+    const problem =
+      typeof v === 'string'
+        ? datasetNameProblem(v)
+        : v === undefined
+          ? 'is required'
+          : 'must be a dataset name such as tank/dc/build_data'
     if (problem !== undefined) {
       const pos = src.position(['datasets', key])
-      throw new ManifestError(file, pos.line, pos.col, typeof v === 'string' ? `datasets.${key} ${JSON.stringify(v)} is not a valid dataset name: it ${problem}` : `datasets.${key} ${problem}`)
+      throw new ManifestError(
+        file,
+        pos.line,
+        pos.col,
+        typeof v === 'string'
+          ? `datasets.${key} ${JSON.stringify(v)} is not a valid dataset name: it ${problem}`
+          : `datasets.${key} ${problem}`,
+      )
     }
     return v as string
   }

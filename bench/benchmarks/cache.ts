@@ -27,7 +27,12 @@ b=$((b+1)); done`
 /** Times the three ways at each size and builds count; every row reports, the restore's target is <= 2 s and constant zfs calls. */
 export async function cache(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = []
-  for (const [mib, builds] of [[100, 10], [1024, 10], [100, 200]] as const) rows.push(await measure(ctx, mib, builds))
+  for (const [mib, builds] of [
+    [100, 10],
+    [1024, 10],
+    [100, 200],
+  ] as const)
+    rows.push(await measure(ctx, mib, builds))
   return rows
 }
 
@@ -44,13 +49,23 @@ async function measure(ctx: BenchContext, mib: number, builds: number): Promise<
     const file = join(dir, 'dcsnap.yaml')
     let version = 0
     // Only the last step's env changes from one build to the next: its key, and no other, is new.
-    const manifest = () => writeFileSync(file, stringify({version: 1, name: 'bench', datasets: {proto: pool.proto, cache: pool.cache}, logs: join(dir, 'logs'), steps: [
-      {name: 'fill', run: run('sh', '-c', fill(mib), 'sh', proto)},
-      {name: 'modify', run: run('dd', 'if=/dev/zero', `of=${proto}/modify.out`, 'bs=1048576', 'count=8')},
-      {name: 'three', run: run('true')},
-      {name: 'four', run: run('true')},
-      {name: 'last', run: run('true'), env: {VERSION: String(++version)}},
-    ]}))
+    const manifest = () =>
+      writeFileSync(
+        file,
+        stringify({
+          version: 1,
+          name: 'bench',
+          datasets: {proto: pool.proto, cache: pool.cache},
+          logs: join(dir, 'logs'),
+          steps: [
+            {name: 'fill', run: run('sh', '-c', fill(mib), 'sh', proto)},
+            {name: 'modify', run: run('dd', 'if=/dev/zero', `of=${proto}/modify.out`, 'bs=1048576', 'count=8')},
+            {name: 'three', run: run('true')},
+            {name: 'four', run: run('true')},
+            {name: 'last', run: run('true'), env: {VERSION: String(++version)}},
+          ],
+        }),
+      )
     const dcsnap = (...args: string[]) => timeCommand(dcsnapCommand(tier, [...args, '-q', '-m', file], {cwd: dir}))
     ctx.log(`  ${mib} MiB, ${builds} earlier builds: first build and a copy of its tree`)
     manifest()
@@ -59,31 +74,47 @@ async function measure(ctx: BenchContext, mib: number, builds: number): Promise<
     await execOk(tier, ['sh', '-c', earlierBuilds(pool, builds - 1)])
     manifest()
     await dcsnap('build')
-    const clean = summarise([await (async () => {
-      manifest()
-      return dcsnap('build', '--no-cache')
-    })()])
-    const viaCache: Contender = {name: 'dcsnap', run: async () => {
-      manifest()
-      return dcsnap('build')
-    }}
-    const byCopy: Contender = {name: 'cp', async run() {
-      let seconds = await timeCommand({words: run('find', proto, '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'), env: tier.env})
-      seconds += await timeCommand({words: run('cp', '-a', `${copy}/.`, `${proto}/`), env: tier.env})
-      return seconds + (await timeCommand({words: run('true'), env: tier.env}))
-    },
-    // Untimed: drop the copied tree (back to the head's newest snapshot), or the next build would keep it as hand changes.
-    after: async () => {
-      const newest = (await zfsOk(tier, ['list', '-H', '-t', 'snapshot', '-o', 'name', '-s', 'createtxg', '-d', '1', pool.proto])).trim().split('\n').at(-1)!
-      await zfsOk(tier, ['rollback', newest])
-    }}
+    const clean = summarise([
+      await (async () => {
+        manifest()
+        return dcsnap('build', '--no-cache')
+      })(),
+    ])
+    const viaCache: Contender = {
+      name: 'dcsnap',
+      run: async () => {
+        manifest()
+        return dcsnap('build')
+      },
+    }
+    const byCopy: Contender = {
+      name: 'cp',
+      async run() {
+        let seconds = await timeCommand({
+          words: run('find', proto, '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'),
+          env: tier.env,
+        })
+        seconds += await timeCommand({words: run('cp', '-a', `${copy}/.`, `${proto}/`), env: tier.env})
+        return seconds + (await timeCommand({words: run('true'), env: tier.env}))
+      },
+      // Untimed: drop the copied tree (back to the head's newest snapshot), or the next build would keep it as hand changes.
+      after: async () => {
+        const newest = (
+          await zfsOk(tier, ['list', '-H', '-t', 'snapshot', '-o', 'name', '-s', 'createtxg', '-d', '1', pool.proto])
+        )
+          .trim()
+          .split('\n')
+          .at(-1)!
+        await zfsOk(tier, ['rollback', newest])
+      },
+    }
     const t = await alternate([byCopy, viaCache], runs)
     manifest()
     const calls = await countZfsCalls(tier, ['build', '-q', '-m', file], {cwd: dir, warm: ['list', ...pool.flags]})
     return ratioRow({
       id: `cache-${mib}M-${builds}`,
       benchmark: `\`dcsnap build\` reusing 4 of 5 steps, ${mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`} in the proto area, ${builds} earlier builds`,
-      baseline: 'restore the reused steps\' tree with `cp -a` from a copy, run the last step',
+      baseline: "restore the reused steps' tree with `cp -a` from a copy, run the last step",
       runs,
       dcsnap: t.dcsnap,
       base: t.cp,
@@ -100,4 +131,3 @@ async function measure(ctx: BenchContext, mib: number, builds: number): Promise<
     await pool.destroy()
   }
 }
-

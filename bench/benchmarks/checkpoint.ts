@@ -16,11 +16,18 @@ export async function checkpoint(ctx: BenchContext): Promise<Row[]> {
   const pool = await createPool(tier, '512M')
   try {
     const datasets = [pool.proto, pool.cache]
-    const steps = Array.from({length: STEPS}, (_, i) => ({name: `step${String(i + 1).padStart(2, '0')}`, run: ['true']}))
+    const steps = Array.from({length: STEPS}, (_, i) => ({
+      name: `step${String(i + 1).padStart(2, '0')}`,
+      run: ['true'],
+    }))
     const m = writeManifest(pool, steps)
     const build = ['build', '-q', '-m', m.file]
     const reset = () => destroySnapshots(tier, datasets)
-    const dcsnap: Contender = {name: 'dcsnap', run: () => timeCommand(dcsnapCommand(tier, build, {cwd: m.dir})), after: reset}
+    const dcsnap: Contender = {
+      name: 'dcsnap',
+      run: () => timeCommand(dcsnapCommand(tier, build, {cwd: m.dir})),
+      after: reset,
+    }
     const raw: Contender = {
       name: 'raw',
       async run() {
@@ -40,25 +47,35 @@ export async function checkpoint(ctx: BenchContext): Promise<Row[]> {
     const calls = await countZfsCalls(tier, build, {cwd: m.dir, warm: ['list', ...pool.flags]})
     await reset()
     const snapshotCalls = calls.filter(c => c.startsWith('snapshot ')).length
-    const per = (x: typeof t.raw) => ({...x, median: round(x.median / (STEPS + 1)), min: round(x.min / (STEPS + 1)), max: round(x.max / (STEPS + 1)), samples: x.samples.map(s => round(s / (STEPS + 1)))})
+    const per = (x: typeof t.raw) => ({
+      ...x,
+      median: round(x.median / (STEPS + 1)),
+      min: round(x.min / (STEPS + 1)),
+      max: round(x.max / (STEPS + 1)),
+      samples: x.samples.map(s => round(s / (STEPS + 1))),
+    })
     const expected = tier.multiSnapshot ? 1 : datasets.length
-    return [ratioRow({
-      id: 'checkpoint',
-      benchmark: `checkpoint in \`dcsnap build\` of ${STEPS} no-op steps (per checkpoint)`,
-      baseline: `the steps, then raw \`zfs snapshot\` of proto and cache (${tier.multiSnapshot ? 'one call' : 'one call each'})`,
-      runs,
-      dcsnap: per(t.dcsnap),
-      base: per(t.raw),
-      target: `<= 1.3x; ${expected} zfs process${expected > 1 ? 'es' : ''} per checkpoint`,
-      max: 1.3,
-      zfsProcesses: round(snapshotCalls / (STEPS + 1)),
-      zfsProcessesMax: expected,
-      notes: [
-        `${STEPS + 1} checkpoints (baseline + ${STEPS} steps); times are whole runs / ${STEPS + 1}, dcsnap's start-up included`,
-        `zfs processes in one build: ${calls.length} (${countBy(calls)})`,
-        ...(tier.multiSnapshot ? [] : ['this ZFS takes one snapshot per call: atomic multi-dataset snapshots need OpenZFS or illumos']),
-      ],
-    })]
+    return [
+      ratioRow({
+        id: 'checkpoint',
+        benchmark: `checkpoint in \`dcsnap build\` of ${STEPS} no-op steps (per checkpoint)`,
+        baseline: `the steps, then raw \`zfs snapshot\` of proto and cache (${tier.multiSnapshot ? 'one call' : 'one call each'})`,
+        runs,
+        dcsnap: per(t.dcsnap),
+        base: per(t.raw),
+        target: `<= 1.3x; ${expected} zfs process${expected > 1 ? 'es' : ''} per checkpoint`,
+        max: 1.3,
+        zfsProcesses: round(snapshotCalls / (STEPS + 1)),
+        zfsProcessesMax: expected,
+        notes: [
+          `${STEPS + 1} checkpoints (baseline + ${STEPS} steps); times are whole runs / ${STEPS + 1}, dcsnap's start-up included`,
+          `zfs processes in one build: ${calls.length} (${countBy(calls)})`,
+          ...(tier.multiSnapshot
+            ? []
+            : ['this ZFS takes one snapshot per call: atomic multi-dataset snapshots need OpenZFS or illumos']),
+        ],
+      }),
+    ]
   } finally {
     await pool.destroy()
   }

@@ -15,39 +15,68 @@ export async function list(ctx: BenchContext): Promise<Row[]> {
   const pool = await importListPool(tier, ctx.version, ctx.log)
   try {
     const datasets = [pool.proto, pool.cache]
-    const caps = await new Zfs({env: {...process.env, ...tier.env, DCSNAP_ZFS: tier.zfsWords.join(' '), XDG_CACHE_HOME: cacheHome}}).capabilities()
+    const caps = await new Zfs({
+      env: {...process.env, ...tier.env, DCSNAP_ZFS: tier.zfsWords.join(' '), XDG_CACHE_HOME: cacheHome},
+    }).capabilities()
     const props = listProperties(caps)
-    const raw = [...tier.zfsWords, 'list', '-H', ...(caps.parsableList ? ['-p'] : []), '-r', '-t', 'filesystem,volume,snapshot', '-o', props.join(','), ...datasets]
-    const variants = {'dcsnap list --json': ['list', '--json', ...pool.flags], 'dcsnap list --all --json': ['list', '--all', '--json', ...pool.flags]}
-    const calls = await countZfsCalls(tier, variants['dcsnap list --all --json'], {warm: variants['dcsnap list --all --json']})
+    const raw = [
+      ...tier.zfsWords,
+      'list',
+      '-H',
+      ...(caps.parsableList ? ['-p'] : []),
+      '-r',
+      '-t',
+      'filesystem,volume,snapshot',
+      '-o',
+      props.join(','),
+      ...datasets,
+    ]
+    const variants = {
+      'dcsnap list --json': ['list', '--json', ...pool.flags],
+      'dcsnap list --all --json': ['list', '--all', '--json', ...pool.flags],
+    }
+    const calls = await countZfsCalls(tier, variants['dcsnap list --all --json'], {
+      warm: variants['dcsnap list --all --json'],
+    })
     // Arguments never hold spaces here (property lists are comma-separated), so the logged line splits back into argv.
     const own = calls.length === 1 ? [...tier.zfsWords, ...calls[0].split(' ')] : undefined
     ctx.log(`  dcsnap's zfs call: zfs ${calls.join(' | ')}`)
-    const t = await alternate([
-      commandContender('raw', {words: raw, env: tier.env}),
-      ...Object.entries(variants).map(([name, args]) => commandContender(name, dcsnapCommand(tier, args))),
-      ...(own ? [commandContender('own', {words: own, env: tier.env})] : []),
-    ], runs)
+    const t = await alternate(
+      [
+        commandContender('raw', {words: raw, env: tier.env}),
+        ...Object.entries(variants).map(([name, args]) => commandContender(name, dcsnapCommand(tier, args))),
+        ...(own ? [commandContender('own', {words: own, env: tier.env})] : []),
+      ],
+      runs,
+    )
     const rssRuns = Math.min(runs, 3)
     const rss: number[] = []
-    for (let i = 0; i < rssRuns; i++) rss.push(await peakRssMB(dcsnapCommand(tier, variants['dcsnap list --all --json'])))
+    for (let i = 0; i < rssRuns; i++)
+      rss.push(await peakRssMB(dcsnapCommand(tier, variants['dcsnap list --all --json'])))
     const notes = [
-      `${LAYOUT_SNAPSHOTS} snapshots; baseline: \`zfs ${raw.slice(tier.zfsWords.length).join(' ').replace(/ \S+\/proto \S+\/cache$/, ' PROTO CACHE')}\``,
-      ...(own && t.own ? [`dcsnap's own zfs call (\`zfs ${calls[0].split(' ').slice(0, 6).join(' ')} ...\`) alone: ${t.own.median} s`] : []),
+      `${LAYOUT_SNAPSHOTS} snapshots; baseline: \`zfs ${raw
+        .slice(tier.zfsWords.length)
+        .join(' ')
+        .replace(/ \S+\/proto \S+\/cache$/, ' PROTO CACHE')}\``,
+      ...(own && t.own
+        ? [`dcsnap's own zfs call (\`zfs ${calls[0].split(' ').slice(0, 6).join(' ')} ...\`) alone: ${t.own.median} s`]
+        : []),
     ]
-    const rows = Object.keys(variants).map((name, i) => ratioRow({
-      id: `list:${name.includes('--all') ? 'all' : 'latest'}`,
-      benchmark: `\`${name}\`, ${LAYOUT_SNAPSHOTS} snapshots`,
-      baseline: 'one raw `zfs list -H -r`, same columns',
-      runs,
-      dcsnap: t[name],
-      base: t.raw,
-      target: '<= 1.3x, 1 zfs process',
-      max: 1.3,
-      zfsProcesses: calls.length,
-      zfsProcessesMax: 1,
-      notes: i === 0 ? notes : [],
-    }))
+    const rows = Object.keys(variants).map((name, i) =>
+      ratioRow({
+        id: `list:${name.includes('--all') ? 'all' : 'latest'}`,
+        benchmark: `\`${name}\`, ${LAYOUT_SNAPSHOTS} snapshots`,
+        baseline: 'one raw `zfs list -H -r`, same columns',
+        runs,
+        dcsnap: t[name],
+        base: t.raw,
+        target: '<= 1.3x, 1 zfs process',
+        max: 1.3,
+        zfsProcesses: calls.length,
+        zfsProcessesMax: 1,
+        notes: i === 0 ? notes : [],
+      }),
+    )
     const peak = Math.max(...rss)
     rows.push({
       id: 'list:memory',

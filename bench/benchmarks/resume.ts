@@ -45,7 +45,10 @@ export async function resume(ctx: BenchContext): Promise<Row[]> {
     const byHand: Contender = {
       name: 'cp',
       async run() {
-        let seconds = await timeCommand({words: run('find', proto, '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'), env: tier.env})
+        let seconds = await timeCommand({
+          words: run('find', proto, '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'),
+          env: tier.env,
+        })
         seconds += await timeCommand({words: run('cp', '-a', `${copy}/.`, `${proto}/`), env: tier.env})
         for (const s of steps.slice(1)) seconds += await timeCommand({words: s.run, cwd: m.dir, env: tier.env})
         return seconds
@@ -54,22 +57,27 @@ export async function resume(ctx: BenchContext): Promise<Row[]> {
       after: async () => void (await dcsnap(...resumeArgs)),
     }
     const t = await alternate([byHand, viaDcsnap], runs)
-    const calls = await countZfsCalls(tier, [...resumeArgs, '-q', '-m', m.file], {cwd: m.dir, warm: ['list', ...pool.flags]})
-    return [ratioRow({
-      id: 'resume',
-      benchmark: '`dcsnap resume modify` of a build with 1 GiB in the proto area',
-      baseline: 'delete the tree, `cp -a` it back from a copy, run the same steps',
-      runs,
-      dcsnap: t.dcsnap,
-      base: t.cp,
-      target: 'report the ratio',
-      zfsProcesses: calls.length,
-      notes: [
-        `proto: ${TREE.dirs * TREE.files} files of ${TREE.fileKiB} KiB; steps fill (1 GiB), modify (writes 8 MiB), finish (no-op); resume at modify rolls back to dc-1-fill`,
-        `zfs processes in one resume: ${countBy(calls)}`,
-        `the copy lives in a dataset of the same pool`,
-      ],
-    })]
+    const calls = await countZfsCalls(tier, [...resumeArgs, '-q', '-m', m.file], {
+      cwd: m.dir,
+      warm: ['list', ...pool.flags],
+    })
+    return [
+      ratioRow({
+        id: 'resume',
+        benchmark: '`dcsnap resume modify` of a build with 1 GiB in the proto area',
+        baseline: 'delete the tree, `cp -a` it back from a copy, run the same steps',
+        runs,
+        dcsnap: t.dcsnap,
+        base: t.cp,
+        target: 'report the ratio',
+        zfsProcesses: calls.length,
+        notes: [
+          `proto: ${TREE.dirs * TREE.files} files of ${TREE.fileKiB} KiB; steps fill (1 GiB), modify (writes 8 MiB), finish (no-op); resume at modify rolls back to dc-1-fill`,
+          `zfs processes in one resume: ${countBy(calls)}`,
+          `the copy lives in a dataset of the same pool`,
+        ],
+      }),
+    ]
   } finally {
     await pool.destroy()
   }

@@ -3,7 +3,8 @@ import {DcsnapCommand} from '../../src/cli/base-command.js'
 
 export default class SandboxDestroy extends DcsnapCommand {
   static override summary = 'Destroy a pool made by `dcsnap sandbox create`, and its file.'
-  static override description = 'Destroys only a pool that `dcsnap sandbox create` made in --dir (it leaves a sandbox.json there), with every snapshot on it.'
+  static override description =
+    'Destroys only a pool that `dcsnap sandbox create` made in --dir (it leaves a sandbox.json there), with every snapshot on it.'
   static override examples = [
     {description: 'Destroy the sandbox pool and its file', command: '<%= config.bin %> sandbox destroy'},
     {description: 'The same, reporting as JSON', command: '<%= config.bin %> sandbox destroy --json'},

@@ -47,7 +47,8 @@ export async function stepKey(opts: KeyOptions): Promise<StepKey> {
   // Each field and env var apart, so that `why` can name the one that changed.
   inputs.push({kind: 'definition', name: 'name', digest: sha256(JSON.stringify(step.name))})
   inputs.push({kind: 'definition', name: 'run', digest: sha256(JSON.stringify(step.run))})
-  for (const [k, v] of Object.entries(step.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) inputs.push({kind: 'env', name: k, digest: sha256(JSON.stringify(v))})
+  for (const [k, v] of Object.entries(step.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    inputs.push({kind: 'env', name: k, digest: sha256(JSON.stringify(v))})
   const mounts = opts.extra ?? step.mounts
   if (mounts !== undefined) inputs.push({kind: 'definition', name: 'mounts', digest: sha256(JSON.stringify(mounts))})
   for (const program of await programsOf(step.run, manifestDir)) {
@@ -56,7 +57,8 @@ export async function stepKey(opts: KeyOptions): Promise<StepKey> {
   for (const pattern of [...(opts.inputs ?? [])].sort()) {
     const matched = await expand(manifestDir, pattern)
     if (matched.length === 0) inputs.push({kind: 'input', name: pattern, digest: MISSING})
-    for (const file of matched) inputs.push({kind: 'input', name: file, digest: await fileDigest(join(manifestDir, file))})
+    for (const file of matched)
+      inputs.push({kind: 'input', name: file, digest: await fileDigest(join(manifestDir, file))})
   }
   inputs.push({kind: 'parent', name: 'parent', digest: opts.parent})
   return {key: sha256(inputs.map(i => `${i.kind}\0${i.name}\0${i.digest}`).join('\n')), inputs}
@@ -176,7 +178,8 @@ async function walk(root: string, at: string, parts: string[], found: string[]):
   const here = join(root, at)
   if (part === '**') {
     await walk(root, at, rest, found)
-    for (const entry of await entries(here)) if (entry.dir) await walk(root, at ? `${at}/${entry.name}` : entry.name, parts, found)
+    for (const entry of await entries(here))
+      if (entry.dir) await walk(root, at ? `${at}/${entry.name}` : entry.name, parts, found)
     return
   }
   const re = globToRegExp(part)
@@ -206,7 +209,10 @@ function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i + 1)
       if (end < 0) re += '\\['
       else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
+        re += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`
         i = end
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&')

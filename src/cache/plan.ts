@@ -83,7 +83,14 @@ export async function planCache(i: CachePlanInputs): Promise<CachePlan> {
     for (let n = at; n < i.steps.length; n++) if (!forced.has(n)) forced.set(n, reason)
   }
   if (i.noHits || i.baseIdentity === undefined) force(0, i.noHits ?? {code: 'new'})
-  if (i.runFrom) force(Math.max(0, i.steps.findIndex(s => s.name === i.runFrom!.step)), i.runFrom.reason)
+  if (i.runFrom)
+    force(
+      Math.max(
+        0,
+        i.steps.findIndex(s => s.name === i.runFrom!.step),
+      ),
+      i.runFrom.reason,
+    )
   i.steps.forEach((s, n) => {
     if (s.cache === false) force(n, {code: 'cache-false', step: s.name})
   })
@@ -137,7 +144,9 @@ function anyWithKey(inventory: Inventory, key: string): SnapshotSet[] {
 /** The checkpoint where a step last ran in the history of `restore` (its line's lineage, up to it). */
 function sourceOf(inventory: Inventory, restore: SnapshotSet, key: string): SnapshotSet | undefined {
   const view = inventory.view(restore.line) ?? inventory
-  return [...view.snapshots].reverse().find(s => s.txg <= restore.txg && s.kind === 'checkpoint' && s.user['dcsnap:key'] === key)
+  return [...view.snapshots]
+    .reverse()
+    .find(s => s.txg <= restore.txg && s.kind === 'checkpoint' && s.user['dcsnap:key'] === key)
 }
 
 /** A step's reused result is young enough for its `max-age` (steps without one always are). */
@@ -147,15 +156,30 @@ function fresh(inventory: Inventory, restore: SnapshotSet, key: string, step: St
   return ran !== undefined && now - ran.creation * 1000 <= step.cache.maxAgeMs
 }
 
-function whyMiss(i: CachePlanInputs, byKey: Map<string, SnapshotSet[]>, step: StepDefinition, key: StepKey, firstMiss: boolean, now: number): MissReason {
+function whyMiss(
+  i: CachePlanInputs,
+  byKey: Map<string, SnapshotSet[]>,
+  step: StepDefinition,
+  key: StepKey,
+  firstMiss: boolean,
+  now: number,
+): MissReason {
   const matching = byKey.get(key.key) ?? []
   if (firstMiss && matching.length > 0 && step.cache !== undefined && step.cache !== false) {
     const newest = matching.reduce((a, b) => (a.creation >= b.creation ? a : b))
-    if (now - newest.creation * 1000 > step.cache.maxAgeMs) return {code: 'expired', checkpoint: qualified(newest), maxAgeMs: step.cache.maxAgeMs}
+    if (now - newest.creation * 1000 > step.cache.maxAgeMs)
+      return {code: 'expired', checkpoint: qualified(newest), maxAgeMs: step.cache.maxAgeMs}
   }
   if (firstMiss && matching.length === 0) {
-    const tainted = anyWithKey(i.inventory, key.key).find(s => s.members.some(m => m.user['dcsnap:tainted'] !== undefined))
-    if (tainted) return {code: 'tainted', checkpoint: qualified(tainted), why: tainted.members.find(m => m.user['dcsnap:tainted'])!.user['dcsnap:tainted']}
+    const tainted = anyWithKey(i.inventory, key.key).find(s =>
+      s.members.some(m => m.user['dcsnap:tainted'] !== undefined),
+    )
+    if (tainted)
+      return {
+        code: 'tainted',
+        checkpoint: qualified(tainted),
+        why: tainted.members.find(m => m.user['dcsnap:tainted'])!.user['dcsnap:tainted'],
+      }
   }
   const before = i.previous?.find(r => r.name === step.name)?.keyInputs
   const own = before ? diffKeyInputs(before, key.inputs).filter(d => d.kind !== 'parent') : []
@@ -174,24 +198,47 @@ export function describeMiss(m: MissReason): string {
   switch (m.code) {
     case 'input': {
       const d = m.difference
-      const what = d.kind === 'env' ? `env ${d.name}` : d.kind === 'definition' ? `its ${d.name}` : d.kind === 'scheme' ? 'the key scheme' : d.name
-      return `${what} ${d.change === 'changed' ? 'changed' : d.change === 'appeared' ? (d.kind === 'env' ? 'was added' : 'appeared') : (d.kind === 'env' ? 'was removed' : 'went')}`
+      const what =
+        d.kind === 'env'
+          ? `env ${d.name}`
+          : d.kind === 'definition'
+            ? `its ${d.name}`
+            : d.kind === 'scheme'
+              ? 'the key scheme'
+              : d.name
+      return `${what} ${d.change === 'changed' ? 'changed' : d.change === 'appeared' ? (d.kind === 'env' ? 'was added' : 'appeared') : d.kind === 'env' ? 'was removed' : 'went'}`
     }
-    case 'parent': return 'the step before it runs (parent missed)'
-    case 'new': return 'no earlier build ran it with these inputs'
-    case 'expired': return `${m.checkpoint} is older than its cache max-age (${formatAge(m.maxAgeMs)})`
-    case 'tainted': return `${m.checkpoint} has its key but is tainted: ${m.why}`
-    case 'cache-false': return m.step === '' ? 'cache: false' : `cache: false on ${m.step}`
-    case 'no-cache': return '--no-cache'
-    case 'rebuild-from': return `--rebuild-from ${m.step}`
-    case 'pause': return `the pause at ${m.step}`
-    case 'on-top': return '--on-top builds on the head as it is'
-    case 'tmp-data-cache': return 'the data cache is a temporary directory (datasets.cache is not set), which cannot be restored by clone'
+    case 'parent':
+      return 'the step before it runs (parent missed)'
+    case 'new':
+      return 'no earlier build ran it with these inputs'
+    case 'expired':
+      return `${m.checkpoint} is older than its cache max-age (${formatAge(m.maxAgeMs)})`
+    case 'tainted':
+      return `${m.checkpoint} has its key but is tainted: ${m.why}`
+    case 'cache-false':
+      return m.step === '' ? 'cache: false' : `cache: false on ${m.step}`
+    case 'no-cache':
+      return '--no-cache'
+    case 'rebuild-from':
+      return `--rebuild-from ${m.step}`
+    case 'pause':
+      return `the pause at ${m.step}`
+    case 'on-top':
+      return '--on-top builds on the head as it is'
+    case 'tmp-data-cache':
+      return 'the data cache is a temporary directory (datasets.cache is not set), which cannot be restored by clone'
   }
 }
 
 function formatAge(ms: number): string {
-  const units: Array<[string, number]> = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]]
+  const units: Array<[string, number]> = [
+    ['w', 604_800_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ]
   for (const [u, n] of units) if (ms >= n && ms % n === 0) return `${ms / n}${u}`
   return `${ms / 1000}s`
 }

@@ -6,8 +6,18 @@ import {paint} from './format.js'
 
 /** Flags shared by commands that work on build datasets. */
 export const targetFlags = {
-  manifest: Flags.string({char: 'm', description: 'Manifest whose datasets to use [default: ./dcsnap.yaml].', helpValue: 'FILE', exclusive: ['dataset']}),
-  dataset: Flags.string({char: 'd', description: 'A build dataset (repeatable; the first is the proto area).', helpValue: 'DS', multiple: true}),
+  manifest: Flags.string({
+    char: 'm',
+    description: 'Manifest whose datasets to use [default: ./dcsnap.yaml].',
+    helpValue: 'FILE',
+    exclusive: ['dataset'],
+  }),
+  dataset: Flags.string({
+    char: 'd',
+    description: 'A build dataset (repeatable; the first is the proto area).',
+    helpValue: 'DS',
+    multiple: true,
+  }),
 }
 
 /** The `--build` flag. */
@@ -27,15 +37,38 @@ export interface ErrorReport {
 
 /** Turns any thrown value into an ErrorReport (DcsnapErrors keep theirs; oclif parse errors are usage, exit 2; Ctrl-C at a prompt is a refusal, exit 3). */
 export function reportOf(err: unknown, commandId: string): ErrorReport {
-  const e = err as {code?: string; exitCode?: number; hint?: string; message?: string; details?: unknown; oclif?: {exit?: number}}
+  const e = err as {
+    code?: string
+    exitCode?: number
+    hint?: string
+    message?: string
+    details?: unknown
+    oclif?: {exit?: number}
+  }
   if (typeof e?.exitCode === 'number' && typeof e.hint === 'string') {
-    return {code: e.code ?? 'ERROR', message: e.message ?? String(err), hint: e.hint, exitCode: e.exitCode, details: e.details}
+    return {
+      code: e.code ?? 'ERROR',
+      message: e.message ?? String(err),
+      hint: e.hint,
+      exitCode: e.exitCode,
+      details: e.details,
+    }
   }
   if (isAbortError(err)) return reportOf(notConfirmed(), commandId)
   if (e?.oclif?.exit !== undefined) {
-    return {code: 'USAGE', message: firstLine(e.message ?? String(err)), hint: `See \`dcsnap ${commandId.replaceAll(':', ' ')} --help\`.`, exitCode: 2}
+    return {
+      code: 'USAGE',
+      message: firstLine(e.message ?? String(err)),
+      hint: `See \`dcsnap ${commandId.replaceAll(':', ' ')} --help\`.`,
+      exitCode: 2,
+    }
   }
-  return {code: 'INTERNAL', message: e?.message ?? String(err), hint: 'This is a dcsnap bug: run again with --verbose and report the output.', exitCode: 1}
+  return {
+    code: 'INTERNAL',
+    message: e?.message ?? String(err),
+    hint: 'This is a dcsnap bug: run again with --verbose and report the output.',
+    exitCode: 1,
+  }
 }
 
 /** A command with dcsnap's error handling; subclasses implement run(). */
@@ -74,7 +107,15 @@ export abstract class DcsnapCommand extends Command {
     if ((err as {code?: string}).code === 'EEXIT') throw err
     const r = reportOf(err, this.id ?? '')
     if (this.jsonEnabled()) {
-      this.logJson({error: {code: r.code, message: r.message, exitCode: r.exitCode, hint: r.hint, ...(r.details === undefined ? {} : {details: r.details})}})
+      this.logJson({
+        error: {
+          code: r.code,
+          message: r.message,
+          exitCode: r.exitCode,
+          hint: r.hint,
+          ...(r.details === undefined ? {} : {details: r.details}),
+        },
+      })
     } else {
       // Always two lines, whatever zfs said: what went wrong, then what to do (--json keeps the text whole).
       process.stderr.write(`${paint.red('error:')} ${oneLine(r.message)}\n${oneLine(r.hint)}\n`)
@@ -86,9 +127,18 @@ export abstract class DcsnapCommand extends Command {
 
 /** Text of several lines as one: its lines joined with "; ". */
 function oneLine(s: string): string {
-  return s.split('\n').map(l => l.trim()).filter(Boolean).join('; ')
+  return s
+    .split('\n')
+    .map(l => l.trim())
+    .filter(Boolean)
+    .join('; ')
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').find(l => l.trim() !== '')?.trim() ?? s
+  return (
+    s
+      .split('\n')
+      .find(l => l.trim() !== '')
+      ?.trim() ?? s
+  )
 }

@@ -16,12 +16,23 @@ export interface CachePlanRow {
 
 /** The plan's steps as plain rows, optionally only one step. */
 export function cachePlanRows(plan: CachePlan, step?: string): CachePlanRow[] {
-  return plan.steps.filter(p => step === undefined || p.step === step).map(p => ({
-    index: p.index, step: p.step, key: p.key.key, cache: p.hit ? 'hit' : 'miss', from: p.hit ?? null, why: p.miss ? describeMiss(p.miss) : null, reason: p.miss ?? null,
-  }))
+  return plan.steps
+    .filter(p => step === undefined || p.step === step)
+    .map(p => ({
+      index: p.index,
+      step: p.step,
+      key: p.key.key,
+      cache: p.hit ? 'hit' : 'miss',
+      from: p.hit ?? null,
+      why: p.miss ? describeMiss(p.miss) : null,
+      reason: p.miss ?? null,
+    }))
 }
 
 /** The rows as a table: #, STEP, CACHE, FROM / WHY. */
 export function cachePlanTable(rows: CachePlanRow[]): string {
-  return table(['#', 'STEP', 'CACHE', 'FROM / WHY'], rows.map(r => [String(r.index), r.step, r.cache, r.from ?? r.why ?? '']))
+  return table(
+    ['#', 'STEP', 'CACHE', 'FROM / WHY'],
+    rows.map(r => [String(r.index), r.step, r.cache, r.from ?? r.why ?? '']),
+  )
 }

@@ -6,7 +6,11 @@ import {RefusedError} from '../errors.js'
 export async function confirmOrRefuse(question: string, yes: boolean): Promise<void> {
   if (yes) return
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new RefusedError('CONFIRMATION_NEEDED', `${question.replace(/\?$/, '')}: not confirmed (no terminal to ask on)`, 'Check the plan with --dry-run, then pass --yes to proceed.')
+    throw new RefusedError(
+      'CONFIRMATION_NEEDED',
+      `${question.replace(/\?$/, '')}: not confirmed (no terminal to ask on)`,
+      'Check the plan with --dry-run, then pass --yes to proceed.',
+    )
   }
   const answer = await ask(`${question} [y/N] `)
   if (answer === undefined || !/^y(es)?$/i.test(answer.trim())) throw notConfirmed()

@@ -9,8 +9,15 @@ export async function runDestroyPlan(cmd: DcsnapCommand, session: Session, plan:
   const result = {destroy: names, kept: plan.kept, dryRun, destroyed: false}
   const human = !cmd.jsonEnabled()
   if (human) {
-    cmd.log(names.length > 0 ? `${dryRun ? 'would destroy' : 'destroying'} ${names.length} snapshot(s):\n${names.map(n => `  ${n}`).join('\n')}` : 'nothing to destroy')
-    for (const k of plan.kept) cmd.log(`keeping ${k.snapshot} (${k.reason === 'clones' ? `has clones: ${k.detail}` : k.reason === 'cache-source' ? 'a kept build reused its step' : k.reason})`)
+    cmd.log(
+      names.length > 0
+        ? `${dryRun ? 'would destroy' : 'destroying'} ${names.length} snapshot(s):\n${names.map(n => `  ${n}`).join('\n')}`
+        : 'nothing to destroy',
+    )
+    for (const k of plan.kept)
+      cmd.log(
+        `keeping ${k.snapshot} (${k.reason === 'clones' ? `has clones: ${k.detail}` : k.reason === 'cache-source' ? 'a kept build reused its step' : k.reason})`,
+      )
   }
   if (dryRun || names.length === 0) return result
   await executeDestroy(session, plan)

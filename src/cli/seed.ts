@@ -5,16 +5,29 @@ import {planSeed, seedFromReplica} from '../replication/seed.js'
 import {UsageError} from '../errors.js'
 
 /** Seeds the runner's build datasets from a replica (or, with dryRun, says what it would clone). */
-export async function seedCommand(cmd: DcsnapCommand, runner: Runner, root: string, opts: {build?: string; step?: string; dryRun?: boolean}): Promise<{build: string; from: string; into: string[]; dryRun?: boolean}> {
+export async function seedCommand(
+  cmd: DcsnapCommand,
+  runner: Runner,
+  root: string,
+  opts: {build?: string; step?: string; dryRun?: boolean},
+): Promise<{build: string; from: string; into: string[]; dryRun?: boolean}> {
   let step: {name: string; index: number} | undefined
   if (opts.step !== undefined) {
     const def = runner.manifest.steps.find(s => s.name === opts.step)
-    if (!def) throw new UsageError('NO_SUCH_STEP', `the manifest has no step "${opts.step}"`, `Its steps: ${runner.manifest.steps.map(s => s.name).join(', ')}.`)
+    if (!def)
+      throw new UsageError(
+        'NO_SUCH_STEP',
+        `the manifest has no step "${opts.step}"`,
+        `Its steps: ${runner.manifest.steps.map(s => s.name).join(', ')}.`,
+      )
     step = {name: def.name, index: def.index}
   }
   if (opts.dryRun) {
     const plan = await planSeed(runner.session, root, {build: opts.build, step})
-    if (!cmd.jsonEnabled()) cmd.log(`clones ${plan.checkpoint.members.map(m => m.name).join(', ')} into ${runner.session.datasets.join(', ')} (build ${plan.build.id}), then resumes`)
+    if (!cmd.jsonEnabled())
+      cmd.log(
+        `clones ${plan.checkpoint.members.map(m => m.name).join(', ')} into ${runner.session.datasets.join(', ')} (build ${plan.build.id}), then resumes`,
+      )
     return {build: plan.build.id, from: plan.checkpoint.name, into: runner.session.datasets, dryRun: true}
   }
   const r = await seedFromReplica(runner.session, root, {build: opts.build, step})

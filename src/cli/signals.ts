@@ -29,9 +29,13 @@ function onSignal(sig: (typeof SIGNALS)[number]): void {
     return
   }
   if (controller.signal.aborted) {
-    logger?.warn(`${sig}: still stopping (a zfs call under way is finished first; kill -9 leaves the locks to its children)`)
+    logger?.warn(
+      `${sig}: still stopping (a zfs call under way is finished first; kill -9 leaves the locks to its children)`,
+    )
     return
   }
-  logger?.warn(`${sig}: stopping (the running step is stopped, no checkpoint is taken for it; a zfs call under way is finished first)`)
+  logger?.warn(
+    `${sig}: stopping (the running step is stopped, no checkpoint is taken for it; a zfs call under way is finished first)`,
+  )
   controller.abort(sig)
 }

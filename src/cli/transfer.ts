@@ -2,11 +2,22 @@
 import type {DcsnapCommand} from './base-command.js'
 import {formatBytes, formatDuration} from './format.js'
 import {interruptSignal} from './signals.js'
-import {planTransfer, transfer, type PlannedStream, type TransferEnds, type TransferPlan, type TransferResult} from '../replication/replicate.js'
+import {
+  planTransfer,
+  transfer,
+  type PlannedStream,
+  type TransferEnds,
+  type TransferPlan,
+  type TransferResult,
+} from '../replication/replicate.js'
 import type {PipeProgress} from '../replication/pipe.js'
 
 /** Runs a transfer (or, with --dry-run, prints its plan) and reports it. */
-export async function transferCommand(cmd: DcsnapCommand, ends: TransferEnds, flags: {build?: string; all?: boolean; 'dry-run'?: boolean}): Promise<TransferPlan | TransferResult> {
+export async function transferCommand(
+  cmd: DcsnapCommand,
+  ends: TransferEnds,
+  flags: {build?: string; all?: boolean; 'dry-run'?: boolean},
+): Promise<TransferPlan | TransferResult> {
   const opts = {build: flags.build, all: flags.all, logger: cmd.logger}
   if (flags['dry-run']) {
     const plan = await planTransfer(ends, opts)
@@ -17,20 +28,29 @@ export async function transferCommand(cmd: DcsnapCommand, ends: TransferEnds, fl
   const r = await transfer(ends, {...opts, signal: interruptSignal(cmd.logger), onProgress: progress})
   if (!cmd.jsonEnabled()) {
     for (const n of r.notes) cmd.logger.info(`note: ${n}`)
-    if (r.keptLine) cmd.log(`the replica's head moved back to ${r.moveTo}; what followed it is kept on its line ${r.keptLine}`)
-    cmd.log(r.streams.length === 0
-      ? `${r.destination} is up to date (${r.upTo})`
-      : `sent ${r.streams.length} stream(s), ${formatBytes(r.bytes)} in ${formatDuration(r.seconds)}: ${r.destination} has ${r.upTo}`)
+    if (r.keptLine)
+      cmd.log(`the replica's head moved back to ${r.moveTo}; what followed it is kept on its line ${r.keptLine}`)
+    cmd.log(
+      r.streams.length === 0
+        ? `${r.destination} is up to date (${r.upTo})`
+        : `sent ${r.streams.length} stream(s), ${formatBytes(r.bytes)} in ${formatDuration(r.seconds)}: ${r.destination} has ${r.upTo}`,
+    )
   }
   return r
 }
 
 /** The plan in words: the replica's root, a move, and each stream with its estimated size. */
 export function describePlan(plan: TransferPlan): string {
-  const lines = [`${plan.source} -> ${plan.destination}${plan.build ? ` (build ${plan.build}` : ' (the head\'s line'}, up to ${plan.upTo})`]
+  const lines = [
+    `${plan.source} -> ${plan.destination}${plan.build ? ` (build ${plan.build}` : " (the head's line"}, up to ${plan.upTo})`,
+  ]
   if (plan.createRoot) lines.push(`creates ${plan.destination} (readonly, not mounted)`)
-  if (plan.moveTo) lines.push(`moves the replica's head back to ${plan.moveTo}, keeping what follows on a kept line (the source's head moved)`)
-  for (const s of plan.streams) lines.push(`sends ${s.label} into ${s.dataset}${s.estimate === undefined ? '' : ` (~${formatBytes(s.estimate)})`}`)
+  if (plan.moveTo)
+    lines.push(
+      `moves the replica's head back to ${plan.moveTo}, keeping what follows on a kept line (the source's head moved)`,
+    )
+  for (const s of plan.streams)
+    lines.push(`sends ${s.label} into ${s.dataset}${s.estimate === undefined ? '' : ` (~${formatBytes(s.estimate)})`}`)
   if (plan.streams.length === 0) lines.push('sends nothing: the replica is up to date')
   for (const n of plan.notes) lines.push(`note: ${n}`)
   return lines.join('\n')
@@ -44,7 +64,10 @@ function progressPrinter(): (s: PlannedStream, p: PipeProgress) => void {
     const now = Date.now()
     const seconds = Math.max((now - p.startedAt) / 1000, 0.001)
     const rate = p.bytes / seconds
-    const eta = s.estimate !== undefined && rate > 0 && s.estimate > p.bytes ? `, ETA ${formatDuration((s.estimate - p.bytes) / rate)}` : ''
+    const eta =
+      s.estimate !== undefined && rate > 0 && s.estimate > p.bytes
+        ? `, ETA ${formatDuration((s.estimate - p.bytes) / rate)}`
+        : ''
     const total = s.estimate === undefined ? '' : ` of ~${formatBytes(s.estimate)}`
     const text = `  ${s.label}: ${formatBytes(p.bytes)}${total}, ${formatBytes(rate)}/s${eta}`
     if (tty) process.stderr.write(`\r\u001B[K${text}`)

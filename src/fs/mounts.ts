@@ -45,18 +45,32 @@ export function foreignMountsUnder(dirs: readonly string[], mountinfo?: string):
     }
   }
   return parseMountinfo(text)
-    .filter(m => m.fstype !== 'zfs' && m.fstype !== 'fuse.zfs' && dirs.some(d => m.target !== d && isInside(m.target, d)))
+    .filter(
+      m => m.fstype !== 'zfs' && m.fstype !== 'fuse.zfs' && dirs.some(d => m.target !== d && isInside(m.target, d)),
+    )
     .sort((a, b) => b.target.length - a.target.length)
 }
 
 /** Refuses (`what` is about to happen, or '') while mounts are left under the datasets, naming them and the command that clears them. */
-export function refuseForeignMounts(what: string, dirs: readonly string[], exitCode: (typeof ExitCode)[keyof typeof ExitCode] = ExitCode.refused): void {
+export function refuseForeignMounts(
+  what: string,
+  dirs: readonly string[],
+  exitCode: (typeof ExitCode)[keyof typeof ExitCode] = ExitCode.refused,
+): void {
   const mounts = foreignMountsUnder(dirs)
   if (mounts.length === 0) return
-  const list = mounts.slice(0, 8).map(m => `${m.target} (${m.fstype})`).join(', ') + (mounts.length > 8 ? ` and ${mounts.length - 8} more` : '')
-  throw new DcsnapError('MOUNTS_UNDER_DATASETS', `${what ? `${what}: ` : ''}${mounts.length} mount(s) left under the build datasets, which a snapshot would not hold: ${list}`,
+  const list =
+    mounts
+      .slice(0, 8)
+      .map(m => `${m.target} (${m.fstype})`)
+      .join(', ') + (mounts.length > 8 ? ` and ${mounts.length - 8} more` : '')
+  throw new DcsnapError(
+    'MOUNTS_UNDER_DATASETS',
+    `${what ? `${what}: ` : ''}${mounts.length} mount(s) left under the build datasets, which a snapshot would not hold: ${list}`,
     `Unmount them (a chroot step's /proc, /sys, /dev/pts), e.g.: umount ${mounts.map(m => quoteForShell(m.target)).join(' ')}; let steps declare \`mounts:\` so dcsnap makes and removes them.`,
-    exitCode, {mounts})
+    exitCode,
+    {mounts},
+  )
 }
 
 /** A path as one shell word, for a command the user copies. */

@@ -78,8 +78,14 @@ async function checkOwnDir(dir: string, hint: string): Promise<void> {
   const s = await lstatOr(dir, hint)
   if (s.isSymbolicLink()) throw unsafePath(dir, 'is a symbolic link, not a directory', hint)
   if (!s.isDirectory()) throw unsafePath(dir, 'is not a directory', hint)
-  if (s.uid !== ownUid()) throw unsafePath(dir, `is owned by uid ${s.uid}, not by uid ${ownUid()} that dcsnap runs as`, hint)
-  if ((s.mode & 0o022) !== 0) throw unsafePath(dir, `is writable by ${whoMayWrite(s)} (mode ${mode(s)})`, `Make it private (chmod go-w ${dir}), or ${lowerFirst(hint)}`)
+  if (s.uid !== ownUid())
+    throw unsafePath(dir, `is owned by uid ${s.uid}, not by uid ${ownUid()} that dcsnap runs as`, hint)
+  if ((s.mode & 0o022) !== 0)
+    throw unsafePath(
+      dir,
+      `is writable by ${whoMayWrite(s)} (mode ${mode(s)})`,
+      `Make it private (chmod go-w ${dir}), or ${lowerFirst(hint)}`,
+    )
 }
 
 /**
@@ -99,7 +105,8 @@ async function checkChain(path: string, hint: string, depth = 0): Promise<string
     const p = join(real, name)
     const s = await lstatOr(p, hint)
     if (s.isSymbolicLink()) {
-      if (!trustedOwner(s.uid)) throw unsafePath(p, `is a symbolic link owned by uid ${s.uid} (another user could point it elsewhere)`, hint)
+      if (!trustedOwner(s.uid))
+        throw unsafePath(p, `is a symbolic link owned by uid ${s.uid} (another user could point it elsewhere)`, hint)
       const target = await readlink(p)
       real = await checkChain(target.startsWith('/') ? target : join(real, target), hint, depth + 1)
     } else {
@@ -113,9 +120,18 @@ async function checkChain(path: string, hint: string, depth = 0): Promise<string
 /** A directory on the way: owned by us or root, and writable by group or others only when sticky. */
 function checkTrustedStats(dir: string, s: Stats, hint: string): void {
   if (!s.isDirectory()) throw unsafePath(dir, 'is not a directory', hint)
-  if (!trustedOwner(s.uid)) throw unsafePath(dir, `is a directory owned by uid ${s.uid} (neither root nor uid ${ownUid()} that dcsnap runs as)`, hint)
+  if (!trustedOwner(s.uid))
+    throw unsafePath(
+      dir,
+      `is a directory owned by uid ${s.uid} (neither root nor uid ${ownUid()} that dcsnap runs as)`,
+      hint,
+    )
   if ((s.mode & 0o022) !== 0 && (s.mode & 0o1000) === 0) {
-    throw unsafePath(dir, `is writable by ${whoMayWrite(s)} without the sticky bit (mode ${mode(s)})`, `Make it private (chmod go-w ${dir}), or ${lowerFirst(hint)}`)
+    throw unsafePath(
+      dir,
+      `is writable by ${whoMayWrite(s)} without the sticky bit (mode ${mode(s)})`,
+      `Make it private (chmod go-w ${dir}), or ${lowerFirst(hint)}`,
+    )
   }
 }
 
@@ -128,7 +144,9 @@ async function lstatOr(path: string, hint: string): Promise<Stats> {
 }
 
 function whoMayWrite(s: Stats): string {
-  return [(s.mode & 0o020) !== 0 ? 'its group' : '', (s.mode & 0o002) !== 0 ? 'others' : ''].filter(Boolean).join(' and ')
+  return [(s.mode & 0o020) !== 0 ? 'its group' : '', (s.mode & 0o002) !== 0 ? 'others' : '']
+    .filter(Boolean)
+    .join(' and ')
 }
 
 function mode(s: Stats): string {

@@ -12,7 +12,8 @@ const DEFAULT_HINT = 'Remove it, or choose another directory.'
 /** Creates a file that must not exist yet (O_EXCL|O_NOFOLLOW), with exactly `mode` whatever the umask. */
 export async function openNewFile(path: string, mode = 0o600, hint = DEFAULT_HINT): Promise<FileHandle> {
   const fh = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode).catch(error => {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw unsafePath(path, 'already exists (dcsnap only creates this file, never reuses one)', hint)
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw unsafePath(path, 'already exists (dcsnap only creates this file, never reuses one)', hint)
     throw error
   })
   return withChecks(fh, () => fh.chmod(mode))
@@ -34,7 +35,8 @@ export async function openForWrite(path: string, mode = 0o600, hint = DEFAULT_HI
     const s = await fh.stat()
     if (!s.isFile()) throw unsafePath(path, 'is not a regular file', hint)
     if (s.nlink !== 1) throw unsafePath(path, `has ${s.nlink} hard links (writing it would change another file)`, hint)
-    if (s.uid !== ownUid()) throw unsafePath(path, `is owned by uid ${s.uid}, not by uid ${ownUid()} that dcsnap runs as`, hint)
+    if (s.uid !== ownUid())
+      throw unsafePath(path, `is owned by uid ${s.uid}, not by uid ${ownUid()} that dcsnap runs as`, hint)
     await fh.truncate(0)
     await fh.chmod(mode)
   })

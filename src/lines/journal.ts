@@ -45,8 +45,12 @@ export async function writeJournal(zfs: Zfs, journal: MoveJournal): Promise<void
   const text = JSON.stringify(journal)
   // zfs-fuse refuses user property values of 8 KiB; keep well below.
   if (text.length > 7000) {
-    throw new DcsnapError('JOURNAL_TOO_LARGE', `the line move's journal would be ${text.length} bytes, more than a user property holds`,
-      'Remove some local properties of the head datasets (`zfs get -s local all DATASET`), then try again.', ExitCode.failed)
+    throw new DcsnapError(
+      'JOURNAL_TOO_LARGE',
+      `the line move's journal would be ${text.length} bytes, more than a user property holds`,
+      'Remove some local properties of the head datasets (`zfs get -s local all DATASET`), then try again.',
+      ExitCode.failed,
+    )
   }
   await zfs.set(linesContainer(journal.heads[0].head), {[JOURNAL_PROPERTY]: text})
 }
@@ -64,10 +68,19 @@ export function parseJournal(text: string, container: string): MoveJournal {
   } catch {
     // Not JSON: j stays undefined and the check below throws BAD_JOURNAL.
   }
-  const ok = typeof j === 'object' && j !== null && (j as MoveJournal).v === 1 && (j as MoveJournal).op === 'move' && Array.isArray((j as MoveJournal).heads)
+  const ok =
+    typeof j === 'object' &&
+    j !== null &&
+    (j as MoveJournal).v === 1 &&
+    (j as MoveJournal).op === 'move' &&
+    Array.isArray((j as MoveJournal).heads)
   if (!ok) {
-    throw new DcsnapError('BAD_JOURNAL', `${container} holds a ${JOURNAL_PROPERTY} that dcsnap cannot read`,
-      `Check the datasets with \`zfs list -r -t all ${container}\`, then clear it: zfs inherit ${JOURNAL_PROPERTY} ${container}`, ExitCode.failed)
+    throw new DcsnapError(
+      'BAD_JOURNAL',
+      `${container} holds a ${JOURNAL_PROPERTY} that dcsnap cannot read`,
+      `Check the datasets with \`zfs list -r -t all ${container}\`, then clear it: zfs inherit ${JOURNAL_PROPERTY} ${container}`,
+      ExitCode.failed,
+    )
   }
   return j as MoveJournal
 }

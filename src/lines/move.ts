@@ -6,7 +6,17 @@ import type {Session} from '../operations/session.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
 import {clearJournal, type HeadMove, JOURNAL_PROPERTY, type MoveJournal, parseJournal, writeJournal} from './journal.js'
-import {handLineNumber, handSnapshotName, HEAD_LINE, lineDataset, lineNumber, lineOf, linesContainer, LINE_PREFIX, moveClone} from './names.js'
+import {
+  handLineNumber,
+  handSnapshotName,
+  HEAD_LINE,
+  lineDataset,
+  lineNumber,
+  lineOf,
+  linesContainer,
+  LINE_PREFIX,
+  moveClone,
+} from './names.js'
 
 /** What a line move will do, before anything changes. */
 export interface MovePlan {
@@ -29,26 +39,45 @@ export interface MoveOptions {
 const NOT_COPIED = new Set([JOURNAL_PROPERTY])
 
 /** Plans moving the head to `target` (on the head's line or a kept line); refuses what cannot be moved, before anything changes. */
-export async function planMove(session: Session, inventory: Inventory, target: SnapshotSet, opts: MoveOptions): Promise<MovePlan> {
+export async function planMove(
+  session: Session,
+  inventory: Inventory,
+  target: SnapshotSet,
+  opts: MoveOptions,
+): Promise<MovePlan> {
   if (!target.complete) {
-    throw new RefusedError('INCOMPLETE_SNAPSHOT', `${target.line}:${target.name} is incomplete: ${target.missing.join(', ')} lacks it`,
-      'Go back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).')
+    throw new RefusedError(
+      'INCOMPLETE_SNAPSHOT',
+      `${target.line}:${target.name} is incomplete: ${target.missing.join(', ')} lacks it`,
+      'Go back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).',
+    )
   }
   for (const head of inventory.heads) {
     if (!head.includes('/')) {
-      throw new RefusedError('POOL_ROOT_HEAD', `${head} is a pool's root dataset, which cannot be renamed: its later snapshots cannot be kept on a line`,
-        'Pass --discard to destroy them instead, or build in a dataset below the pool root.')
+      throw new RefusedError(
+        'POOL_ROOT_HEAD',
+        `${head} is a pool's root dataset, which cannot be renamed: its later snapshots cannot be kept on a line`,
+        'Pass --discard to destroy them instead, or build in a dataset below the pool root.',
+      )
     }
     const child = inventory.listing.datasets.find(d => d.name.startsWith(`${head}/`))
     if (child) {
-      throw new RefusedError('HEAD_HAS_CHILDREN', `${head} has child datasets (${child.name}), which a line move would not carry along`,
-        'Pass --discard to destroy the later snapshots instead of keeping them.')
+      throw new RefusedError(
+        'HEAD_HAS_CHILDREN',
+        `${head} has child datasets (${child.name}), which a line move would not carry along`,
+        'Pass --discard to destroy the later snapshots instead of keeping them.',
+      )
     }
   }
   // A new number, past every line and every hand-kN snapshot (a line brought back leaves its hand-kN on the head's lineage).
-  const handNumbers = inventory.everywhere().flatMap(v => v.snapshots.map(s => handLineNumber(s.name))).filter((n): n is number => n !== undefined)
+  const handNumbers = inventory
+    .everywhere()
+    .flatMap(v => v.snapshots.map(s => handLineNumber(s.name)))
+    .filter((n): n is number => n !== undefined)
   const keptLine = `${LINE_PREFIX}${Math.max(0, ...inventory.lines.map(l => lineNumber(l.line)), ...handNumbers) + 1}`
-  const onTarget = new Set((inventory.view(target.line) ?? inventory).snapshots.filter(s => s.txg <= target.txg).map(s => s.members[0].name))
+  const onTarget = new Set(
+    (inventory.view(target.line) ?? inventory).snapshots.filter(s => s.txg <= target.txg).map(s => s.members[0].name),
+  )
   const fork = Math.max(-1, ...inventory.snapshots.filter(s => onTarget.has(s.members[0].name)).map(s => s.txg))
   const keeps = inventory.snapshots.filter(s => s.txg > fork)
   // Always snapshotted when changes are kept: a dataset's `written` lags until its transaction group syncs, so a
@@ -57,18 +86,35 @@ export async function planMove(session: Session, inventory: Inventory, target: S
   const heads: HeadMove[] = []
   for (const [i, head] of inventory.heads.entries()) {
     const info = inventory.datasetInfo.find(d => d.name === head)
-    if (!info?.guid) throw new DcsnapError('NO_GUID', `zfs did not give the guid of ${head}`, 'Check the dataset with `zfs get guid`.', ExitCode.failed)
+    if (!info?.guid)
+      throw new DcsnapError(
+        'NO_GUID',
+        `zfs did not give the guid of ${head}`,
+        'Check the dataset with `zfs get guid`.',
+        ExitCode.failed,
+      )
     if (info.mounted && info.mountpoint && info.mountpoint.startsWith('/')) refuseBusy(head, info.mountpoint)
     const local = await session.zfs.localProperties(head)
     for (const k of NOT_COPIED) delete local[k]
     const allow = await session.zfs.allowGrants(head)
     heads.push({
-      head, guid: info.guid, target: target.members[i].name, clone: moveClone(head), kept: lineDataset(head, keptLine), local, mounted: info.mounted ?? false,
+      head,
+      guid: info.guid,
+      target: target.members[i].name,
+      clone: moveClone(head),
+      kept: lineDataset(head, keptLine),
+      local,
+      mounted: info.mounted ?? false,
       ...(allow.length > 0 ? {allow} : {}),
     })
   }
   const journal: MoveJournal = {
-    v: 1, op: 'move', keptLine, hand, fromLine: target.line === HEAD_LINE ? undefined : target.line, heads,
+    v: 1,
+    op: 'move',
+    keptLine,
+    hand,
+    fromLine: target.line === HEAD_LINE ? undefined : target.line,
+    heads,
   }
   return {target, keptLine, keeps, journal}
 }
@@ -77,12 +123,19 @@ export async function planMove(session: Session, inventory: Inventory, target: S
 function refuseBusy(head: string, mountpoint: string): void {
   const pids = processesUsingDir(mountpoint)
   if (pids.length === 0) return
-  const who = pids.slice(0, 5).map(p => {
-    const d = describeProcess(p)
-    return `pid ${d.pid} (${d.command})`
-  }).join(', ')
-  throw new RefusedError('HEAD_BUSY', `${head} is in use at ${mountpoint} by ${who}${pids.length > 5 ? ` and ${pids.length - 5} more` : ''}, so its line cannot be moved`,
-    'Leave the directory or stop those processes and try again, or pass --discard to destroy the later snapshots instead of keeping them.', {pids})
+  const who = pids
+    .slice(0, 5)
+    .map(p => {
+      const d = describeProcess(p)
+      return `pid ${d.pid} (${d.command})`
+    })
+    .join(', ')
+  throw new RefusedError(
+    'HEAD_BUSY',
+    `${head} is in use at ${mountpoint} by ${who}${pids.length > 5 ? ` and ${pids.length - 5} more` : ''}, so its line cannot be moved`,
+    'Leave the directory or stop those processes and try again, or pass --discard to destroy the later snapshots instead of keeping them.',
+    {pids},
+  )
 }
 
 /** Carries out a planned move (the caller holds the locks): containers, journal, then every step to the end. */
@@ -91,9 +144,12 @@ export async function executeMove(session: Session, plan: MovePlan): Promise<voi
   try {
     for (const h of plan.journal.heads) {
       const container = linesContainer(h.head)
-      if (!(await zfs.states([container])).has(container)) await zfs.create(container, {canmount: 'off', mountpoint: 'none'})
+      if (!(await zfs.states([container])).has(container))
+        await zfs.create(container, {canmount: 'off', mountpoint: 'none'})
     }
-    logger.info(`moving ${plan.journal.heads.map(h => h.head).join(', ')} to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name}; what they hold now is kept on line ${plan.keptLine}`)
+    logger.info(
+      `moving ${plan.journal.heads.map(h => h.head).join(', ')} to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name}; what they hold now is kept on line ${plan.keptLine}`,
+    )
     await writeJournal(zfs, plan.journal)
   } catch (error) {
     // Nothing has changed yet (an empty container at most): a delegated user lacks the rights a move needs.
@@ -105,8 +161,11 @@ export async function executeMove(session: Session, plan: MovePlan): Promise<voi
 
 /** The refusal for a user who may not create, mount and rename datasets (a `zfs allow` user on Linux). */
 function needsMountRights(error: ZfsError): RefusedError {
-  return new RefusedError('MOVE_NEEDS_MOUNT_RIGHTS', `keeping what follows on a line moves datasets (create, clone, promote, rename, mount), which this user may not do: ${error.message.split('\n')[0]}; nothing was changed`,
-    'Pass --discard to destroy the later snapshots instead (that needs only the rollback and destroy permissions), or run as root.')
+  return new RefusedError(
+    'MOVE_NEEDS_MOUNT_RIGHTS',
+    `keeping what follows on a line moves datasets (create, clone, promote, rename, mount), which this user may not do: ${error.message.split('\n')[0]}; nothing was changed`,
+    'Pass --discard to destroy the later snapshots instead (that needs only the rollback and destroy permissions), or run as root.',
+  )
 }
 
 /** Finishes a move a dcsnap left unfinished (the caller holds the locks); the journal is the container's property text. */
@@ -118,8 +177,13 @@ export async function recoverMove(session: Session, text: string): Promise<void>
     await rollForward(session, journal, false)
   } catch (error) {
     if (!(error instanceof DcsnapError)) throw error
-    throw new DcsnapError('MOVE_UNFINISHED', `an unfinished line move (journal on ${container}) could not be finished: ${error.message}`,
-      `Fix what zfs reports and run any dcsnap command again; \`zfs list -r -t all ${container}\` shows the datasets.`, ExitCode.failed, {cause: error.code})
+    throw new DcsnapError(
+      'MOVE_UNFINISHED',
+      `an unfinished line move (journal on ${container}) could not be finished: ${error.message}`,
+      `Fix what zfs reports and run any dcsnap command again; \`zfs list -r -t all ${container}\` shows the datasets.`,
+      ExitCode.failed,
+      {cause: error.code},
+    )
   }
 }
 
@@ -131,7 +195,15 @@ export async function recoverMove(session: Session, text: string): Promise<void>
  */
 async function rollForward(session: Session, j: MoveJournal, firstRun: boolean): Promise<void> {
   const {zfs} = session
-  const read = () => zfs.states(j.heads.flatMap(h => [h.head, h.clone, h.kept, ...(j.hand ? [`${h.head}@${j.hand}`, `${h.kept}@${j.hand}`] : [])]))
+  const read = () =>
+    zfs.states(
+      j.heads.flatMap(h => [
+        h.head,
+        h.clone,
+        h.kept,
+        ...(j.hand ? [`${h.head}@${j.hand}`, `${h.kept}@${j.hand}`] : []),
+      ]),
+    )
   let st = await read()
   const isOld = (h: HeadMove, name: string) => st.get(name)?.guid === h.guid
 
@@ -148,9 +220,13 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
       await clearJournal(zfs, j.heads[0].head)
       if (error instanceof ZfsError && error.kind === 'permission-denied') throw needsMountRights(error)
       const busy = error instanceof ZfsError && /busy/i.test(error.stderr)
-      throw new RefusedError(busy ? 'HEAD_BUSY' : 'HEAD_UNMOUNT_FAILED', `${h.head} could not be unmounted${busy ? ': it is busy' : ''} (${(error as Error).message.split('\n')[0]}); nothing was changed`,
-        busy ? 'Leave the directory or stop the processes using it and try again, or pass --discard to destroy the later snapshots instead of keeping them.'
-          : 'Moving lines needs the right to unmount and mount (root on Linux); pass --discard to destroy the later snapshots instead.')
+      throw new RefusedError(
+        busy ? 'HEAD_BUSY' : 'HEAD_UNMOUNT_FAILED',
+        `${h.head} could not be unmounted${busy ? ': it is busy' : ''} (${(error as Error).message.split('\n')[0]}); nothing was changed`,
+        busy
+          ? 'Leave the directory or stop the processes using it and try again, or pass --discard to destroy the later snapshots instead of keeping them.'
+          : 'Moving lines needs the right to unmount and mount (root on Linux); pass --discard to destroy the later snapshots instead.',
+      )
     }
   }
   // 2. The head's changes since its latest snapshot, kept as a snapshot of their own.
@@ -182,7 +258,13 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
       return ds !== undefined && (ds === h.head || lineOf(h.head, ds) !== undefined)
     }
     for (let n = 0; st.has(h.clone) && inFamily(st.get(h.clone)!.origin); n++) {
-      if (n > 64) throw new DcsnapError('PROMOTE_LOOP', `${h.clone} still descends from ${st.get(h.clone)!.origin} after 64 promotions`, 'Report this as a bug.', ExitCode.failed)
+      if (n > 64)
+        throw new DcsnapError(
+          'PROMOTE_LOOP',
+          `${h.clone} still descends from ${st.get(h.clone)!.origin} after 64 promotions`,
+          'Report this as a bug.',
+          ExitCode.failed,
+        )
       await zfs.promote(h.clone)
       st = await read()
     }
@@ -197,7 +279,8 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
   st = await read()
   for (const h of j.heads) {
     // Its own mountpoint, if it had one, would clash with the head's: kept lines inherit none from the container.
-    if (isOld(h, h.kept) && h.local.mountpoint !== undefined && st.get(h.kept)!.mountpoint !== 'none') await zfs.inherit(h.kept, 'mountpoint')
+    if (isOld(h, h.kept) && h.local.mountpoint !== undefined && st.get(h.kept)!.mountpoint !== 'none')
+      await zfs.inherit(h.kept, 'mountpoint')
   }
   // 6. The clone takes the head's name.
   for (const h of j.heads) {
@@ -228,7 +311,8 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
     if (isOld(h, h.kept) && (await zfs.ownSnapshots(h.kept)).length === 0) await zfs.destroyDataset(h.kept)
     if (j.fromLine) {
       const from = lineDataset(h.head, j.fromLine)
-      if ((await zfs.states([from])).has(from) && (await zfs.ownSnapshots(from)).length === 0) await zfs.destroyDataset(from)
+      if ((await zfs.states([from])).has(from) && (await zfs.ownSnapshots(from)).length === 0)
+        await zfs.destroyDataset(from)
     }
   }
   await clearJournal(zfs, j.heads[0].head)

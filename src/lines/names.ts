@@ -61,6 +61,10 @@ export function splitLineTarget(target: string): {line?: string; name: string} {
 /** Checks a `--line` value. */
 export function assertLineName(line: string): void {
   if (line !== HEAD_LINE && !/^k\d+$/.test(line)) {
-    throw new UsageError('BAD_LINE', `"${line}" is not a line name`, 'Lines are named head, k1, k2, ... (`dcsnap list` shows them).')
+    throw new UsageError(
+      'BAD_LINE',
+      `"${line}" is not a line name`,
+      'Lines are named head, k1, k2, ... (`dcsnap list` shows them).',
+    )
   }
 }

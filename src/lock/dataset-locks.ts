@@ -4,7 +4,16 @@ import {closeSync} from 'node:fs'
 import {BusyError} from '../errors.js'
 import {addHeldLockFd, removeHeldLockFd} from './held-fds.js'
 import {lockDir} from './lock-dir.js'
-import {lockFilePath, openLockFile, readHolder, tryFlock, writeHolder, type LockFile, type LockHolder, type StepHolder} from './lock-file.js'
+import {
+  lockFilePath,
+  openLockFile,
+  readHolder,
+  tryFlock,
+  writeHolder,
+  type LockFile,
+  type LockHolder,
+  type StepHolder,
+} from './lock-file.js'
 import {describeOrphan, findOrphan, type Orphan} from './orphans.js'
 import {processStartTime} from './processes.js'
 
@@ -57,8 +66,13 @@ export async function acquireLocks(datasets: readonly string[], opts: LockOption
         throw error
       }
       const holder: LockHolder = {
-        pid: process.pid, start: processStartTime(process.pid), command: process.argv.slice(1).join(' '), since: new Date().toISOString(),
-        build: opts.build, dataset, uid: process.geteuid?.(),
+        pid: process.pid,
+        start: processStartTime(process.pid),
+        command: process.argv.slice(1).join(' '),
+        since: new Date().toISOString(),
+        build: opts.build,
+        dataset,
+        uid: process.geteuid?.(),
       }
       writeHolder(file, holder)
       addHeldLockFd(file.fd)
@@ -114,7 +128,11 @@ function busy(dataset: string, holder: LockHolder | undefined, path: string): Bu
   const who = holder
     ? `pid ${holder.pid} (${holder.command})${holder.build ? ` working on build ${holder.build}` : ''} since ${holder.since}`
     : 'another process'
-  return new BusyError(`${dataset} is locked by ${who}`, 'Wait for it to finish (`dcsnap status` shows it), or stop that process.', {holder, lock: path, dataset})
+  return new BusyError(
+    `${dataset} is locked by ${who}`,
+    'Wait for it to finish (`dcsnap status` shows it), or stop that process.',
+    {holder, lock: path, dataset},
+  )
 }
 
 function orphanBusy(dataset: string, orphan: Orphan): BusyError {

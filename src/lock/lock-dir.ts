@@ -42,8 +42,11 @@ function verified(dir: string, what: string): string {
             ? 'is writable by other users and not sticky'
             : undefined
   if (problem) {
-    throw new UsageError('UNSAFE_LOCK_DIR', `${what} ${dir} ${problem}: another user could take or swap dcsnap's lock files`,
-      'Use a directory owned by you or root, not writable by others (or sticky like /run/lock); DCSNAP_LOCK_DIR picks one.')
+    throw new UsageError(
+      'UNSAFE_LOCK_DIR',
+      `${what} ${dir} ${problem}: another user could take or swap dcsnap's lock files`,
+      'Use a directory owned by you or root, not writable by others (or sticky like /run/lock); DCSNAP_LOCK_DIR picks one.',
+    )
   }
   return dir
 }

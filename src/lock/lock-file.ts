@@ -84,8 +84,11 @@ export function openLockFile(path: string): LockFile {
 function unsafe(path: string, error: unknown): UsageError {
   const e = error as NodeJS.ErrnoException
   const why = e.code === 'ELOOP' ? 'it is a symbolic link' : e.message
-  return new UsageError('UNSAFE_LOCK_FILE', `cannot use the lock file ${path}: ${why}`,
-    'Remove it if no dcsnap runs (it is recreated), or point DCSNAP_LOCK_DIR at a directory only trusted users can write.')
+  return new UsageError(
+    'UNSAFE_LOCK_FILE',
+    `cannot use the lock file ${path}: ${why}`,
+    'Remove it if no dcsnap runs (it is recreated), or point DCSNAP_LOCK_DIR at a directory only trusted users can write.',
+  )
 }
 
 /** Tries to take the flock of an open lock file without waiting: true when taken, false when another holds it. */
@@ -97,13 +100,27 @@ export function tryFlock(fd: number): Promise<boolean> {
     child.stderr!.on('data', d => (stderr += String(d)))
     child.once('error', error => {
       const code = (error as NodeJS.ErrnoException).code
-      reject(new DcsnapError('FLOCK_NOT_FOUND', `cannot run flock(1) to lock the build datasets: ${code ?? error.message}`,
-        'Install util-linux (it provides flock), or put it on PATH.', ExitCode.failed))
+      reject(
+        new DcsnapError(
+          'FLOCK_NOT_FOUND',
+          `cannot run flock(1) to lock the build datasets: ${code ?? error.message}`,
+          'Install util-linux (it provides flock), or put it on PATH.',
+          ExitCode.failed,
+        ),
+      )
     })
     child.once('close', code => {
       if (code === 0) resolve(true)
       else if (code === 75) resolve(false)
-      else reject(new DcsnapError('LOCK_FAILED', `flock(1) failed with exit code ${code}: ${stderr.trim()}`, 'Check the lock directory (DCSNAP_LOCK_DIR).', ExitCode.failed))
+      else
+        reject(
+          new DcsnapError(
+            'LOCK_FAILED',
+            `flock(1) failed with exit code ${code}: ${stderr.trim()}`,
+            'Check the lock directory (DCSNAP_LOCK_DIR).',
+            ExitCode.failed,
+          ),
+        )
     })
   })
 }
@@ -120,8 +137,22 @@ export function readHolder(fd: number): LockHolder | undefined {
   if (text.trim() === '') return undefined
   try {
     const h = JSON.parse(text) as Partial<LockHolder>
-    if (typeof h !== 'object' || h === null || typeof h.pid !== 'number' || typeof h.command !== 'string' || typeof h.since !== 'string') return undefined
-    if (h.step !== undefined && (typeof h.step !== 'object' || h.step === null || typeof h.step.pid !== 'number' || typeof h.step.sid !== 'number' || typeof h.step.name !== 'string')) {
+    if (
+      typeof h !== 'object' ||
+      h === null ||
+      typeof h.pid !== 'number' ||
+      typeof h.command !== 'string' ||
+      typeof h.since !== 'string'
+    )
+      return undefined
+    if (
+      h.step !== undefined &&
+      (typeof h.step !== 'object' ||
+        h.step === null ||
+        typeof h.step.pid !== 'number' ||
+        typeof h.step.sid !== 'number' ||
+        typeof h.step.name !== 'string')
+    ) {
       return {...h, step: undefined} as LockHolder
     }
     return h as LockHolder

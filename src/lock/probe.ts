@@ -36,7 +36,10 @@ export function probeLocks(datasets: readonly string[], env?: NodeJS.ProcessEnv)
       const major = (st.dev >> 8) & 0xfff
       const minor = (st.dev & 0xff) | ((st.dev >> 12) & 0xfff00)
       const id = `${hex(major)}:${hex(minor)}:${st.ino}`
-      const locked = table === undefined ? undefined : table.split('\n').some(l => /\bFLOCK\b/.test(l) && l.split(/\s+/).includes(id))
+      const locked =
+        table === undefined
+          ? undefined
+          : table.split('\n').some(l => /\bFLOCK\b/.test(l) && l.split(/\s+/).includes(id))
       if (holder && isAlive(holder.pid, holder.start) && locked !== false) return {holder}
       const orphan = findOrphan(holder, path, locked !== false)
       if (orphan) return {holder, orphan}

@@ -96,7 +96,9 @@ export function sessionMembers(sid: number): number[] {
 
 function allPids(): number[] {
   try {
-    return readdirSync('/proc').filter(n => /^\d+$/.test(n)).map(Number)
+    return readdirSync('/proc')
+      .filter(n => /^\d+$/.test(n))
+      .map(Number)
   } catch {
     return []
   }
@@ -105,7 +107,11 @@ function allPids(): number[] {
 /** The live pids listed in a cgroup's cgroup.procs (empty when it is gone; zombies left unreaped do not count). */
 export function cgroupMembers(cgroup: string): number[] {
   try {
-    return readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).filter(pid => !isZombie(pid))
+    return readFileSync(join(cgroup, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .filter(pid => !isZombie(pid))
   } catch {
     return []
   }

@@ -41,8 +41,11 @@ export async function stopOrphans(datasets: readonly string[], opts: StopOptions
     const holder = readHolderAt(path)
     if (!holder) continue
     if (isAlive(holder.pid, holder.start)) {
-      throw new BusyError(`${dataset} is locked by a running dcsnap, pid ${holder.pid} (${holder.command})`,
-        `\`dcsnap stop\` only ends the steps of a dcsnap that died: stop that one with Ctrl-C or \`kill ${holder.pid}\`.`, {holder, dataset})
+      throw new BusyError(
+        `${dataset} is locked by a running dcsnap, pid ${holder.pid} (${holder.command})`,
+        `\`dcsnap stop\` only ends the steps of a dcsnap that died: stop that one with Ctrl-C or \`kill ${holder.pid}\`.`,
+        {holder, dataset},
+      )
     }
     holders.push(holder)
     if (holder.step?.cgroup) cgroups.add(holder.step.cgroup)

@@ -42,6 +42,10 @@ export function isDatasetName(name: string): boolean {
 export function assertDatasetName(name: string): void {
   const problem = datasetNameProblem(name)
   if (problem !== undefined) {
-    throw new UsageError('INVALID_DATASET', `invalid dataset name ${JSON.stringify(name)}: it ${problem}`, 'Name a filesystem such as tank/dc/build_data (no @snapshot).')
+    throw new UsageError(
+      'INVALID_DATASET',
+      `invalid dataset name ${JSON.stringify(name)}: it ${problem}`,
+      'Name a filesystem such as tank/dc/build_data (no @snapshot).',
+    )
   }
 }

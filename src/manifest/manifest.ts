@@ -72,11 +72,18 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
   if (!validate(src.data)) {
     const e = pickError(validate.errors ?? [])
     const keys = pathKeys(e.instancePath)
-    const extra = e.keyword === 'additionalProperties' ? (e.params as {additionalProperty: string}).additionalProperty : undefined
-    const badKey = e.propertyName ?? (e.keyword === 'propertyNames' ? (e.params as {propertyName: string}).propertyName : undefined)
+    const extra =
+      e.keyword === 'additionalProperties' ? (e.params as {additionalProperty: string}).additionalProperty : undefined
+    const badKey =
+      e.propertyName ?? (e.keyword === 'propertyNames' ? (e.params as {propertyName: string}).propertyName : undefined)
     const key = extra ?? badKey
     const pos = key === undefined ? src.position(keys) : src.keyPosition(keys, key)
-    throw new ManifestError(shown, pos.line, pos.col, describe({...e, propertyName: badKey}, keys, valueAt(src.data, keys), extra))
+    throw new ManifestError(
+      shown,
+      pos.line,
+      pos.col,
+      describe({...e, propertyName: badKey}, keys, valueAt(src.data, keys), extra),
+    )
   }
   const data = src.data as RawManifest
   const seen = new Map<string, number>()
@@ -98,12 +105,26 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
       ...(s.inputs === undefined ? {} : {inputs: s.inputs}),
       // As written (a relative bind source stays relative: the checkout's path is never part of a key).
       ...(s.mounts === undefined ? {} : {mounts: s.mounts}),
-      ...(s.cache === false ? {cache: false as const} : typeof s.cache === 'object' ? {cache: {maxAgeMs: parseDuration(s.cache['max-age'])}} : {}),
+      ...(s.cache === false
+        ? {cache: false as const}
+        : typeof s.cache === 'object'
+          ? {cache: {maxAgeMs: parseDuration(s.cache['max-age'])}}
+          : {}),
     }
   })
   checkCheckpointLengths(data, at)
-  const logs = data.logs === undefined ? defaultLogsDir(data.name) : isAbsolute(data.logs) ? data.logs : resolve(src.dir, data.logs)
-  const persist = data.persist === undefined ? defaultPersistDir(data.name) : isAbsolute(data.persist) ? data.persist : resolve(src.dir, data.persist)
+  const logs =
+    data.logs === undefined
+      ? defaultLogsDir(data.name)
+      : isAbsolute(data.logs)
+        ? data.logs
+        : resolve(src.dir, data.logs)
+  const persist =
+    data.persist === undefined
+      ? defaultPersistDir(data.name)
+      : isAbsolute(data.persist)
+        ? data.persist
+        : resolve(src.dir, data.persist)
   const locate = (keyPath: KeyPath) => {
     const pos = src.position(typeof keyPath === 'string' ? parseKeyPath(keyPath) : keyPath)
     return `${shown}:${pos.line}:${pos.col}`
@@ -129,7 +150,11 @@ export function manifestFromSource(src: ManifestSource, shown: string): Manifest
 }
 
 /** Where `persist:` defaults to: $XDG_CACHE_HOME/dcsnap/<name> (~/.cache/dcsnap/<name>), /var/cache/dcsnap/<name> for root. */
-export function defaultPersistDir(name: string, env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
+export function defaultPersistDir(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  uid: number | undefined = process.getuid?.(),
+): string {
   if (uid === 0) return join('/var/cache/dcsnap', name)
   const cache = env.XDG_CACHE_HOME
   return join(cache && isAbsolute(cache) ? cache : join(homedir(), '.cache'), 'dcsnap', name)
@@ -139,7 +164,11 @@ export function defaultPersistDir(name: string, env: NodeJS.ProcessEnv = process
  * Where logs go when the manifest has no `logs:`: a directory only the user can write,
  * `$XDG_STATE_HOME/dcsnap/<name>` (default `~/.local/state/dcsnap/<name>`), or `/var/log/dcsnap/<name>` for root.
  */
-export function defaultLogsDir(name: string, env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
+export function defaultLogsDir(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  uid: number | undefined = process.getuid?.(),
+): string {
   if (uid === 0) return join('/var/log/dcsnap', name)
   const state = env.XDG_STATE_HOME
   return join(state && isAbsolute(state) ? state : join(homedir(), '.local', 'state'), 'dcsnap', name)
@@ -152,19 +181,28 @@ export function parseKeyPath(keyPath: string): Array<string | number> {
 
 // Every checkpoint name DATASET@dc-BUILD-STEP must fit ZFS's 255 bytes for any build id (up to 64 bytes), so that
 // no build fails on a name later: the error points at the dataset when even a one-letter step would not fit.
-function checkCheckpointLengths(data: RawManifest, at: (keys: Array<string | number>, what: string) => ManifestError): void {
+function checkCheckpointLengths(
+  data: RawManifest,
+  at: (keys: Array<string | number>, what: string) => ManifestError,
+): void {
   const build = 'b'.repeat(MAX_BUILD_ID)
   for (const key of ['proto', 'cache'] as const) {
     const ds = data.datasets[key]
     if (ds === undefined) continue
     const shortest = Buffer.byteLength(`${ds}@${checkpointName(build, 's')}`)
     if (shortest > MAX_SNAPSHOT_NAME) {
-      throw at(['datasets', key], `datasets.${key} is too long for checkpoints: ${ds}@dc-BUILD-STEP would be over ZFS's limit of ${MAX_SNAPSHOT_NAME} bytes with a ${MAX_BUILD_ID}-character build id (keep the dataset name within ${MAX_SNAPSHOT_NAME - shortest + Buffer.byteLength(ds)} bytes)`)
+      throw at(
+        ['datasets', key],
+        `datasets.${key} is too long for checkpoints: ${ds}@dc-BUILD-STEP would be over ZFS's limit of ${MAX_SNAPSHOT_NAME} bytes with a ${MAX_BUILD_ID}-character build id (keep the dataset name within ${MAX_SNAPSHOT_NAME - shortest + Buffer.byteLength(ds)} bytes)`,
+      )
     }
     data.steps.forEach((s, i) => {
       const bytes = Buffer.byteLength(`${ds}@${checkpointName(build, s.name)}`)
       if (bytes > MAX_SNAPSHOT_NAME) {
-        throw at(['steps', i, 'name'], `step name "${s.name}" is too long: ${ds}@dc-BUILD-${s.name} would be ${bytes} bytes with a ${MAX_BUILD_ID}-character build id, over ZFS's limit of ${MAX_SNAPSHOT_NAME}`)
+        throw at(
+          ['steps', i, 'name'],
+          `step name "${s.name}" is too long: ${ds}@dc-BUILD-${s.name} would be ${bytes} bytes with a ${MAX_BUILD_ID}-character build id, over ZFS's limit of ${MAX_SNAPSHOT_NAME}`,
+        )
       }
     })
   }
@@ -197,14 +235,24 @@ export function stepHash(step: StepDefinition): string {
 
 /** The parts of a step that decide what it does (its description is not among them). */
 export function stepIdentity(s: StepDefinition): unknown {
-  return {name: s.name, run: s.run, env: Object.fromEntries(Object.entries(s.env).sort()), timeoutMs: s.timeoutMs ?? null, ...(s.inputs ? {inputs: s.inputs} : {}), ...(s.mounts ? {mounts: s.mounts} : {})}
+  return {
+    name: s.name,
+    run: s.run,
+    env: Object.fromEntries(Object.entries(s.env).sort()),
+    timeoutMs: s.timeoutMs ?? null,
+    ...(s.inputs ? {inputs: s.inputs} : {}),
+    ...(s.mounts ? {mounts: s.mounts} : {}),
+  }
 }
 
 /** Parses `90s`, `30m`, `2h`, `500ms` or a number of seconds into milliseconds. */
 export function parseDuration(v: string | number): number {
   if (typeof v === 'number') return v * 1000
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(v)!
-  return Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}[m[2] as 'ms' | 's' | 'm' | 'h' | 'd' | 'w']
+  return (
+    Number(m[1]) *
+    {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}[m[2] as 'ms' | 's' | 'm' | 'h' | 'd' | 'w']
+  )
 }
 
 function sha256(s: string): string {
@@ -218,14 +266,30 @@ interface RawManifest {
   persist?: string
   retain?: {builds: number}
   base?: string
-  steps: Array<{name: string; description?: string; run: string | string[]; env?: Record<string, string | number | boolean>; timeout?: string | number; inputs?: string[]; mounts?: StepMount[]; cache?: boolean | {'max-age': string | number}}>
+  steps: Array<{
+    name: string
+    description?: string
+    run: string | string[]
+    env?: Record<string, string | number | boolean>
+    timeout?: string | number
+    inputs?: string[]
+    mounts?: StepMount[]
+    cache?: boolean | {'max-age': string | number}
+  }>
 }
 
-type AjvError = {instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string}
+type AjvError = {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+  propertyName?: string
+}
 
 // With oneOf, ajv reports each branch; the deepest, most specific error says the most.
 function pickError(errors: AjvError[]): AjvError {
-  const rank = (e: AjvError) => e.instancePath.split('/').length * 10 + (e.keyword === 'oneOf' || e.keyword === 'type' ? 0 : 1)
+  const rank = (e: AjvError) =>
+    e.instancePath.split('/').length * 10 + (e.keyword === 'oneOf' || e.keyword === 'type' ? 0 : 1)
   return [...errors].sort((a, b) => rank(b) - rank(a))[0]
 }
 
@@ -236,17 +300,26 @@ function valueAt(data: unknown, keys: Array<string | number>): unknown {
 }
 
 function pathKeys(pointer: string): Array<string | number> {
-  return pointer.split('/').slice(1).map(k => k.replaceAll('~1', '/').replaceAll('~0', '~')).map(k => (/^\d+$/.test(k) ? Number(k) : k))
+  return pointer
+    .split('/')
+    .slice(1)
+    .map(k => k.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map(k => (/^\d+$/.test(k) ? Number(k) : k))
 }
 
 function describe(e: AjvError, keys: Array<string | number>, value: unknown, extra?: string): string {
-  const where = keys.length === 0 ? 'the manifest' : keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('')
+  const where =
+    keys.length === 0
+      ? 'the manifest'
+      : keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('')
   if (keys[0] === 'datasets' && keys.length === 2 && typeof value === 'string') {
     const problem = datasetNameProblem(value)
     if (problem !== undefined) return `${where} ${JSON.stringify(value)} is not a valid dataset name: it ${problem}`
   }
-  if (e.propertyName !== undefined) return `${where} has an invalid variable name ${JSON.stringify(e.propertyName)} (a name has no =)`
-  if (keys.at(-1) === 'timeout' && typeof value === 'number') return `${where} must be more than 0 and at most 576h (24 days)`
+  if (e.propertyName !== undefined)
+    return `${where} has an invalid variable name ${JSON.stringify(e.propertyName)} (a name has no =)`
+  if (keys.at(-1) === 'timeout' && typeof value === 'number')
+    return `${where} must be more than 0 and at most 576h (24 days)`
   if (keys.at(-1) === 'timeout') return `${where} must be a duration such as 90s, 30m or 2h, or a number of seconds`
   if (keys.at(-1) === 'run' || keys.at(-2) === 'run') return `${where} must be a command string or an array of strings`
   switch (e.keyword) {

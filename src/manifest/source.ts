@@ -2,7 +2,18 @@
 import {isUtf8} from 'node:buffer'
 import {open} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
-import {isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
+import {
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml'
 import {UsageError} from '../errors.js'
 
 /** The largest manifest dcsnap reads, in bytes (YAML parsing time grows with the text; real manifests are a few KiB). */
@@ -27,7 +38,14 @@ export interface ManifestSource {
 
 /** A manifest error: `file:line:col: what is wrong`, exit 2 (code MANIFEST_INVALID unless given). */
 export class ManifestError extends UsageError {
-  constructor(file: string, line: number, col: number, what: string, hint = 'Fix the manifest; nothing was changed on any dataset.', code = 'MANIFEST_INVALID') {
+  constructor(
+    file: string,
+    line: number,
+    col: number,
+    what: string,
+    hint = 'Fix the manifest; nothing was changed on any dataset.',
+    code = 'MANIFEST_INVALID',
+  ) {
     super(code, `${file}:${line}:${col}: ${what}`, hint, {file, line, col})
   }
 }
@@ -40,11 +58,20 @@ export async function readManifestSource(file: string): Promise<ManifestSource> 
     bytes = await readAtMost(path, MAX_MANIFEST_BYTES + 1)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError('MANIFEST_NOT_FOUND', `cannot read manifest ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message)}`,
-      'Pass -m FILE, run in the directory of dcsnap.yaml, or name datasets with -d.')
+    throw new UsageError(
+      'MANIFEST_NOT_FOUND',
+      `cannot read manifest ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message)}`,
+      'Pass -m FILE, run in the directory of dcsnap.yaml, or name datasets with -d.',
+    )
   }
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    throw new ManifestError(file, 1, 1, `the manifest is over ${MAX_MANIFEST_BYTES / 1024} KiB, the most dcsnap reads`, 'Is -m the right file? Shorten the manifest (move long commands into scripts).')
+    throw new ManifestError(
+      file,
+      1,
+      1,
+      `the manifest is over ${MAX_MANIFEST_BYTES / 1024} KiB, the most dcsnap reads`,
+      'Is -m the right file? Shorten the manifest (move long commands into scripts).',
+    )
   }
   const text = bytes.toString('utf8')
   if (!isUtf8(bytes)) {
@@ -62,7 +89,8 @@ export function parseManifestSource(text: string, path: string, shown = path): M
     const pos = lineCounter.linePos(offset)
     throw new ManifestError(file, pos.line, pos.col, what)
   }
-  if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) throw new ManifestError(file, 1, 1, `the manifest is over ${MAX_MANIFEST_BYTES / 1024} KiB, the most dcsnap reads`)
+  if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES)
+    throw new ManifestError(file, 1, 1, `the manifest is over ${MAX_MANIFEST_BYTES / 1024} KiB, the most dcsnap reads`)
   let doc: Document
   try {
     // Keys are checked for uniqueness below, in linear time (the yaml package's check is quadratic).
@@ -104,7 +132,8 @@ function toPlain(doc: Document, fail: (offset: number, what: string) => never): 
     if (isAlias(node)) {
       const target = anchors.get(node.source)
       if (!target) return fail(at(node), `alias *${node.source} has no anchor &${node.source} before it`)
-      if (open.has(target)) return fail(at(node), `alias *${node.source} is inside the value of its own anchor &${node.source}`)
+      if (open.has(target))
+        return fail(at(node), `alias *${node.source} is inside the value of its own anchor &${node.source}`)
       return {value: values.get(target), size: sizes.get(target)!}
     }
     if (!isNode(node)) return fail(0, 'cannot read the manifest: unexpected YAML structure')
@@ -115,7 +144,11 @@ function toPlain(doc: Document, fail: (offset: number, what: string) => never): 
     let size = 1
     const add = (n: number) => {
       size += n
-      if (size > MAX_EXPANDED_SIZE) fail(at(node), `this value holds over ${MAX_EXPANDED_SIZE.toLocaleString('en')} values or characters once its aliases are expanded (an alias bomb?)`)
+      if (size > MAX_EXPANDED_SIZE)
+        fail(
+          at(node),
+          `this value holds over ${MAX_EXPANDED_SIZE.toLocaleString('en')} values or characters once its aliases are expanded (an alias bomb?)`,
+        )
     }
     if (isScalar(node)) {
       value = node.value
@@ -128,7 +161,8 @@ function toPlain(doc: Document, fail: (offset: number, what: string) => never): 
       for (const pair of node.items) {
         const key = pair.key
         if (isAlias(key)) fail(at(key), 'an alias cannot be a key')
-        if (key !== null && !isScalar(key)) fail(at(key as {range?: unknown}), 'a key must be a plain name, not a mapping or a list')
+        if (key !== null && !isScalar(key))
+          fail(at(key as {range?: unknown}), 'a key must be a plain name, not a mapping or a list')
         const name = key === null || key.value === null ? '' : scalarText(key.value)
         if (name.includes('\0')) fail(at(key!), 'a NUL character cannot be in a manifest')
         if (Object.hasOwn(obj, name)) fail(key ? at(key) : at(node), `duplicate key "${name}"`)
@@ -178,8 +212,11 @@ async function readAtMost(path: string, max: number): Promise<Buffer> {
  * timestamp (Date) or bytes (!!binary, a Buffer); only a custom tag could make anything else, written "[object Type]".
  */
 function scalarText(value: unknown): string {
-  const plain = value === null || value === undefined || ['string', 'number', 'boolean', 'bigint'].includes(typeof value)
-  return plain || value instanceof Date || value instanceof Uint8Array ? String(value) : Object.prototype.toString.call(value)
+  const plain =
+    value === null || value === undefined || ['string', 'number', 'boolean', 'bigint'].includes(typeof value)
+  return plain || value instanceof Date || value instanceof Uint8Array
+    ? String(value)
+    : Object.prototype.toString.call(value)
 }
 
 function lineColOf(text: string, offset: number): {line: number; col: number} {

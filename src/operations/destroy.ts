@@ -14,8 +14,17 @@ export interface DestroyPlan {
 }
 
 /** Plans `dcsnap destroy`: named snapshots or steps, or every snapshot of the named builds. */
-export async function planDestroy(session: Session, targets: string[], opts: {build?: string; wholeBuild?: boolean} = {}): Promise<DestroyPlan> {
-  if (targets.length === 0) throw new UsageError('NO_TARGETS', 'nothing to destroy was named', 'Name snapshots, steps, or builds with --whole-build.')
+export async function planDestroy(
+  session: Session,
+  targets: string[],
+  opts: {build?: string; wholeBuild?: boolean} = {},
+): Promise<DestroyPlan> {
+  if (targets.length === 0)
+    throw new UsageError(
+      'NO_TARGETS',
+      'nothing to destroy was named',
+      'Name snapshots, steps, or builds with --whole-build.',
+    )
   const inventory = await loadInventory(session)
   const picked = new Map<string, SnapshotSet>()
   for (const t of targets) {
@@ -34,10 +43,12 @@ export async function planDestroy(session: Session, targets: string[], opts: {bu
  * lines, except held or cloned ones and the base (the oldest baseline on the head's line, section 7).
  */
 export async function planPrune(session: Session, keep: number): Promise<DestroyPlan> {
-  if (!Number.isInteger(keep) || keep < 0) throw new UsageError('INVALID_KEEP', `--keep must be a whole number, not ${keep}`, 'Pass --keep N with N >= 0.')
+  if (!Number.isInteger(keep) || keep < 0)
+    throw new UsageError('INVALID_KEEP', `--keep must be a whole number, not ${keep}`, 'Pass --keep N with N >= 0.')
   const inventory = await loadInventory(session)
   const newest = new Map<string, number>()
-  for (const v of inventory.everywhere()) for (const b of v.builds()) newest.set(b.id, Math.max(newest.get(b.id) ?? -1, b.snapshots.at(-1)!.txg))
+  for (const v of inventory.everywhere())
+    for (const b of v.builds()) newest.set(b.id, Math.max(newest.get(b.id) ?? -1, b.snapshots.at(-1)!.txg))
   const ids = [...newest.keys()].sort((a, b) => newest.get(a)! - newest.get(b)!)
   const oldIds = new Set(ids.slice(0, Math.max(0, ids.length - keep)))
   const base = inventory.snapshots.find(s => s.kind === 'baseline' && s.complete)
@@ -45,12 +56,22 @@ export async function planPrune(session: Session, keep: number): Promise<Destroy
   if (old.length > 0) await ensureClones(session, inventory)
   const going = emptiedLines(inventory, old)
   // The checkpoints that kept builds reused steps from (SPEC 6): a resume of those builds at a reused step goes back to them.
-  const sources = new Set(everySnapshot(inventory).filter(s => s.build !== undefined && !oldIds.has(s.build)).flatMap(s => (s.user['dcsnap:from'] ?? '').split(' ').filter(Boolean)))
+  const sources = new Set(
+    everySnapshot(inventory)
+      .filter(s => s.build !== undefined && !oldIds.has(s.build))
+      .flatMap(s => (s.user['dcsnap:from'] ?? '').split(' ').filter(Boolean)),
+  )
   const isSource = (s: SnapshotSet) => s.members.some(m => m.guid !== undefined && sources.has(m.guid))
   const keptSets = old.filter(s => s === base || isSource(s) || blockersOf([s], true, going).length > 0)
-  const kept = blockersOf(keptSets.filter(s => s !== base && !isSource(s)), true, going)
+  const kept = blockersOf(
+    keptSets.filter(s => s !== base && !isSource(s)),
+    true,
+    going,
+  )
   if (base && old.includes(base)) kept.push({snapshot: base.name, reason: 'base'})
-  for (const s of keptSets) if (s !== base && isSource(s)) kept.push({snapshot: s.name, reason: 'cache-source', detail: 'a kept build reused its step'})
+  for (const s of keptSets)
+    if (s !== base && isSource(s))
+      kept.push({snapshot: s.name, reason: 'cache-source', detail: 'a kept build reused its step'})
   return {destroy: old.filter(s => !keptSets.includes(s)), kept}
 }
 
@@ -95,6 +116,11 @@ async function executeDestroyLocked(session: Session, plan: DestroyPlan): Promis
 /** Every snapshot of a build, on whatever lines hold it. */
 function buildSnapshots(inventory: Inventory, id: string): SnapshotSet[] {
   const sets = everySnapshot(inventory).filter(s => s.build === id)
-  if (sets.length === 0) throw new UsageError('NO_SUCH_BUILD', `no build "${id}" on ${inventory.datasets.join(', ')} or its kept lines`, 'Run `dcsnap list --all` to see the builds.')
+  if (sets.length === 0)
+    throw new UsageError(
+      'NO_SUCH_BUILD',
+      `no build "${id}" on ${inventory.datasets.join(', ')} or its kept lines`,
+      'Run `dcsnap list --all` to see the builds.',
+    )
   return sets
 }

@@ -4,7 +4,12 @@ import {resolveTarget} from '../snapshots/resolve.js'
 import {loadInventory, type Session} from './session.js'
 
 /** The changes in the proto area (the first build dataset) from `from` to `to` (default: the live dataset). */
-export async function diffProto(session: Session, from: string, to?: string, opts: {build?: string} = {}): Promise<{from: string; to: string; changes: DiffEntry[]}> {
+export async function diffProto(
+  session: Session,
+  from: string,
+  to?: string,
+  opts: {build?: string} = {},
+): Promise<{from: string; to: string; changes: DiffEntry[]}> {
   const inventory = await loadInventory(session)
   const proto = session.datasets[0]
   const fromSet = resolveTarget(inventory, from, opts.build)

@@ -8,11 +8,21 @@ import {loadInventory, type Session, withLock} from './session.js'
 export const HOLD_TAG = 'dcsnap'
 
 /** Holds or releases a target on every dataset that has it; already held (or not held) members are left as they are. */
-export async function setHold(session: Session, target: string, hold: boolean, opts: {build?: string} = {}): Promise<{snapshot: SnapshotSet; changed: string[]}> {
+export async function setHold(
+  session: Session,
+  target: string,
+  hold: boolean,
+  opts: {build?: string} = {},
+): Promise<{snapshot: SnapshotSet; changed: string[]}> {
   return withLock(session, () => setHoldLocked(session, target, hold, opts))
 }
 
-async function setHoldLocked(session: Session, target: string, hold: boolean, opts: {build?: string}): Promise<{snapshot: SnapshotSet; changed: string[]}> {
+async function setHoldLocked(
+  session: Session,
+  target: string,
+  hold: boolean,
+  opts: {build?: string},
+): Promise<{snapshot: SnapshotSet; changed: string[]}> {
   const inventory = await loadInventory(session)
   const set = resolveTarget(inventory, target, opts.build)
   const names = set.members.map(m => m.name)

@@ -82,19 +82,34 @@ export function listView(inventory: Inventory, opts: ListOptions = {}): ListView
     const build = inventory.builds().length > 0 || opts.build ? selectBuild(inventory, opts.build) : undefined
     const view = build ? (inventory.view(build.line) ?? inventory) : inventory
     chosen = build ? [build.id] : []
-    views.push({view: inventory, sets: inventory.snapshots.filter(s => s.kind === 'manual' || (view === inventory && s.build === build?.id))})
+    views.push({
+      view: inventory,
+      sets: inventory.snapshots.filter(s => s.kind === 'manual' || (view === inventory && s.build === build?.id)),
+    })
     if (view !== inventory) views.push({view, sets: view.snapshots.filter(s => s.build === build?.id)})
   }
-  const snapshots = views.flatMap(({view, sets}) => sets.map(s => ({...viewOf(s), durationSeconds: durationOf(view, s), ...repairOf(view, s, opts.target)})))
+  const snapshots = views.flatMap(({view, sets}) =>
+    sets.map(s => ({...viewOf(s), durationSeconds: durationOf(view, s), ...repairOf(view, s, opts.target)})),
+  )
   const written = snapshots.every(s => s.written !== null) ? snapshots.reduce((t, s) => t + (s.written ?? 0), 0) : null
   return {
     datasets: [...inventory.datasets],
     builds: chosen,
     snapshots,
-    totals: {snapshots: snapshots.length, used: snapshots.reduce((t, s) => t + s.used, 0), usedBySnapshots: sumOf(inventory.datasetInfo.map(d => d.usedbysnapshots)), written},
+    totals: {
+      snapshots: snapshots.length,
+      used: snapshots.reduce((t, s) => t + s.used, 0),
+      usedBySnapshots: sumOf(inventory.datasetInfo.map(d => d.usedbysnapshots)),
+      written,
+    },
     lines: inventory.lines.map(l => {
       const own = l.ownSnapshots()
-      return {line: l.line, datasets: [...l.datasets], snapshots: own.length, used: sumOf(l.datasetInfo.map(d => d.used)) ?? own.reduce((t, s) => t + s.used, 0)}
+      return {
+        line: l.line,
+        datasets: [...l.datasets],
+        snapshots: own.length,
+        used: sumOf(l.datasetInfo.map(d => d.used)) ?? own.reduce((t, s) => t + s.used, 0),
+      }
     }),
   }
 }

@@ -32,20 +32,29 @@ async function renameSnapshotLocked(session: Session, from: string, to: string):
     return {from, to, renamed: [], alreadyRenamed: target.members.map(m => m.dataset)}
   }
   if (!source) {
-    throw new UsageError('NO_SUCH_SNAPSHOT', `no snapshot "${from}" on ${session.datasets.join(', ')}`, 'Run `dcsnap list --all` to see the snapshot names.')
+    throw new UsageError(
+      'NO_SUCH_SNAPSHOT',
+      `no snapshot "${from}" on ${session.datasets.join(', ')}`,
+      'Run `dcsnap list --all` to see the snapshot names.',
+    )
   }
   const taken = target
   const alreadyRenamed = taken?.members.map(m => m.dataset) ?? []
   if (taken) {
     const both = alreadyRenamed.filter(d => source.members.some(m => m.dataset === d))
     if (both.length > 0) {
-      throw new UsageError('SNAPSHOT_EXISTS', `"${to}" already exists on ${both.join(', ')}: nothing was renamed`,
-        'Choose another name, or destroy that snapshot first.')
+      throw new UsageError(
+        'SNAPSHOT_EXISTS',
+        `"${to}" already exists on ${both.join(', ')}: nothing was renamed`,
+        'Choose another name, or destroy that snapshot first.',
+      )
     }
     if (!sameDcsnapProperties(source, taken)) {
-      throw new UsageError('SNAPSHOT_EXISTS',
+      throw new UsageError(
+        'SNAPSHOT_EXISTS',
         `"${to}" already exists on ${alreadyRenamed.join(', ')} and is not the other half of "${from}" (their dcsnap:* properties differ): nothing was renamed`,
-        'Choose another name, or destroy that snapshot first.')
+        'Choose another name, or destroy that snapshot first.',
+      )
     }
   }
   const pairs = source.members.map(m => ({from: m.name, to: `${m.dataset}@${to}`}))
@@ -66,8 +75,10 @@ async function renameSnapshotLocked(session: Session, from: string, to: string):
     throw error
   }
   const on = pairs.map(p => p.from.slice(0, p.from.indexOf('@'))).join(', ')
-  session.logger.info(alreadyRenamed.length > 0
-    ? `completed a rename left half done: ${alreadyRenamed.join(', ')} already had ${to}; renamed ${from} to ${to} on ${on}`
-    : `renamed ${from} to ${to} on ${on}`)
+  session.logger.info(
+    alreadyRenamed.length > 0
+      ? `completed a rename left half done: ${alreadyRenamed.join(', ')} already had ${to}; renamed ${from} to ${to} on ${on}`
+      : `renamed ${from} to ${to} on ${on}`,
+  )
   return {from, to, renamed: pairs, alreadyRenamed}
 }

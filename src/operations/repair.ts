@@ -48,7 +48,12 @@ export function repairOf(inventory: Inventory, set: SnapshotSet, target: readonl
   const candidates = inventory.splitCandidates(set).map(s => s.name)
   if (candidates.length > 0) return {state: 'incomplete', ...none, splitCandidates: candidates}
   if (set.kind === 'manual' && set.user['dcsnap:build'] === undefined) {
-    return {state: 'incomplete', ...none, repair: dcsnapCommand(['snapshot', set.name, ...target]), alternative: dcsnapCommand(['destroy', set.name, ...target])}
+    return {
+      state: 'incomplete',
+      ...none,
+      repair: dcsnapCommand(['snapshot', set.name, ...target]),
+      alternative: dcsnapCommand(['destroy', set.name, ...target]),
+    }
   }
   return {state: 'incomplete', ...none}
 }

@@ -48,8 +48,11 @@ export interface RollbackOptions {
 export function planRollback(inventory: Inventory, target: SnapshotSet, opts: RollbackOptions = {}): RollbackPlan {
   if (target.line !== HEAD_LINE) return {target, destroy: [], steps: [], blockers: []}
   if (!target.complete) {
-    throw new RefusedError('INCOMPLETE_SNAPSHOT', `${target.name} is incomplete: ${target.missing.join(', ')} lacks it`,
-      'Roll back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).')
+    throw new RefusedError(
+      'INCOMPLETE_SNAPSHOT',
+      `${target.name} is incomplete: ${target.missing.join(', ')} lacks it`,
+      'Roll back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).',
+    )
   }
   const steps = inventory.datasets.map(dataset => ({
     dataset,
@@ -77,24 +80,39 @@ export function blockersOf(sets: SnapshotSet[], force: boolean, goingToo: Readon
 /** Throws the refusal (exit 3) that lists every blocker, naming what would let it proceed. */
 export function refuseBlockers(action: string, blockers: Blocker[]): void {
   if (blockers.length === 0) return
-  const list = blockers.map(b => `${b.snapshot} (${b.reason === 'clones' ? `has clones: ${b.detail}` : b.reason})`).join(', ')
+  const list = blockers
+    .map(b => `${b.snapshot} (${b.reason === 'clones' ? `has clones: ${b.detail}` : b.reason})`)
+    .join(', ')
   const hints: string[] = []
   if (blockers.some(b => b.reason === 'manual')) hints.push('--force destroys the manual snapshots')
   if (blockers.some(b => b.reason === 'held')) hints.push('`dcsnap release` the held ones')
   if (blockers.some(b => b.reason === 'clones')) hints.push('destroy or promote the clones')
-  throw new RefusedError('WOULD_DESTROY_PROTECTED', action === 'destroy' ? `refusing to destroy ${list}` : `${action} would destroy ${list}`, `Refused: ${hints.join('; ')} to proceed.`, {blockers})
+  throw new RefusedError(
+    'WOULD_DESTROY_PROTECTED',
+    action === 'destroy' ? `refusing to destroy ${list}` : `${action} would destroy ${list}`,
+    `Refused: ${hints.join('; ')} to proceed.`,
+    {blockers},
+  )
 }
 
 /**
  * Turns a plan that would destroy (or a target on a kept line) into a line move that keeps it all (rule 4); with
  * --discard, reads clones where ZFS needs an extra call for them, for the blockers.
  */
-export async function keepOrDiscard(session: Session, inventory: Inventory, plan: RollbackPlan, opts: RollbackOptions): Promise<RollbackPlan> {
+export async function keepOrDiscard(
+  session: Session,
+  inventory: Inventory,
+  plan: RollbackPlan,
+  opts: RollbackOptions,
+): Promise<RollbackPlan> {
   const onLine = plan.target.line !== HEAD_LINE
   if (opts.discard) {
     if (onLine) {
-      throw new UsageError('DISCARD_ON_LINE', `${plan.target.line}:${plan.target.name} is on a kept line; --discard only destroys what follows a snapshot of the head's line`,
-        `Bring it back without --discard (the head's line is kept as a line), then \`dcsnap destroy --line LINE\` what you do not want.`)
+      throw new UsageError(
+        'DISCARD_ON_LINE',
+        `${plan.target.line}:${plan.target.name} is on a kept line; --discard only destroys what follows a snapshot of the head's line`,
+        `Bring it back without --discard (the head's line is kept as a line), then \`dcsnap destroy --line LINE\` what you do not want.`,
+      )
     }
     if (plan.destroy.length === 0) return plan
     await ensureClones(session, inventory)
@@ -108,7 +126,11 @@ export async function keepOrDiscard(session: Session, inventory: Inventory, plan
 }
 
 /** Lists, resolves the target and plans (a line move unless --discard). */
-export async function prepareRollback(session: Session, target: string, opts: RollbackOptions = {}): Promise<RollbackPlan> {
+export async function prepareRollback(
+  session: Session,
+  target: string,
+  opts: RollbackOptions = {},
+): Promise<RollbackPlan> {
   const inventory = await loadInventory(session)
   const set = resolveTarget(inventory, target, opts.build, opts.line)
   refuseForeignMounts(`rolling back to ${set.name}`, inventory.mountpoints())
@@ -127,7 +149,9 @@ async function executeRollbackLocked(session: Session, plan: RollbackPlan): Prom
   for (const step of plan.steps) {
     try {
       if (step.destroy.length > 0) {
-        session.logger.info(`destroying ${step.destroy.length} snapshot(s) of ${step.dataset} after ${plan.target.name}`)
+        session.logger.info(
+          `destroying ${step.destroy.length} snapshot(s) of ${step.dataset} after ${plan.target.name}`,
+        )
         await session.zfs.destroy(step.destroy)
       }
       session.logger.info(`rolling ${step.dataset} back to ${plan.target.name}`)
@@ -135,7 +159,10 @@ async function executeRollbackLocked(session: Session, plan: RollbackPlan): Prom
       done.push(step.dataset)
     } catch (error) {
       if (done.length > 0 && error instanceof Error) {
-        error.message += `\n(already rolled back: ${done.join(', ')}; not yet: ${plan.steps.slice(done.length).map(s => s.dataset).join(', ')})`
+        error.message += `\n(already rolled back: ${done.join(', ')}; not yet: ${plan.steps
+          .slice(done.length)
+          .map(s => s.dataset)
+          .join(', ')})`
       }
       throw error
     }

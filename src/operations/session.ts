@@ -20,9 +20,19 @@ export interface Session {
 }
 
 /** Makes a session over datasets (proto first), with a default zfs client and a silent logger. */
-export function openSession(datasets: string[], opts: {zfs?: Zfs; logger?: Logger; env?: NodeJS.ProcessEnv; signal?: AbortSignal} = {}): Session {
-  if (datasets.length === 0) throw new UsageError('NO_DATASETS', 'no build datasets given', 'Pass -m dcsnap.yaml or -d POOL/DATASET.')
-  return {zfs: opts.zfs ?? new Zfs({env: opts.env}), datasets: [...new Set(datasets)], logger: opts.logger ?? silentLogger, env: opts.env, signal: opts.signal}
+export function openSession(
+  datasets: string[],
+  opts: {zfs?: Zfs; logger?: Logger; env?: NodeJS.ProcessEnv; signal?: AbortSignal} = {},
+): Session {
+  if (datasets.length === 0)
+    throw new UsageError('NO_DATASETS', 'no build datasets given', 'Pass -m dcsnap.yaml or -d POOL/DATASET.')
+  return {
+    zfs: opts.zfs ?? new Zfs({env: opts.env}),
+    datasets: [...new Set(datasets)],
+    logger: opts.logger ?? silentLogger,
+    env: opts.env,
+    signal: opts.signal,
+  }
 }
 
 /**
@@ -80,8 +90,12 @@ async function listInventory(session: Session): Promise<Inventory> {
     return new Inventory(session.datasets, whole, undefined, upstreams)
   } catch (error) {
     if (error instanceof ZfsError && error.kind === 'no-such-dataset') {
-      throw new UsageError('NO_SUCH_DATASET', error.message.split('\n')[0],
-        'Check the datasets given with -d or in the manifest (`zfs list` shows what exists).', {stderr: error.stderr})
+      throw new UsageError(
+        'NO_SUCH_DATASET',
+        error.message.split('\n')[0],
+        'Check the datasets given with -d or in the manifest (`zfs list` shows what exists).',
+        {stderr: error.stderr},
+      )
     }
     throw error
   }
@@ -99,12 +113,20 @@ export async function ensureClones(session: Session, inventory: Inventory): Prom
  * Runs `body` holding the lock of every build dataset (exit 4 when another dcsnap holds one). Re-entrant: the
  * primitives lock for themselves, and within a command or build that already holds the locks this costs nothing.
  */
-export async function withLock<T>(session: Session, body: (locks: DatasetLocks) => Promise<T>, opts: {build?: string} = {}): Promise<T> {
+export async function withLock<T>(
+  session: Session,
+  body: (locks: DatasetLocks) => Promise<T>,
+  opts: {build?: string} = {},
+): Promise<T> {
   const locks = await acquireLocks(session.datasets, {env: session.env, build: opts.build})
   try {
     interrupted(session, 'before anything changed', 'Run the command again.')
     const result = await body(locks)
-    interrupted(session, 'after the zfs changes under way were completed (a zfs change is never cut short)', 'Run `dcsnap list` to see the state; nothing needs repair.')
+    interrupted(
+      session,
+      'after the zfs changes under way were completed (a zfs change is never cut short)',
+      'Run `dcsnap list` to see the state; nothing needs repair.',
+    )
     return result
   } finally {
     locks.release()

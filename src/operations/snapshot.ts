@@ -6,7 +6,11 @@ import {dcsnapCommand} from './repair.js'
 import {loadInventory, type Session, withLock} from './session.js'
 
 /** Snapshots every build dataset as `<dataset>@<name>` with the given user properties; returns the full names. */
-export async function takeSnapshots(session: Session, name: string, props: Record<string, string> = {}): Promise<string[]> {
+export async function takeSnapshots(
+  session: Session,
+  name: string,
+  props: Record<string, string> = {},
+): Promise<string[]> {
   return withLock(session, () => takeSnapshotsLocked(session, name, props))
 }
 
@@ -60,8 +64,11 @@ async function manualSnapshotLocked(session: Session, name: string): Promise<Man
   const inventory = await loadInventory(session)
   const found = inventory.find(name)
   if (found?.complete) {
-    throw new UsageError('SNAPSHOT_EXISTS', `"${name}" already exists on ${found.members.map(m => m.dataset).join(', ')}: no snapshot was taken`,
-      'Choose another name, or destroy that snapshot first (`dcsnap destroy NAME`).')
+    throw new UsageError(
+      'SNAPSHOT_EXISTS',
+      `"${name}" already exists on ${found.members.map(m => m.dataset).join(', ')}: no snapshot was taken`,
+      'Choose another name, or destroy that snapshot first (`dcsnap destroy NAME`).',
+    )
   }
   if (found) assertCompletable(inventory, found)
   const lacking = found ? found.missing : session.datasets
@@ -69,7 +76,9 @@ async function manualSnapshotLocked(session: Session, name: string): Promise<Man
   const created = await takeSnapshots({...session, datasets: lacking}, name)
   if (found) {
     const when = found.members.map(m => `${m.dataset} at ${new Date(m.creation * 1000).toISOString()}`).join(', ')
-    session.logger.info(`completed snapshot ${name} left half done: taken now on ${lacking.join(', ')}; ${when} already had it (taken earlier)`)
+    session.logger.info(
+      `completed snapshot ${name} left half done: taken now on ${lacking.join(', ')}; ${when} already had it (taken earlier)`,
+    )
   } else {
     session.logger.info(`snapshot ${name} taken on ${session.datasets.join(', ')}`)
   }
@@ -81,18 +90,27 @@ function assertCompletable(inventory: Inventory, found: SnapshotSet): void {
   const where = (s: SnapshotSet) => s.members.map(m => m.dataset).join(', ')
   const partner = inventory.splitPartner(found)
   if (partner) {
-    throw new UsageError('SNAPSHOT_SPLIT', `"${found.name}" on ${where(found)} is one half of a rename left half done ("${partner.name}" on ${where(partner)}): no snapshot was taken`,
-      `Complete the rename instead: \`${dcsnapCommand(['rename', partner.name, found.name])}\` (see \`dcsnap list\`).`)
+    throw new UsageError(
+      'SNAPSHOT_SPLIT',
+      `"${found.name}" on ${where(found)} is one half of a rename left half done ("${partner.name}" on ${where(partner)}): no snapshot was taken`,
+      `Complete the rename instead: \`${dcsnapCommand(['rename', partner.name, found.name])}\` (see \`dcsnap list\`).`,
+    )
   }
   const candidates = inventory.splitCandidates(found)
   if (candidates.length > 0) {
-    throw new UsageError('SNAPSHOT_SPLIT', `"${found.name}" on ${where(found)} may be one half of a rename left half done (with ${candidates.map(c => `"${c.name}" on ${where(c)}`).join(' or ')}): no snapshot was taken`,
-      `Complete that rename (\`dcsnap rename OTHER ${found.name}\`), or destroy "${found.name}" (\`dcsnap destroy ${found.name}\`) and snapshot again.`)
+    throw new UsageError(
+      'SNAPSHOT_SPLIT',
+      `"${found.name}" on ${where(found)} may be one half of a rename left half done (with ${candidates.map(c => `"${c.name}" on ${where(c)}`).join(' or ')}): no snapshot was taken`,
+      `Complete that rename (\`dcsnap rename OTHER ${found.name}\`), or destroy "${found.name}" (\`dcsnap destroy ${found.name}\`) and snapshot again.`,
+    )
   }
   const build = found.user['dcsnap:build']
   if (build !== undefined) {
     const step = found.user['dcsnap:step']
-    throw new UsageError('SNAPSHOT_EXISTS', `"${found.name}" exists on ${where(found)} as a checkpoint of build ${build}${step ? ` (step ${step})` : ''}; a snapshot taken now would not match it: no snapshot was taken`,
-      'Choose another name, or destroy that snapshot first (`dcsnap destroy NAME`).')
+    throw new UsageError(
+      'SNAPSHOT_EXISTS',
+      `"${found.name}" exists on ${where(found)} as a checkpoint of build ${build}${step ? ` (step ${step})` : ''}; a snapshot taken now would not match it: no snapshot was taken`,
+      'Choose another name, or destroy that snapshot first (`dcsnap destroy NAME`).',
+    )
   }
 }

@@ -20,11 +20,18 @@ export function parseEndpoint(spec: string): Endpoint {
   const host = remote ? spec.slice(0, colon) : undefined
   const dataset = remote ? spec.slice(colon + 1) : spec
   if (host !== undefined && (host.startsWith('-') || /\s/.test(host))) {
-    throw new UsageError('BAD_ENDPOINT', `"${host}" is not a host name for ssh`, 'Write the destination as [USER@HOST:]POOL/PATH.')
+    throw new UsageError(
+      'BAD_ENDPOINT',
+      `"${host}" is not a host name for ssh`,
+      'Write the destination as [USER@HOST:]POOL/PATH.',
+    )
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)+$/.test(dataset)) {
-    throw new UsageError('BAD_ENDPOINT', `"${dataset}" is not a dataset below a pool`,
-      'Write the destination as [USER@HOST:]POOL/PATH, e.g. backup/builds or builder@farm:tank/replicas/os.')
+    throw new UsageError(
+      'BAD_ENDPOINT',
+      `"${dataset}" is not a dataset below a pool`,
+      'Write the destination as [USER@HOST:]POOL/PATH, e.g. backup/builds or builder@farm:tank/replicas/os.',
+    )
   }
   return {host, dataset}
 }
@@ -48,11 +55,18 @@ export interface EndpointZfs {
 }
 
 /** The zfs of an endpoint: DCSNAP_ZFS here; over ssh (DCSNAP_SSH, default `ssh`) `zfs` there (DCSNAP_REMOTE_ZFS). */
-export function endpointZfs(endpoint: Endpoint, opts: {env?: NodeJS.ProcessEnv; debug?: (line: string) => void} = {}): EndpointZfs {
+export function endpointZfs(
+  endpoint: Endpoint,
+  opts: {env?: NodeJS.ProcessEnv; debug?: (line: string) => void} = {},
+): EndpointZfs {
   const env = opts.env ?? process.env
   if (endpoint.host === undefined) {
     const words = zfsCommandWords(env)
-    return {endpoint, zfs: new Zfs({env, debug: opts.debug}), invocation: argv => ({file: words[0], args: [...words.slice(1), ...argv]})}
+    return {
+      endpoint,
+      zfs: new Zfs({env, debug: opts.debug}),
+      invocation: argv => ({file: words[0], args: [...words.slice(1), ...argv]}),
+    }
   }
   const remote = sshZfsRunner(endpoint.host, env, opts.debug)
   return {endpoint, zfs: new Zfs({env, runner: remote.run, capabilitiesCache: false}), invocation: remote.invocation}

@@ -32,12 +32,22 @@ interface Exit {
   stderr: string
 }
 
-function start(end: PipeEnd, stdin: 'ignore' | 'pipe', env: NodeJS.ProcessEnv): {child: ChildProcess; exit: Promise<Exit>} {
-  const child = spawn(end.invocation.file, end.invocation.args, {stdio: [stdin, 'pipe', 'pipe'], env: {...env, LC_ALL: 'C'}, detached: true})
+function start(
+  end: PipeEnd,
+  stdin: 'ignore' | 'pipe',
+  env: NodeJS.ProcessEnv,
+): {child: ChildProcess; exit: Promise<Exit>} {
+  const child = spawn(end.invocation.file, end.invocation.args, {
+    stdio: [stdin, 'pipe', 'pipe'],
+    env: {...env, LC_ALL: 'C'},
+    detached: true,
+  })
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   const exit = new Promise<Exit>(resolve => {
-    child.once('error', (e: NodeJS.ErrnoException) => resolve({code: 127, signal: null, stderr: `${stderr}${e.code ?? e.message}`}))
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      resolve({code: 127, signal: null, stderr: `${stderr}${e.code ?? e.message}`}),
+    )
     child.once('close', (code, signal) => resolve({code, signal, stderr}))
   })
   return {child, exit}
@@ -47,7 +57,11 @@ function start(end: PipeEnd, stdin: 'ignore' | 'pipe', env: NodeJS.ProcessEnv): 
  * Pipes `send`'s stdout into `receive`'s stdin, reporting progress about every `everyMs`; `signal` stops the sender
  * (the receiver then fails, leaving a resume token where ZFS keeps one). The first end that failed names the error.
  */
-export async function pipeSendReceive(send: PipeEnd, receive: PipeEnd, opts: {env?: NodeJS.ProcessEnv; onProgress?: (p: PipeProgress) => void; everyMs?: number; signal?: AbortSignal} = {}): Promise<PipeResult> {
+export async function pipeSendReceive(
+  send: PipeEnd,
+  receive: PipeEnd,
+  opts: {env?: NodeJS.ProcessEnv; onProgress?: (p: PipeProgress) => void; everyMs?: number; signal?: AbortSignal} = {},
+): Promise<PipeResult> {
   const env = opts.env ?? process.env
   const startedAt = Date.now()
   const progress: PipeProgress = {bytes: 0, startedAt}
@@ -84,7 +98,15 @@ function brokenPipe(e: Exit): boolean {
 
 function endFailed(end: PipeEnd, e: Exit): ZfsError {
   if (end.host !== undefined && e.code === SSH_FAILED) return unreachable(end.host, end.argv, e.stderr)
-  if (e.signal) return new ZfsError('killed', end.argv, e.stderr, ExitCode.failed, `\`zfs ${end.argv.join(' ')}\` was stopped by ${e.signal}`)
-  if (e.code === 127 && e.stderr.trim() === '') return new ZfsError('not-found', end.argv, '', ExitCode.zfsNotFound, `cannot run \`${end.invocation.file}\``)
+  if (e.signal)
+    return new ZfsError(
+      'killed',
+      end.argv,
+      e.stderr,
+      ExitCode.failed,
+      `\`zfs ${end.argv.join(' ')}\` was stopped by ${e.signal}`,
+    )
+  if (e.code === 127 && e.stderr.trim() === '')
+    return new ZfsError('not-found', end.argv, '', ExitCode.zfsNotFound, `cannot run \`${end.invocation.file}\``)
   return zfsErrorFor(end.argv, e.stderr)
 }

@@ -30,7 +30,12 @@ export type RoleDecision =
  * snapshots (oldest first; undefined when it does not exist), `sourceGuids` every snapshot guid the source has on
  * any line. A replica that diverged (its own snapshots, or nothing in common) is refused, naming what differs.
  */
-export function planDataset(label: string, src: readonly ChainSnapshot[], dest: readonly ChainSnapshot[] | undefined, sourceGuids: ReadonlySet<string>): RoleDecision {
+export function planDataset(
+  label: string,
+  src: readonly ChainSnapshot[],
+  dest: readonly ChainSnapshot[] | undefined,
+  sourceGuids: ReadonlySet<string>,
+): RoleDecision {
   const last = src[src.length - 1]
   if (dest === undefined) return {kind: 'full', first: src[0], last}
   const index = new Map(src.map((s, i) => [s.guid, i]))
@@ -42,15 +47,21 @@ export function planDataset(label: string, src: readonly ChainSnapshot[], dest: 
     }
   }
   if (c === -1) {
-    throw new RefusedError('REPLICA_DIVERGED', `${label} has no snapshot in common with the source${dest.length === 0 ? ' (it has no snapshots at all)' : ` (its newest is ${dest[dest.length - 1].snapshot})`}`,
-      'Push to a new replica path, or destroy that dataset yourself if it holds nothing you need: dcsnap never overwrites it.')
+    throw new RefusedError(
+      'REPLICA_DIVERGED',
+      `${label} has no snapshot in common with the source${dest.length === 0 ? ' (it has no snapshots at all)' : ` (its newest is ${dest[dest.length - 1].snapshot})`}`,
+      'Push to a new replica path, or destroy that dataset yourself if it holds nothing you need: dcsnap never overwrites it.',
+    )
   }
   const srcAt = index.get(dest[c].guid)!
   const extra = dest.slice(c + 1)
   const own = extra.filter(s => !sourceGuids.has(s.guid) && !isDcsnapSnapshot(s))
   if (own.length > 0) {
-    throw new RefusedError('REPLICA_DIVERGED', `${label} has snapshots the source never had: ${own.map(s => s.snapshot).join(', ')} (after ${dest[c].snapshot}, which both have)`,
-      'They were made on the receiving side: move them away (`zfs rename`) or destroy them there, then push again; dcsnap never overwrites them.')
+    throw new RefusedError(
+      'REPLICA_DIVERGED',
+      `${label} has snapshots the source never had: ${own.map(s => s.snapshot).join(', ')} (after ${dest[c].snapshot}, which both have)`,
+      'They were made on the receiving side: move them away (`zfs rename`) or destroy them there, then push again; dcsnap never overwrites them.',
+    )
   }
   if (srcAt === src.length - 1) return {kind: 'up-to-date', at: last}
   if (extra.length === 0) return {kind: 'incremental', from: src[srcAt], last}

@@ -8,7 +8,15 @@ import {loadInventory, openSession, withLock} from '../operations/session.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
 import type {ZfsListing, ZfsSnapshot} from '../zfs/listing.js'
-import {estimateArgv, parseEstimate, receiveArgv, resumeSendArgv, sendArgv, sendFeatures, type StreamSpec} from '../zfs/send.js'
+import {
+  estimateArgv,
+  parseEstimate,
+  receiveArgv,
+  resumeSendArgv,
+  sendArgv,
+  sendFeatures,
+  type StreamSpec,
+} from '../zfs/send.js'
 import {describeEndpoint, type EndpointZfs} from './endpoint.js'
 import {pipeSendReceive, type PipeProgress} from './pipe.js'
 import {planDataset, type ChainSnapshot, type RoleDecision} from './plan.js'
@@ -26,8 +34,11 @@ export async function replicaSource(source: EndpointZfs): Promise<string[]> {
   const all = replicaDatasets(source.endpoint.dataset, ROLES.length)
   const found = await source.zfs.states(all)
   if (!found.has(all[0])) {
-    throw new UsageError('NOT_A_REPLICA', `${describeEndpoint(source.endpoint)} is not a replica: it has no ${all[0].slice(source.endpoint.dataset.length + 1)} dataset`,
-      'Name the dataset that `dcsnap push` sent to (it holds proto and cache).')
+    throw new UsageError(
+      'NOT_A_REPLICA',
+      `${describeEndpoint(source.endpoint)} is not a replica: it has no ${all[0].slice(source.endpoint.dataset.length + 1)} dataset`,
+      'Name the dataset that `dcsnap push` sent to (it holds proto and cache).',
+    )
   }
   return all.filter(d => found.has(d))
 }
@@ -111,13 +122,19 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
   // Holds keep every snapshot a stream starts or ends at until it is received (prune cannot take the incremental
   // source away meanwhile); the tag is this transfer's own, released whatever happens.
   const tag = `dcsnap-send-${process.pid}-${randomBytes(3).toString('hex')}`
-  const held = [...new Set(plan.streams.flatMap(s => ('token' in s.send ? [] : [s.send.snapshot, ...(s.send.from ? [s.send.from] : [])])))]
+  const held = [
+    ...new Set(
+      plan.streams.flatMap(s => ('token' in s.send ? [] : [s.send.snapshot, ...(s.send.from ? [s.send.from] : [])])),
+    ),
+  ]
   if (held.length > 0) await ends.source.zfs.hold(tag, held)
   try {
     for (const s of plan.streams) {
       const sendV = 'token' in s.send ? resumeSendArgv(s.send.token) : sendArgv(s.send)
       const recvV = receiveArgv(s.dataset, features)
-      logger.info(`sending ${s.label} to ${describeEndpoint(ends.destination.endpoint)}:${s.dataset.slice(ends.root.length + 1)}${s.estimate === undefined ? '' : ` (${formatBytes(s.estimate)})`}`)
+      logger.info(
+        `sending ${s.label} to ${describeEndpoint(ends.destination.endpoint)}:${s.dataset.slice(ends.root.length + 1)}${s.estimate === undefined ? '' : ` (${formatBytes(s.estimate)})`}`,
+      )
       try {
         const r = await pipeSendReceive(
           {invocation: ends.source.invocation(sendV), argv: sendV, host: ends.source.endpoint.host},
@@ -131,14 +148,28 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
       if (!features.noMount && !('token' in s.send) && s.send.from === undefined) await unmountReceived(ends, s.dataset)
     }
   } finally {
-    if (held.length > 0) await ends.source.zfs.release(tag, held).catch(error => logger.warn(`could not release the transfer's holds (${tag}) on ${held.join(', ')}: ${(error as Error).message}; release them with \`zfs release ${tag} SNAPSHOT\``))
+    if (held.length > 0)
+      await ends.source.zfs
+        .release(tag, held)
+        .catch(error =>
+          logger.warn(
+            `could not release the transfer's holds (${tag}) on ${held.join(', ')}: ${(error as Error).message}; release them with \`zfs release ${tag} SNAPSHOT\``,
+          ),
+        )
   }
   const done: TransferResult = {...plan, bytes, seconds: (Date.now() - started) / 1000, ...(keptLine ? {keptLine} : {})}
   // What followed the stream an interrupted transfer was cut in can be planned only now that it arrived.
   if (!plan.streams.some(s => 'token' in s.send) || (opts.depth ?? 0) > 0) return done
   const rest = await transfer(ends, {...opts, depth: 1})
-  return {...rest, streams: [...done.streams, ...rest.streams], notes: [...done.notes, ...rest.notes], bytes: done.bytes + rest.bytes,
-    seconds: (Date.now() - started) / 1000, createRoot: done.createRoot, ...(done.keptLine ?? rest.keptLine ? {keptLine: done.keptLine ?? rest.keptLine} : {})}
+  return {
+    ...rest,
+    streams: [...done.streams, ...rest.streams],
+    notes: [...done.notes, ...rest.notes],
+    bytes: done.bytes + rest.bytes,
+    seconds: (Date.now() - started) / 1000,
+    createRoot: done.createRoot,
+    ...((done.keptLine ?? rest.keptLine) ? {keptLine: done.keptLine ?? rest.keptLine} : {}),
+  }
 }
 
 interface Prepared {
@@ -157,7 +188,10 @@ async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepa
   const notes: string[] = []
   const present = destDatasets.filter(d => existing.has(d))
   const destListing = present.length > 0 ? await dst.list(present) : undefined
-  const tokens = present.length > 0 && sendFeatures(await dst.capabilities()).resumable ? await dst.resumeTokens(present) : new Map<string, string>()
+  const tokens =
+    present.length > 0 && sendFeatures(await dst.capabilities()).resumable
+      ? await dst.resumeTokens(present)
+      : new Map<string, string>()
   const streams: PlannedStream[] = []
   const decisions: RoleDecision[] = []
   for (const [i, head] of inventory.heads.entries()) {
@@ -166,9 +200,13 @@ async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepa
     const token = tokens.get(dataset)
     if (token !== undefined) {
       streams.push({dataset, send: {token}, label: 'the rest of an interrupted transfer'})
-      notes.push(`${dataset}: an interrupted transfer goes on from its resume token; what follows is planned when it arrived`)
+      notes.push(
+        `${dataset}: an interrupted transfer goes on from its resume token; what follows is planned when it arrived`,
+      )
     }
-    const own = existing.has(dataset) ? destListing!.snapshots.filter(s => s.dataset === dataset).map(toChain) : undefined
+    const own = existing.has(dataset)
+      ? destListing!.snapshots.filter(s => s.dataset === dataset).map(toChain)
+      : undefined
     // The stream being resumed ends at a snapshot the plan cannot see yet: what follows it is planned by the next push.
     if (token !== undefined) continue
     const d = planDataset(`${describeEndpoint(ends.destination.endpoint)}:${dataset}`, chain, own, sourceGuids)
@@ -180,14 +218,25 @@ async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepa
   if (moves.length > 0) {
     moveTo = moves[0].destAt.snapshot
     if (moves.some(m => m.destAt.snapshot !== moveTo)) {
-      throw new RefusedError('REPLICA_DIVERGED', `the replica's datasets went on from different snapshots (${moves.map(m => m.destAt.snapshot).join(', ')})`,
-        'Push to a new replica path; dcsnap never overwrites a replica.')
+      throw new RefusedError(
+        'REPLICA_DIVERGED',
+        `the replica's datasets went on from different snapshots (${moves.map(m => m.destAt.snapshot).join(', ')})`,
+        'Push to a new replica path; dcsnap never overwrites a replica.',
+      )
     }
   }
   const plan: TransferPlan = {
-    source: ends.source.endpoint.host === undefined ? ends.sourceDatasets.join(', ') : `${ends.source.endpoint.host}:${ends.sourceDatasets.join(', ')}`,
+    source:
+      ends.source.endpoint.host === undefined
+        ? ends.sourceDatasets.join(', ')
+        : `${ends.source.endpoint.host}:${ends.sourceDatasets.join(', ')}`,
     destination: describeEndpoint(ends.destination.endpoint),
-    build, upTo: last.name, createRoot: !existing.has(ends.root), ...(moveTo ? {moveTo} : {}), streams, notes,
+    build,
+    upTo: last.name,
+    createRoot: !existing.has(ends.root),
+    ...(moveTo ? {moveTo} : {}),
+    streams,
+    notes,
   }
   if ((await ends.source.zfs.capabilities()).flavour === 'openzfs') await addEstimates(ends, plan.streams)
   return {plan, destDatasets}
@@ -197,30 +246,56 @@ async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepa
 function chosenEnd(inventory: Inventory, opts: TransferOptions): {build?: string; last: SnapshotSet} {
   if (opts.all) {
     const last = [...inventory.snapshots].reverse().find(s => s.complete)
-    if (!last) throw new RefusedError('NOTHING_TO_SEND', `${inventory.heads.join(', ')} have no snapshot on every dataset`, 'Run `dcsnap build` first.')
+    if (!last)
+      throw new RefusedError(
+        'NOTHING_TO_SEND',
+        `${inventory.heads.join(', ')} have no snapshot on every dataset`,
+        'Run `dcsnap build` first.',
+      )
     return {last}
   }
   const build = opts.build === undefined ? inventory.latestBuild() : inventory.build(opts.build)
   if (!build) {
     const elsewhere = opts.build === undefined ? undefined : inventory.lineOfBuild(opts.build)
     if (elsewhere) {
-      throw new RefusedError('BUILD_ON_KEPT_LINE', `build ${opts.build} is on kept line ${elsewhere.line}; push sends the head's line`,
-        `Bring it back first (\`dcsnap rollback --build ${opts.build} STEP\`), then push.`)
+      throw new RefusedError(
+        'BUILD_ON_KEPT_LINE',
+        `build ${opts.build} is on kept line ${elsewhere.line}; push sends the head's line`,
+        `Bring it back first (\`dcsnap rollback --build ${opts.build} STEP\`), then push.`,
+      )
     }
-    throw new RefusedError('NO_SUCH_BUILD', opts.build === undefined ? `${inventory.heads[0]} has no build to send` : `there is no build ${opts.build}`, 'Run `dcsnap list` to see the builds.')
+    throw new RefusedError(
+      'NO_SUCH_BUILD',
+      opts.build === undefined ? `${inventory.heads[0]} has no build to send` : `there is no build ${opts.build}`,
+      'Run `dcsnap list` to see the builds.',
+    )
   }
   const last = [...build.snapshots].reverse().find(s => s.complete)
-  if (!last) throw new RefusedError('NOTHING_TO_SEND', `build ${build.id} has no snapshot on every dataset`, 'Run `dcsnap list` to see what it has.')
+  if (!last)
+    throw new RefusedError(
+      'NOTHING_TO_SEND',
+      `build ${build.id} has no snapshot on every dataset`,
+      'Run `dcsnap list` to see what it has.',
+    )
   return {build: build.id, last}
 }
 
 /** The source dataset's own snapshots up to `last`, oldest first. */
 function chainOf(listing: ZfsListing, dataset: string, last: ZfsSnapshot): ChainSnapshot[] {
-  return listing.snapshots.filter(s => s.dataset === dataset && s.createtxg <= last.createtxg).sort((a, b) => a.createtxg - b.createtxg).map(toChain)
+  return listing.snapshots
+    .filter(s => s.dataset === dataset && s.createtxg <= last.createtxg)
+    .sort((a, b) => a.createtxg - b.createtxg)
+    .map(toChain)
 }
 
 function toChain(s: ZfsSnapshot): ChainSnapshot {
-  if (s.guid === undefined) throw new DcsnapError('NO_GUID', `zfs did not give the guid of ${s.name}`, 'Check it with `zfs get guid`.', ExitCode.failed)
+  if (s.guid === undefined)
+    throw new DcsnapError(
+      'NO_GUID',
+      `zfs did not give the guid of ${s.name}`,
+      'Check it with `zfs get guid`.',
+      ExitCode.failed,
+    )
   return {name: s.name, snapshot: s.snapshot, guid: s.guid, user: s.user}
 }
 
@@ -230,9 +305,22 @@ function streamsOf(d: RoleDecision, dataset: string): PlannedStream[] {
   if (d.kind === 'full') {
     const full: PlannedStream = {dataset, send: {snapshot: d.first.name}, label: `${d.first.snapshot} (full)`}
     if (d.first.guid === d.last.guid) return [full]
-    return [full, {dataset, send: {from: d.first.name, snapshot: d.last.name, mode: 'I'}, label: `${d.first.snapshot}..${d.last.snapshot}`}]
+    return [
+      full,
+      {
+        dataset,
+        send: {from: d.first.name, snapshot: d.last.name, mode: 'I'},
+        label: `${d.first.snapshot}..${d.last.snapshot}`,
+      },
+    ]
   }
-  return [{dataset, send: {from: d.from.name, snapshot: d.last.name, mode: 'I'}, label: `${d.from.snapshot}..${d.last.snapshot}`}]
+  return [
+    {
+      dataset,
+      send: {from: d.from.name, snapshot: d.last.name, mode: 'I'},
+      label: `${d.from.snapshot}..${d.last.snapshot}`,
+    },
+  ]
 }
 
 async function addEstimates(ends: TransferEnds, streams: PlannedStream[]): Promise<void> {
@@ -247,12 +335,24 @@ async function addEstimates(ends: TransferEnds, streams: PlannedStream[]): Promi
 }
 
 /** Moves the replica's head back to `snapshot`, keeping what follows on a kept line of the replica (journalled, as any move). */
-async function moveReplica(ends: TransferEnds, datasets: string[], snapshot: string, logger: Logger, signal?: AbortSignal): Promise<string> {
+async function moveReplica(
+  ends: TransferEnds,
+  datasets: string[],
+  snapshot: string,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<string> {
   const session = openSession(datasets, {zfs: ends.destination.zfs, logger, signal})
   return withLock(session, async () => {
     const inventory = await loadInventory(session)
     const target = inventory.find(snapshot)
-    if (!target) throw new DcsnapError('REPLICA_CHANGED', `${snapshot} is gone from the replica ${datasets.join(', ')}`, 'Run the command again.', ExitCode.failed)
+    if (!target)
+      throw new DcsnapError(
+        'REPLICA_CHANGED',
+        `${snapshot} is gone from the replica ${datasets.join(', ')}`,
+        'Run the command again.',
+        ExitCode.failed,
+      )
     const plan = await planMove(session, inventory, target, {keepChanges: false})
     await executeMove(session, plan)
     return plan.keptLine
@@ -263,7 +363,12 @@ async function moveReplica(ends: TransferEnds, datasets: string[], snapshot: str
  * Whether a receive that reported a failure received all the same: legacy ZFS receives, then fails to mount the
  * dataset at the sender's mountpoint (it has no `-u`). Anything else is a failure.
  */
-async function arrivedDespite(error: unknown, ends: TransferEnds, s: PlannedStream, noMount: boolean): Promise<boolean> {
+async function arrivedDespite(
+  error: unknown,
+  ends: TransferEnds,
+  s: PlannedStream,
+  noMount: boolean,
+): Promise<boolean> {
   if (noMount || !(error instanceof ZfsError) || !/cannot mount/i.test(error.stderr) || 'token' in s.send) return false
   const name = `${s.dataset}@${s.send.snapshot.slice(s.send.snapshot.indexOf('@') + 1)}`
   return (await ends.destination.zfs.states([name])).has(name)
@@ -278,8 +383,12 @@ async function unmountReceived(ends: TransferEnds, dataset: string): Promise<voi
 /** A stream's failure, said in the replica's terms. */
 function explain(error: unknown, s: PlannedStream, ends: TransferEnds): unknown {
   if (error instanceof ZfsError && error.kind === 'modified') {
-    return new RefusedError('REPLICA_DIVERGED', `${describeEndpoint(ends.destination.endpoint)}:${s.dataset} was modified on the receiving side since its newest snapshot; nothing was received into it`,
-      'dcsnap never overwrites a replica: see what changed with `zfs diff DATASET@NEWEST DATASET` there, then roll it back yourself or push to a new path.', {stderr: error.stderr})
+    return new RefusedError(
+      'REPLICA_DIVERGED',
+      `${describeEndpoint(ends.destination.endpoint)}:${s.dataset} was modified on the receiving side since its newest snapshot; nothing was received into it`,
+      'dcsnap never overwrites a replica: see what changed with `zfs diff DATASET@NEWEST DATASET` there, then roll it back yourself or push to a new path.',
+      {stderr: error.stderr},
+    )
   }
   return error
 }

@@ -21,27 +21,44 @@ export interface SeedResult {
  * replica already (then what an interrupted seed left undone is finished, and nothing else changes).
  */
 /** What `resume --from` will clone: the replica's build and checkpoint; refuses (changing nothing) what cannot be done. */
-export async function planSeed(session: Session, root: string, opts: {build?: string; step?: {name: string; index: number}} = {}): Promise<{build: Build; checkpoint: SnapshotSet; upstreams: string[]}> {
+export async function planSeed(
+  session: Session,
+  root: string,
+  opts: {build?: string; step?: {name: string; index: number}} = {},
+): Promise<{build: Build; checkpoint: SnapshotSet; upstreams: string[]}> {
   const {zfs} = session
   const upstreams = replicaDatasets(root, session.datasets.length)
   const replica = openSession(upstreams, {zfs, logger: session.logger})
   const inventory = await loadInventory(replica)
-  const build = opts.build === undefined ? inventory.latestBuild() : inventory.lineOfBuild(opts.build)?.build(opts.build)
+  const build =
+    opts.build === undefined ? inventory.latestBuild() : inventory.lineOfBuild(opts.build)?.build(opts.build)
   if (!build) {
-    throw new UsageError('NO_SUCH_BUILD', opts.build === undefined ? `the replica ${root} holds no build` : `the replica ${root} holds no build ${opts.build}`,
-      'Run `dcsnap list -d REPLICA/proto -d REPLICA/cache` to see what it holds, or push the build first.')
+    throw new UsageError(
+      'NO_SUCH_BUILD',
+      opts.build === undefined
+        ? `the replica ${root} holds no build`
+        : `the replica ${root} holds no build ${opts.build}`,
+      'Run `dcsnap list -d REPLICA/proto -d REPLICA/cache` to see what it holds, or push the build first.',
+    )
   }
   const checkpoint = startingPoint(build.snapshots, opts.step, root)
   for (const [i, head] of session.datasets.entries()) {
     if (head.split('/')[0] !== upstreams[i].split('/')[0]) {
-      throw new UsageError('REPLICA_IN_OTHER_POOL', `${head} is not in the pool of the replica ${root}: a clone must be in its origin's pool`,
-        `Pull the replica into pool ${head.split('/')[0]} first (\`dcsnap pull ${root} --into ${head.split('/')[0]}/PATH\`).`)
+      throw new UsageError(
+        'REPLICA_IN_OTHER_POOL',
+        `${head} is not in the pool of the replica ${root}: a clone must be in its origin's pool`,
+        `Pull the replica into pool ${head.split('/')[0]} first (\`dcsnap pull ${root} --into ${head.split('/')[0]}/PATH\`).`,
+      )
     }
   }
   return {build, checkpoint, upstreams}
 }
 
-export async function seedFromReplica(session: Session, root: string, opts: {build?: string; step?: {name: string; index: number}} = {}): Promise<SeedResult> {
+export async function seedFromReplica(
+  session: Session,
+  root: string,
+  opts: {build?: string; step?: {name: string; index: number}} = {},
+): Promise<SeedResult> {
   const {build, checkpoint, upstreams} = await planSeed(session, root, opts)
   const {zfs} = session
   return withLock(session, async () => {
@@ -52,8 +69,11 @@ export async function seedFromReplica(session: Session, root: string, opts: {bui
       if (states.has(head)) {
         const from = await zfs.userProperty(head, UPSTREAM_PROPERTY)
         if (from !== upstreams[i] || states.get(head)?.origin !== origin) {
-          throw new RefusedError('HEAD_EXISTS', `${head} exists${from ? `, cloned from ${states.get(head)?.origin ?? from}` : ''}: resume --from makes the build datasets anew from ${root}@${checkpoint.name}`,
-            'Rename or destroy it first (`zfs rename`), or run `dcsnap resume` without --from to go on with what is here.')
+          throw new RefusedError(
+            'HEAD_EXISTS',
+            `${head} exists${from ? `, cloned from ${states.get(head)?.origin ?? from}` : ''}: resume --from makes the build datasets anew from ${root}@${checkpoint.name}`,
+            'Rename or destroy it first (`zfs rename`), or run `dcsnap resume` without --from to go on with what is here.',
+          )
         }
         continue
       }
@@ -74,12 +94,19 @@ export async function seedFromReplica(session: Session, root: string, opts: {bui
 }
 
 /** The complete checkpoint that resuming at `step` (default: after the newest checkpoint) starts from: the one before it. */
-function startingPoint(snapshots: SnapshotSet[], step: {name: string; index: number} | undefined, root: string): SnapshotSet {
+function startingPoint(
+  snapshots: SnapshotSet[],
+  step: {name: string; index: number} | undefined,
+  root: string,
+): SnapshotSet {
   const complete = snapshots.filter(s => s.complete && (s.kind === 'baseline' || s.kind === 'checkpoint'))
   const before = step === undefined ? complete.at(-1) : complete.filter(s => (s.index ?? 0) < step.index).at(-1)
   if (!before) {
-    throw new RefusedError('NOTHING_TO_RESUME', `the replica ${root} has no checkpoint to resume ${step ? step.name : 'the build'} from`,
-      'Run `dcsnap list -d REPLICA/proto -d REPLICA/cache` to see what it holds, or push the build again.')
+    throw new RefusedError(
+      'NOTHING_TO_RESUME',
+      `the replica ${root} has no checkpoint to resume ${step ? step.name : 'the build'} from`,
+      'Run `dcsnap list -d REPLICA/proto -d REPLICA/cache` to see what it holds, or push the build again.',
+    )
   }
   return before
 }

@@ -17,7 +17,11 @@ export function remoteZfsWords(env: NodeJS.ProcessEnv = process.env): string[] {
 }
 
 /** The ssh argument vector that runs `zfs ARGV` on `host`: options from the user's ssh config, the command quoted. */
-export function sshInvocation(host: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): {file: string; args: string[]} {
+export function sshInvocation(
+  host: string,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): {file: string; args: string[]} {
   const [file, ...opts] = sshCommandWords(env)
   return {file, args: [...opts, host, '--', shellCommand(['env', 'LC_ALL=C', ...remoteZfsWords(env), ...argv])]}
 }
@@ -26,9 +30,16 @@ export function sshInvocation(host: string, argv: readonly string[], env: NodeJS
 export const SSH_FAILED = 255
 
 /** A ZfsRunner for zfs on `host`, and the invocation for streams; an ssh failure is the typed 'unreachable' error. */
-export function sshZfsRunner(host: string, env: NodeJS.ProcessEnv, debug?: (line: string) => void): {run: ZfsRunner; invocation: (argv: readonly string[]) => {file: string; args: string[]}} {
+export function sshZfsRunner(
+  host: string,
+  env: NodeJS.ProcessEnv,
+  debug?: (line: string) => void,
+): {run: ZfsRunner; invocation: (argv: readonly string[]) => {file: string; args: string[]}} {
   const invocation = (argv: readonly string[]) => sshInvocation(host, argv, env)
-  const inner = execInvocationRunner(invocation, sshCommandWords(env), {env, debug: debug && (line => debug(`${host}: ${line}`))})
+  const inner = execInvocationRunner(invocation, sshCommandWords(env), {
+    env,
+    debug: debug && (line => debug(`${host}: ${line}`)),
+  })
   const run: ZfsRunner = async argv => {
     const r = await inner(argv)
     if (r.exitCode === SSH_FAILED) throw unreachable(host, argv, r.stderr)
@@ -40,5 +51,11 @@ export function sshZfsRunner(host: string, env: NodeJS.ProcessEnv, debug?: (line
 /** The error for an ssh that could not reach the host or run zfs there. */
 export function unreachable(host: string, argv: readonly string[], stderr: string): ZfsError {
   const said = stderr.trim().split('\n').at(-1) ?? ''
-  return new ZfsError('unreachable', argv, stderr, ExitCode.failed, `cannot reach ${host} through ssh${said ? `: ${said}` : ''}`)
+  return new ZfsError(
+    'unreachable',
+    argv,
+    stderr,
+    ExitCode.failed,
+    `cannot reach ${host} through ssh${said ? `: ${said}` : ''}`,
+  )
 }

@@ -53,7 +53,10 @@ export async function tmpDataCache(opts: {keepCopiesIn?: string} = {}): Promise<
       await cp(dir, join(copies, key), {recursive: true, preserveTimestamps: true, verbatimSymlinks: true})
     },
     async canRestore(key) {
-      return stat(join(copies, key)).then(s => s.isDirectory(), () => false)
+      return stat(join(copies, key)).then(
+        s => s.isDirectory(),
+        () => false,
+      )
     },
     async restore(key) {
       for (const entry of await readdir(dir)) await rm(join(dir, entry), {recursive: true, force: true})

@@ -35,35 +35,74 @@ export async function stepLogView(runner: Runner, q: LogQuery): Promise<StepLogV
   const inventory = await runner.loadInventory()
   const build = selectBuild(inventory, q.build).id
   const record = (await runner.recordedSteps(build, inventory))?.record
-  const steps = record?.steps ?? runner.manifest.steps.map(s => ({name: s.name, index: s.index, status: 'pending' as const}))
-  let rec: Pick<StepRecord, 'name' | 'index' | 'status'> & Partial<StepRecord> | undefined
+  const steps =
+    record?.steps ?? runner.manifest.steps.map(s => ({name: s.name, index: s.index, status: 'pending' as const}))
+  let rec: (Pick<StepRecord, 'name' | 'index' | 'status'> & Partial<StepRecord>) | undefined
   if (q.step !== undefined) {
     const defined = runner.manifest.steps.find(s => s.name === q.step)
-    rec = steps.find(s => s.name === q.step) ?? (defined ? {name: defined.name, index: defined.index, status: 'pending'} : undefined)
-    if (!rec) throw new UsageError('NO_SUCH_STEP', `no step "${q.step}" in build ${build}`, `Steps: ${steps.map(s => s.name).join(', ')}.`)
+    rec =
+      steps.find(s => s.name === q.step) ??
+      (defined ? {name: defined.name, index: defined.index, status: 'pending'} : undefined)
+    if (!rec)
+      throw new UsageError(
+        'NO_SUCH_STEP',
+        `no step "${q.step}" in build ${build}`,
+        `Steps: ${steps.map(s => s.name).join(', ')}.`,
+      )
   } else {
-    rec = steps.find(s => stoppedIn(s.status) || s.status === 'running')
-      ?? [...steps].reverse().find(s => s.status === 'done')
-    if (!rec) throw new UsageError('NO_LOG', `no step of build ${build} has run yet`, 'Name a step of a build that ran it: `dcsnap log STEP --build ID`.')
+    rec =
+      steps.find(s => stoppedIn(s.status) || s.status === 'running') ??
+      [...steps].reverse().find(s => s.status === 'done')
+    if (!rec)
+      throw new UsageError(
+        'NO_LOG',
+        `no step of build ${build} has run yet`,
+        'Name a step of a build that ran it: `dcsnap log STEP --build ID`.',
+      )
   }
   const attempts = await stepLogs(runner.manifest.logs, build, rec)
   if (attempts.length === 0) {
-    const from = rec.status === 'cached' && rec.cachedFrom ? parseSnapshotName(splitLineTarget(rec.cachedFrom).name) : undefined
+    const from =
+      rec.status === 'cached' && rec.cachedFrom ? parseSnapshotName(splitLineTarget(rec.cachedFrom).name) : undefined
     if (from && from.kind !== 'manual') {
-      throw new UsageError('NO_LOG', `step ${rec.name} did not run in build ${build}: it was reused from ${rec.cachedFrom}`,
-        `Its log is build ${from.build}'s: \`dcsnap log ${rec.name} --build ${from.build}\`.`)
+      throw new UsageError(
+        'NO_LOG',
+        `step ${rec.name} did not run in build ${build}: it was reused from ${rec.cachedFrom}`,
+        `Its log is build ${from.build}'s: \`dcsnap log ${rec.name} --build ${from.build}\`.`,
+      )
     }
-    throw new UsageError('NO_LOG', `step ${rec.name} has no log in build ${build}: it has not run`, '`dcsnap status` shows which steps ran.')
+    throw new UsageError(
+      'NO_LOG',
+      `step ${rec.name} has no log in build ${build}: it has not run`,
+      '`dcsnap status` shows which steps ran.',
+    )
   }
   const chosen = q.attempt === undefined ? attempts.at(-1)! : attempts.find(a => a.attempt === q.attempt)
   if (!chosen) {
-    throw new UsageError('NO_SUCH_ATTEMPT', `step ${rec.name} of build ${build} has no attempt ${q.attempt}`, `Attempts: ${attempts.map(a => a.attempt).join(', ')}.`)
+    throw new UsageError(
+      'NO_SUCH_ATTEMPT',
+      `step ${rec.name} of build ${build} has no attempt ${q.attempt}`,
+      `Attempts: ${attempts.map(a => a.attempt).join(', ')}.`,
+    )
   }
-  return {build, step: rec.name, attempt: chosen.attempt, attempts, path: chosen.path, status: rec.status ?? null, text: await readFile(chosen.path, 'utf8')}
+  return {
+    build,
+    step: rec.name,
+    attempt: chosen.attempt,
+    attempts,
+    path: chosen.path,
+    status: rec.status ?? null,
+    text: await readFile(chosen.path, 'utf8'),
+  }
 }
 
 /** Writes the log's text, then what the step adds to it, until the build's record says the step no longer runs. */
-export async function followLog(runner: Runner, view: StepLogView, write: (chunk: Buffer) => void, pollMs = 250): Promise<void> {
+export async function followLog(
+  runner: Runner,
+  view: StepLogView,
+  write: (chunk: Buffer) => void,
+  pollMs = 250,
+): Promise<void> {
   const file = await open(view.path, 'r')
   try {
     let at = 0
@@ -78,7 +117,9 @@ export async function followLog(runner: Runner, view: StepLogView, write: (chunk
     }
     for (;;) {
       await drain()
-      const rec = (await readRecord(join(runner.manifest.logs, view.build)))?.record.steps.find(s => s.name === view.step)
+      const rec = (await readRecord(join(runner.manifest.logs, view.build)))?.record.steps.find(
+        s => s.name === view.step,
+      )
       if (rec?.status !== 'running' || (rec.attempt ?? 1) !== view.attempt) {
         await drain()
         return

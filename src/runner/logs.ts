@@ -10,7 +10,11 @@ export interface StepLog {
 
 /** The log file of a step's attempt (1 is the first). */
 export function stepLogPath(logs: string, build: string, step: {index: number; name: string}, attempt: number): string {
-  return join(logs, build, attempt === 1 ? `${step.index}-${step.name}.log` : `${step.index}-${step.name}.${attempt}.log`)
+  return join(
+    logs,
+    build,
+    attempt === 1 ? `${step.index}-${step.name}.log` : `${step.index}-${step.name}.${attempt}.log`,
+  )
 }
 
 /** Every attempt's log of a step that exists, first attempt first. */

@@ -57,7 +57,10 @@ export const RECORD_DIR = '.dcsnap'
  * (a private directory, checked before each write), atomically per file, 0600.
  */
 export async function writeRecord(dir: string, record: BuildRecord, manifestText?: string): Promise<void> {
-  const d = await ensurePrivateDir(join(dir, RECORD_DIR), 'Remove it, or point `logs:` (or the cache dataset mountpoint) at a directory of your own.')
+  const d = await ensurePrivateDir(
+    join(dir, RECORD_DIR),
+    'Remove it, or point `logs:` (or the cache dataset mountpoint) at a directory of your own.',
+  )
   await writeFileAtomic(join(d, 'record.json'), JSON.stringify(record, null, 2) + '\n')
   if (manifestText !== undefined) await writeFileAtomic(join(d, 'manifest.yaml'), manifestText)
 }

@@ -54,41 +54,66 @@ export interface ResumeInputs {
 /** Plans a resume, or throws the refusal (exit 3) or input error (exit 2) the SPEC asks for. */
 export function planResume(i: ResumeInputs): ResumePlan {
   const {inventory, build, steps} = i
-  const checkpoint = (s: StepDefinition) => build.checkpoints.find(c => c.step === s.name && c.complete) ?? i.cached?.get(s.name)
+  const checkpoint = (s: StepDefinition) =>
+    build.checkpoints.find(c => c.step === s.name && c.complete) ?? i.cached?.get(s.name)
   const firstMissing = steps.findIndex(s => !checkpoint(s))
   let k: number
   if (i.step === undefined) {
     if (firstMissing < 0) {
-      throw new RefusedError('BUILD_COMPLETED', `build ${build.id} completed: all ${steps.length} steps have checkpoints`,
-        `Name a step to re-run from, e.g. \`dcsnap resume ${steps.at(-1)!.name}\`.`)
+      throw new RefusedError(
+        'BUILD_COMPLETED',
+        `build ${build.id} completed: all ${steps.length} steps have checkpoints`,
+        `Name a step to re-run from, e.g. \`dcsnap resume ${steps.at(-1)!.name}\`.`,
+      )
     }
     k = firstMissing
   } else {
     k = steps.findIndex(s => s.name === i.step)
-    if (k < 0) throw new UsageError('NO_SUCH_STEP', `no step "${i.step}" in the manifest`, `Steps: ${steps.map(s => s.name).join(', ')}.`)
+    if (k < 0)
+      throw new UsageError(
+        'NO_SUCH_STEP',
+        `no step "${i.step}" in the manifest`,
+        `Steps: ${steps.map(s => s.name).join(', ')}.`,
+      )
     if (firstMissing >= 0 && k > firstMissing) {
-      throw new RefusedError('RESUME_TOO_LATE', `cannot resume build ${build.id} at ${i.step}: step ${steps[firstMissing].name} before it has no checkpoint`,
-        `The latest step to resume at is ${steps[firstMissing].name}: \`dcsnap resume ${steps[firstMissing].name}\`.`)
+      throw new RefusedError(
+        'RESUME_TOO_LATE',
+        `cannot resume build ${build.id} at ${i.step}: step ${steps[firstMissing].name} before it has no checkpoint`,
+        `The latest step to resume at is ${steps[firstMissing].name}: \`dcsnap resume ${steps[firstMissing].name}\`.`,
+      )
     }
   }
   const from = steps[k]
   const changes = mergeChanges(i.recorded ? diffSteps(i.recorded, steps) : [], i.keyChanges ?? [])
   const before = changes.filter(c => c.index < from.index)
   // A build that reused steps has a baseline holding their result: before its first step is its start, the base.
-  const target = k === 0 ? (i.start ?? (build.baseline?.user['dcsnap:cached'] === undefined ? build.baseline : undefined)) : checkpoint(steps[k - 1])
+  const target =
+    k === 0
+      ? (i.start ?? (build.baseline?.user['dcsnap:cached'] === undefined ? build.baseline : undefined))
+      : checkpoint(steps[k - 1])
   if (!target || !target.complete) {
-    throw new RefusedError('NO_CHECKPOINT', `build ${build.id} has no complete ${k === 0 ? 'baseline' : `checkpoint of ${steps[k - 1].name}`} to resume from`,
-      'Start a new build with `dcsnap build`.')
+    throw new RefusedError(
+      'NO_CHECKPOINT',
+      `build ${build.id} has no complete ${k === 0 ? 'baseline' : `checkpoint of ${steps[k - 1].name}`} to resume from`,
+      'Start a new build with `dcsnap build`.',
+    )
   }
   if (!i.allowChanged) {
     if (before.length > 0) {
-      throw new RefusedError('MANIFEST_CHANGED', `steps before ${from.name} changed since build ${build.id} ran: ${before.map(c => `${c.step} (${c.input ? describeMiss({code: 'input', difference: c.input}) : c.change})`).join(', ')}`,
-        `Resume at the first changed step (\`dcsnap resume ${before[0].step}\`), or pass --allow-changed to keep their old results.`, {changes: before})
+      throw new RefusedError(
+        'MANIFEST_CHANGED',
+        `steps before ${from.name} changed since build ${build.id} ran: ${before.map(c => `${c.step} (${c.input ? describeMiss({code: 'input', difference: c.input}) : c.change})`).join(', ')}`,
+        `Resume at the first changed step (\`dcsnap resume ${before[0].step}\`), or pass --allow-changed to keep their old results.`,
+        {changes: before},
+      )
     }
     const recordedHash = target.user['dcsnap:steps']
     if (!i.recorded && k > 0 && recordedHash && recordedHash !== stepsHash(steps, k)) {
-      throw new RefusedError('MANIFEST_CHANGED', `the steps up to ${steps[k - 1].name} differ from those recorded on ${target.name}`,
-        'Resume at an earlier step, or pass --allow-changed to keep their old results.')
+      throw new RefusedError(
+        'MANIFEST_CHANGED',
+        `the steps up to ${steps[k - 1].name} differ from those recorded on ${target.name}`,
+        'Resume at an earlier step, or pass --allow-changed to keep their old results.',
+      )
     }
   }
   const rollback = planRollback(inventory, target, {force: i.force})
@@ -103,7 +128,8 @@ export function diffSteps(recorded: readonly StepDefinition[], given: readonly S
     const g = given[n]
     if (!r) changes.push({index: n + 1, step: g.name, change: 'added'})
     else if (!g) changes.push({index: n + 1, step: r.name, change: 'removed'})
-    else if (JSON.stringify(keyedIdentity(r)) !== JSON.stringify(keyedIdentity(g))) changes.push({index: n + 1, step: g.name, change: 'modified'})
+    else if (JSON.stringify(keyedIdentity(r)) !== JSON.stringify(keyedIdentity(g)))
+      changes.push({index: n + 1, step: g.name, change: 'modified'})
   }
   return changes
 }

@@ -4,10 +4,24 @@ import {join, relative, resolve as resolvePath} from 'node:path'
 import {DcsnapError, ExitCode, RefusedError, UsageError} from '../errors.js'
 import {isInside} from '../paths.js'
 import {silentLogger, type Logger} from '../logger.js'
-import {assertCheckpointNames, loadManifest, manifestFromSource, stepHash, stepsHash, type Manifest, type StepDefinition} from '../manifest/manifest.js'
+import {
+  assertCheckpointNames,
+  loadManifest,
+  manifestFromSource,
+  stepHash,
+  stepsHash,
+  type Manifest,
+  type StepDefinition,
+} from '../manifest/manifest.js'
 import {parseManifestSource} from '../manifest/source.js'
 import {executeDestroy, planPrune} from '../operations/destroy.js'
-import {executeRollback, keepOrDiscard, planRollback, refuseBlockers, type RollbackPlan} from '../operations/rollback.js'
+import {
+  executeRollback,
+  keepOrDiscard,
+  planRollback,
+  refuseBlockers,
+  type RollbackPlan,
+} from '../operations/rollback.js'
 import {loadInventory, openSession, withLock, type Session} from '../operations/session.js'
 import {HEAD_LINE} from '../lines/names.js'
 import type {DatasetLocks} from '../lock/dataset-locks.js'
@@ -130,7 +144,11 @@ export class Runner {
     this.opts = opts
     this.manifest = opts.manifest
     const {proto, cache} = opts.manifest.datasets
-    this.session = openSession(cache ? [proto, cache] : [proto], {zfs: opts.zfs ?? new Zfs({env: opts.env}), logger: opts.logger ?? silentLogger, env: opts.env})
+    this.session = openSession(cache ? [proto, cache] : [proto], {
+      zfs: opts.zfs ?? new Zfs({env: opts.env}),
+      logger: opts.logger ?? silentLogger,
+      env: opts.env,
+    })
   }
 
   private get env(): NodeJS.ProcessEnv {
@@ -161,26 +179,48 @@ export class Runner {
       const record = this.newRecord(id, cache, () => undefined)
       const reused = plan.steps.slice(0, plan.cached)
       for (const [n, p] of reused.entries()) {
-        Object.assign(record.steps[n], {status: 'cached', key: p.key.key, keyInputs: p.key.inputs, cachedFrom: p.hitSet!.name} satisfies Partial<StepRecord>)
+        Object.assign(record.steps[n], {
+          status: 'cached',
+          key: p.key.key,
+          keyInputs: p.key.inputs,
+          cachedFrom: p.hitSet!.name,
+        } satisfies Partial<StepRecord>)
       }
       await this.saveRecord(cache, record)
       if (reused.length > 0) {
-        this.session.logger.info(`build ${id}: ${reused.length === this.manifest.steps.length ? 'every step' : `${reused.length} of ${this.manifest.steps.length} steps`} cached: ${record.steps.slice(0, reused.length).map(r => `${r.name} (${r.cachedFrom})`).join(', ')}`)
+        this.session.logger.info(
+          `build ${id}: ${reused.length === this.manifest.steps.length ? 'every step' : `${reused.length} of ${this.manifest.steps.length} steps`} cached: ${record.steps
+            .slice(0, reused.length)
+            .map(r => `${r.name} (${r.cachedFrom})`)
+            .join(', ')}`,
+        )
       }
       this.session.logger.info(`build ${id}: baseline snapshot ${checkpointName(id)}`)
       const last = reused.at(-1)
       try {
-        await this.checkpoint(cache, id, undefined, this.manifest.steps, last ? {'dcsnap:key': last.key.key, 'dcsnap:cached': String(reused.length), ...this.sourceGuids(reused)} : {})
+        await this.checkpoint(
+          cache,
+          id,
+          undefined,
+          this.manifest.steps,
+          last ? {'dcsnap:key': last.key.key, 'dcsnap:cached': String(reused.length), ...this.sourceGuids(reused)} : {},
+        )
       } catch (error) {
-        throw checkpointFailed(error, `build ${id}: the baseline snapshot ${checkpointName(id)} could not be taken`,
-          'Fix what zfs reports, then run `dcsnap build` again (it clears what is left of this baseline).')
+        throw checkpointFailed(
+          error,
+          `build ${id}: the baseline snapshot ${checkpointName(id)} could not be taken`,
+          'Fix what zfs reports, then run `dcsnap build` again (it clears what is left of this baseline).',
+        )
       }
       record.baseIdentity = baseIdentity ?? (await this.baseIdentity(inventory, id))
       await this.saveRecord(cache, record)
       const remaining = this.manifest.steps.slice(reused.length)
       const cached = record.steps.slice(0, reused.length).map(r => ({step: r.name, from: r.cachedFrom ?? 'unknown'}))
-      const result = await this.runSteps(inventory, cache, record, remaining, opts, locks,
-        {parent: last?.key.key ?? record.baseIdentity, tainted: opts.onTop ? 'built --on-top' : undefined, start: checkpointName(id)})
+      const result = await this.runSteps(inventory, cache, record, remaining, opts, locks, {
+        parent: last?.key.key ?? record.baseIdentity,
+        tainted: opts.onTop ? 'built --on-top' : undefined,
+        start: checkpointName(id),
+      })
       return {...result, cached}
     })
   }
@@ -200,7 +240,14 @@ export class Runner {
       const partial = await this.headHasPartialOutput(inventory)
       const rollback = await this.startPlan(inventory, start, partial, opts)
       const move = rollback.move
-      if (move) [keptLine, keeps] = [move.keptLine, [...move.keeps.map(s => s.name), ...(move.journal.hand ? [`${move.journal.hand} (the head's changes, if any)`] : [])]]
+      if (move)
+        [keptLine, keeps] = [
+          move.keptLine,
+          [
+            ...move.keeps.map(s => s.name),
+            ...(move.journal.hand ? [`${move.journal.hand} (the head's changes, if any)`] : []),
+          ],
+        ]
       destroy = rollback.destroy.map(s => s.name)
       refuseBlockers(`starting from ${qualified(start)}`, rollback.blockers)
     }
@@ -214,31 +261,66 @@ export class Runner {
   async planCache(inventory?: Inventory, opts: BuildOptions = {}): Promise<CachePlan> {
     inventory ??= await this.loadInventory()
     const latest = inventory.latestBuild()
-    const previous = latest ? (await this.recordedSteps(latest.id, inventory).catch(() => undefined))?.record.steps : undefined
-    const noHits = opts.onTop ? {code: 'on-top' as const} : opts.noCache ? {code: 'no-cache' as const}
-      : this.manifest.datasets.cache === undefined ? {code: 'tmp-data-cache' as const} : undefined
-    const runFrom = opts.rebuildFrom !== undefined ? {step: opts.rebuildFrom, reason: {code: 'rebuild-from' as const, step: opts.rebuildFrom}}
-      : opts.pauseAfter !== undefined ? {step: opts.pauseAfter, reason: {code: 'pause' as const, step: opts.pauseAfter}}
-        : opts.pauseBefore !== undefined ? {step: opts.pauseBefore, reason: {code: 'pause' as const, step: opts.pauseBefore}} : undefined
+    const previous = latest
+      ? (await this.recordedSteps(latest.id, inventory).catch(() => undefined))?.record.steps
+      : undefined
+    const noHits = opts.onTop
+      ? {code: 'on-top' as const}
+      : opts.noCache
+        ? {code: 'no-cache' as const}
+        : this.manifest.datasets.cache === undefined
+          ? {code: 'tmp-data-cache' as const}
+          : undefined
+    const runFrom =
+      opts.rebuildFrom !== undefined
+        ? {step: opts.rebuildFrom, reason: {code: 'rebuild-from' as const, step: opts.rebuildFrom}}
+        : opts.pauseAfter !== undefined
+          ? {step: opts.pauseAfter, reason: {code: 'pause' as const, step: opts.pauseAfter}}
+          : opts.pauseBefore !== undefined
+            ? {step: opts.pauseBefore, reason: {code: 'pause' as const, step: opts.pauseBefore}}
+            : undefined
     return planCache({
-      inventory, steps: this.manifest.steps, manifestDir: this.manifest.dir, baseIdentity: this.baseGuid(inventory), previous, noHits, runFrom,
+      inventory,
+      steps: this.manifest.steps,
+      manifestDir: this.manifest.dir,
+      baseIdentity: this.baseGuid(inventory),
+      previous,
+      noHits,
+      runFrom,
     })
   }
 
   private checkBuildOptions(opts: BuildOptions): void {
     this.checkPauses(this.manifest.steps, opts)
     if (opts.rebuildFrom !== undefined && !this.manifest.steps.some(s => s.name === opts.rebuildFrom)) {
-      throw new UsageError('NO_SUCH_STEP', `no step "${opts.rebuildFrom}" to rebuild from`, `Steps: ${this.manifest.steps.map(x => x.name).join(', ')}.`)
+      throw new UsageError(
+        'NO_SUCH_STEP',
+        `no step "${opts.rebuildFrom}" to rebuild from`,
+        `Steps: ${this.manifest.steps.map(x => x.name).join(', ')}.`,
+      )
     }
-    if (opts.noCache && opts.cacheOnly) throw new UsageError('CONFLICTING_FLAGS', '--no-cache and --cache-only cannot be given together', 'Pass one of them.')
-    if (opts.discard && opts.onTop) throw new UsageError('CONFLICTING_FLAGS', '--discard and --on-top cannot be given together: --on-top goes back nowhere', 'Pass one of them.')
+    if (opts.noCache && opts.cacheOnly)
+      throw new UsageError(
+        'CONFLICTING_FLAGS',
+        '--no-cache and --cache-only cannot be given together',
+        'Pass one of them.',
+      )
+    if (opts.discard && opts.onTop)
+      throw new UsageError(
+        'CONFLICTING_FLAGS',
+        '--discard and --on-top cannot be given together: --on-top goes back nowhere',
+        'Pass one of them.',
+      )
   }
 
   private newBuildId(inventory: Inventory, opts: BuildOptions): string {
     const id = opts.build ?? nextBuildId(inventory)
     if (inventory.allBuildIds().includes(id)) {
-      throw new UsageError('BUILD_EXISTS', `build ${id} already exists on ${this.session.datasets.join(', ')}`,
-        `Resume it with \`dcsnap resume --build ${id}\`, or destroy it with \`dcsnap destroy --whole-build ${id}\`.`)
+      throw new UsageError(
+        'BUILD_EXISTS',
+        `build ${id} already exists on ${this.session.datasets.join(', ')}`,
+        `Resume it with \`dcsnap resume --build ${id}\`, or destroy it with \`dcsnap destroy --whole-build ${id}\`.`,
+      )
     }
     return id
   }
@@ -246,7 +328,9 @@ export class Runner {
   /** `dcsnap:from` on a cache-hit baseline: the proto guids of the checkpoints its reused steps came from, which prune keeps. */
   private sourceGuids(reused: CachePlan['steps']): Record<string, string> {
     const proto = this.manifest.datasets.proto
-    const guids = reused.map(p => p.hitSet?.members.find(m => m.dataset === proto || m.dataset.startsWith(`${proto}.dclines/`))?.guid).filter((g): g is string => g !== undefined)
+    const guids = reused
+      .map(p => p.hitSet?.members.find(m => m.dataset === proto || m.dataset.startsWith(`${proto}.dclines/`))?.guid)
+      .filter((g): g is string => g !== undefined)
     return guids.length > 0 ? {'dcsnap:from': guids.join(' ')} : {}
   }
 
@@ -262,13 +346,24 @@ export class Runner {
     refuseBlockers(`starting from ${qualified(start)}`, plan.blockers)
     refuseForeignMounts(`starting from ${qualified(start)} would roll back under them`, this.mountpoints)
     if (plan.destroy.length > 0 && opts.confirm) await opts.confirm(plan.destroy.map(s => s.name))
-    if (plan.move) this.session.logger.info(`starting from ${qualified(start)}: ${[summarise(plan.move.keeps.map(s => s.name)), ...(plan.move.journal.hand ? ["the head's changes since its newest snapshot, if any,"] : [])].filter(Boolean).join(', ')} kept on line ${plan.move.keptLine}`)
-    else this.session.logger.info(`starting from ${qualified(start)}${plan.destroy.length > 0 ? `: destroying ${summarise(plan.destroy.map(s => s.name))} (--discard)` : ''}`)
+    if (plan.move)
+      this.session.logger.info(
+        `starting from ${qualified(start)}: ${[summarise(plan.move.keeps.map(s => s.name)), ...(plan.move.journal.hand ? ["the head's changes since its newest snapshot, if any,"] : [])].filter(Boolean).join(', ')} kept on line ${plan.move.keptLine}`,
+      )
+    else
+      this.session.logger.info(
+        `starting from ${qualified(start)}${plan.destroy.length > 0 ? `: destroying ${summarise(plan.destroy.map(s => s.name))} (--discard)` : ''}`,
+      )
     await executeRollback(this.session, plan)
   }
 
   /** How the head gets to a build's start: a move that keeps what it holds, a rollback of a failed step's partial output, or nothing. */
-  private async startPlan(inventory: Inventory, start: SnapshotSet, partial: boolean, opts: BuildOptions = {}): Promise<RollbackPlan> {
+  private async startPlan(
+    inventory: Inventory,
+    start: SnapshotSet,
+    partial: boolean,
+    opts: BuildOptions = {},
+  ): Promise<RollbackPlan> {
     const plan = planRollback(inventory, start, {force: opts.force})
     // --discard: what the head holds after the start is destroyed instead (manual snapshots only with --force).
     if (opts.discard) return keepOrDiscard(this.session, inventory, plan, {discard: true, force: opts.force})
@@ -287,9 +382,13 @@ export class Runner {
   private async warnIfLatestFailed(inventory: Inventory): Promise<void> {
     const latest = inventory.latestBuild()
     if (!latest) return
-    const rec = (await this.recordedSteps(latest.id, inventory).catch(() => undefined))?.record.steps
-      .find(s => stoppedIn(s.status))
-    if (rec) this.session.logger.warn(`build ${latest.id} stopped in step ${rec.name} (${rec.status}); this new build leaves it as it is (to go on with it instead: ${this.resumeCommand(latest.id)})`)
+    const rec = (await this.recordedSteps(latest.id, inventory).catch(() => undefined))?.record.steps.find(s =>
+      stoppedIn(s.status),
+    )
+    if (rec)
+      this.session.logger.warn(
+        `build ${latest.id} stopped in step ${rec.name} (${rec.status}); this new build leaves it as it is (to go on with it instead: ${this.resumeCommand(latest.id)})`,
+      )
   }
 
   /** The head's latest build stopped in a step (failed, timed out, interrupted): what the head holds past its last checkpoint is that step's partial output, not hand changes. */
@@ -306,8 +405,12 @@ export class Runner {
     if (named === undefined) return inventory.snapshots.find(s => s.kind === 'baseline' && s.complete)
     const set = inventory.find(named)
     if (!set || !set.complete) {
-      throw this.manifest.errorAt('base', 'NO_BASE', `the base ${named} is not on ${set ? set.missing.join(', ') : this.session.datasets.join(', ')}`,
-        `Snapshot the datasets as they should be before every build (\`dcsnap snapshot ${named}\`), or remove \`base:\`.`)
+      throw this.manifest.errorAt(
+        'base',
+        'NO_BASE',
+        `the base ${named} is not on ${set ? set.missing.join(', ') : this.session.datasets.join(', ')}`,
+        `Snapshot the datasets as they should be before every build (\`dcsnap snapshot ${named}\`), or remove \`base:\`.`,
+      )
     }
     return set
   }
@@ -315,9 +418,15 @@ export class Runner {
   /** Reads the manifest file again (an interactive retry runs what it says now); its datasets must not have changed. */
   private async reloadManifest(): Promise<void> {
     const fresh = await loadManifest(this.manifest.path)
-    if (fresh.datasets.proto !== this.manifest.datasets.proto || fresh.datasets.cache !== this.manifest.datasets.cache) {
-      throw new UsageError('DATASETS_CHANGED', `${this.manifest.path} now names other datasets than the build ran on`,
-        'Put datasets: back as it was to retry, or start a new build with `dcsnap build`.')
+    if (
+      fresh.datasets.proto !== this.manifest.datasets.proto ||
+      fresh.datasets.cache !== this.manifest.datasets.cache
+    ) {
+      throw new UsageError(
+        'DATASETS_CHANGED',
+        `${this.manifest.path} now names other datasets than the build ran on`,
+        'Put datasets: back as it was to retry, or start a new build with `dcsnap build`.',
+      )
     }
     this.manifest = fresh
   }
@@ -340,7 +449,8 @@ export class Runner {
       const previous = (await this.recordedSteps(plan.build, inventory))?.record
       await this.prepareLogs(plan.build)
       refuseBlockers(`resuming at ${plan.from.name}`, plan.rollback.blockers)
-      if (!plan.continueAsIs) refuseForeignMounts(`resuming at ${plan.from.name} would roll back under them`, this.mountpoints)
+      if (!plan.continueAsIs)
+        refuseForeignMounts(`resuming at ${plan.from.name} would roll back under them`, this.mountpoints)
       if (plan.rollback.destroy.length > 0 && opts.confirm) await opts.confirm(plan)
       const cache = await this.dataCacheFor(inventory, plan.build, false)
       if (!plan.continueAsIs) {
@@ -350,21 +460,34 @@ export class Runner {
       this.manifestSavedIn.clear()
       // Steps before the resume point keep what the record says of them; the others start afresh.
       const record = this.newRecord(plan.build, cache, s =>
-        s.index < plan.from.index ? (previous?.steps.find(p => p.name === s.name && p.index === s.index) ?? {...fresh(s), status: 'done'}) : undefined)
-      const handChanged = [...(previous?.handChangedAfter ?? []).filter(n => n !== plan.target.name || plan.continueAsIs), ...(plan.continueAsIs ? [plan.target.name] : [])]
+        s.index < plan.from.index
+          ? (previous?.steps.find(p => p.name === s.name && p.index === s.index) ?? {...fresh(s), status: 'done'})
+          : undefined,
+      )
+      const handChanged = [
+        ...(previous?.handChangedAfter ?? []).filter(n => n !== plan.target.name || plan.continueAsIs),
+        ...(plan.continueAsIs ? [plan.target.name] : []),
+      ]
       if (handChanged.length > 0) record.handChangedAfter = [...new Set(handChanged)]
-      this.session.logger.info(plan.continueAsIs
-        ? `build ${plan.build}: resuming at ${plan.from.name} on the head as it is (changes made since ${plan.target.name} are part of this build; --discard-changes keeps them on a line instead)`
-        : plan.rollback.move
-          ? `build ${plan.build}: resuming at ${plan.from.name} (moved back to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name}; what followed is kept on line ${plan.rollback.move.keptLine})`
-          : `build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`)
+      this.session.logger.info(
+        plan.continueAsIs
+          ? `build ${plan.build}: resuming at ${plan.from.name} on the head as it is (changes made since ${plan.target.name} are part of this build; --discard-changes keeps them on a line instead)`
+          : plan.rollback.move
+            ? `build ${plan.build}: resuming at ${plan.from.name} (moved back to ${plan.target.line === HEAD_LINE ? '' : `${plan.target.line}:`}${plan.target.name}; what followed is kept on line ${plan.rollback.move.keptLine})`
+            : `build ${plan.build}: resuming at ${plan.from.name} (rolled back to ${plan.target.name})`,
+      )
       record.baseIdentity = previous?.baseIdentity
-      const parent = plan.from.index === 1 ? (previous?.baseIdentity ?? 'unknown') : (plan.target.user['dcsnap:key'] ?? 'unknown')
-      const tainted = opts.retry ? 'an interactive retry'
-        : plan.continueAsIs ? `went on from a hand-changed tree after ${plan.target.name}`
-        : opts.keepChanges ? 'resumed with --keep-changes'
-          : opts.allowChanged && plan.changes.some(c => c.index < plan.from.index) ? 'resumed with --allow-changed over changed earlier steps'
-            : plan.target.user['dcsnap:tainted']
+      const parent =
+        plan.from.index === 1 ? (previous?.baseIdentity ?? 'unknown') : (plan.target.user['dcsnap:key'] ?? 'unknown')
+      const tainted = opts.retry
+        ? 'an interactive retry'
+        : plan.continueAsIs
+          ? `went on from a hand-changed tree after ${plan.target.name}`
+          : opts.keepChanges
+            ? 'resumed with --keep-changes'
+            : opts.allowChanged && plan.changes.some(c => c.index < plan.from.index)
+              ? 'resumed with --allow-changed over changed earlier steps'
+              : plan.target.user['dcsnap:tainted']
       return this.runSteps(inventory, cache, record, plan.run, opts, locks, {parent, tainted, start: plan.target.name})
     })
   }
@@ -394,7 +517,10 @@ export class Runner {
   }
 
   /** The recorded step definitions of the build whose record is in the data cache (or beside the logs). */
-  async recordedSteps(build: string, inventory?: Inventory): Promise<{record: BuildRecord; steps: StepDefinition[]} | undefined> {
+  async recordedSteps(
+    build: string,
+    inventory?: Inventory,
+  ): Promise<{record: BuildRecord; steps: StepDefinition[]} | undefined> {
     const dirs = [join(this.manifest.logs, build)]
     const cacheDs = this.manifest.datasets.cache
     if (cacheDs) {
@@ -404,7 +530,10 @@ export class Runner {
     for (const dir of dirs) {
       const found = await readRecord(dir)
       if (found && found.record.build === build) {
-        const m = manifestFromSource(parseManifestSource(found.manifestText, found.record.manifestPath), found.record.manifestPath)
+        const m = manifestFromSource(
+          parseManifestSource(found.manifestText, found.record.manifestPath),
+          found.record.manifestPath,
+        )
         return {record: found.record, steps: m.steps}
       }
     }
@@ -422,44 +551,77 @@ export class Runner {
     const recorded = await this.recordedSteps(build.id, inventory)
     const record = recorded?.record
     let plan = planResume({
-      inventory, build, steps: this.manifest.steps, recorded: recorded?.steps, step: opts.step, allowChanged: opts.allowChanged, force: opts.force,
+      inventory,
+      build,
+      steps: this.manifest.steps,
+      recorded: recorded?.steps,
+      step: opts.step,
+      allowChanged: opts.allowChanged,
+      force: opts.force,
       ...(await this.resumeContext(inventory, build, record)),
     })
     // What follows the target is kept on a line unless --discard (rule 4): a failed step's partial output is not kept,
     // the head's changes after a completed build (or on another build) are. The dry run and the real run both plan
     // here, so they cannot disagree.
     const partial = await this.headHasPartialOutput(inventory)
-    const atHead = build.line === HEAD_LINE && plan.target.line === HEAD_LINE && inventory.snapshots.at(-1) === plan.target
+    const atHead =
+      build.line === HEAD_LINE && plan.target.line === HEAD_LINE && inventory.snapshots.at(-1) === plan.target
     // Only a pause the record names makes the head the user's: a dcsnap killed between a step and its checkpoint
     // leaves the step's whole output past the last checkpoint, which resuming must discard.
     const paused = recorded?.record.pausedAt === plan.target.name
     if (opts.keepChanges && opts.discardChanges) {
-      throw new UsageError('CONFLICTING_FLAGS', '--keep-changes and --discard-changes cannot be given together', 'Pass one of them.')
+      throw new UsageError(
+        'CONFLICTING_FLAGS',
+        '--keep-changes and --discard-changes cannot be given together',
+        'Pass one of them.',
+      )
     }
     if (opts.keepChanges && !atHead) {
-      throw new UsageError('KEEP_CHANGES_NOT_AT_HEAD', `--keep-changes goes on from the head as it is, but resuming at ${plan.from.name} goes back to ${plan.target.name}, which is not the head's latest snapshot`,
-        `Resume at the first step without a checkpoint (\`dcsnap resume\`), or leave out --keep-changes.`)
+      throw new UsageError(
+        'KEEP_CHANGES_NOT_AT_HEAD',
+        `--keep-changes goes on from the head as it is, but resuming at ${plan.from.name} goes back to ${plan.target.name}, which is not the head's latest snapshot`,
+        `Resume at the first step without a checkpoint (\`dcsnap resume\`), or leave out --keep-changes.`,
+      )
     }
     if (atHead && (opts.keepChanges || (paused && !opts.discardChanges))) {
       // Rule 6: after a pause the head is the user's to change; the build goes on from it as it is.
       return {...plan, continueAsIs: true, rollback: {target: plan.target, destroy: [], steps: [], blockers: []}}
     }
     const forceMove = atHead && opts.discardChanges === true && paused
-    plan = {...plan, rollback: await keepOrDiscard(this.session, inventory, plan.rollback, {force: opts.force, discard: opts.discard, keepChanges: !partial, forceMove})}
+    plan = {
+      ...plan,
+      rollback: await keepOrDiscard(this.session, inventory, plan.rollback, {
+        force: opts.force,
+        discard: opts.discard,
+        keepChanges: !partial,
+        forceMove,
+      }),
+    }
     if (plan.target.user['dcsnap:cache'] === 'tmp') {
       const cache = await this.dataCacheFor(inventory, build.id, false)
       if (!(await cache.canRestore(plan.target.name))) {
-        throw new RefusedError('TMP_CACHE_GONE', `${plan.target.name} was taken with a data cache in a temporary directory, which ended with the process that made it`,
-          'Start a new build (`dcsnap build`), or give the manifest a datasets.cache so checkpoints survive a restart (DCSNAP_UNSUPPORTED_TMP_RESUME=1 keeps copies: unsupported).')
+        throw new RefusedError(
+          'TMP_CACHE_GONE',
+          `${plan.target.name} was taken with a data cache in a temporary directory, which ended with the process that made it`,
+          'Start a new build (`dcsnap build`), or give the manifest a datasets.cache so checkpoints survive a restart (DCSNAP_UNSUPPORTED_TMP_RESUME=1 keeps copies: unsupported).',
+        )
       }
     }
     return plan
   }
 
   /** What a resume plan needs beyond the inventory: the checkpoints of reused steps, the build's start, and the steps whose keys changed. */
-  async resumeContext(inventory: Inventory, build: Build, record: BuildRecord | undefined): Promise<Pick<ResumeInputs, 'cached' | 'start' | 'keyChanges'>> {
+  async resumeContext(
+    inventory: Inventory,
+    build: Build,
+    record: BuildRecord | undefined,
+  ): Promise<Pick<ResumeInputs, 'cached' | 'start' | 'keyChanges'>> {
     const reused = record?.steps.some(s => s.status === 'cached') ?? false
-    return {cached: cachedCheckpoints(inventory, build, record), start: reused ? startOf(inventory, record) : undefined, keyChanges: record ? await this.keyChanges(record) : []}
+    return {
+      cached: cachedCheckpoints(inventory, build, record),
+      start: reused ? startOf(inventory, record) : undefined,
+      keyChanges: record ? await this.keyChanges(record) : [],
+    }
   }
 
   /**
@@ -471,7 +633,8 @@ export class Runner {
     for (const step of this.manifest.steps) {
       const rec = record.steps.find(r => r.name === step.name && r.index === step.index)
       const parent = rec?.keyInputs?.find(i => i.kind === 'parent')?.digest
-      if (!rec?.key || !rec.keyInputs || parent === undefined || (rec.status !== 'done' && rec.status !== 'cached')) continue
+      if (!rec?.key || !rec.keyInputs || parent === undefined || (rec.status !== 'done' && rec.status !== 'cached'))
+        continue
       const now = await stepKey({step, manifestDir: this.manifest.dir, inputs: step.inputs, parent})
       if (now.key === rec.key) continue
       const own = diffKeyInputs(rec.keyInputs, now.inputs).filter(d => d.kind !== 'parent')
@@ -480,33 +643,68 @@ export class Runner {
     return changes
   }
 
-  private async runSteps(inventory: Inventory, cache: DataCache, record: BuildRecord, steps: StepDefinition[], opts: RunOptions, locks: DatasetLocks,
-    keys: {parent: string; tainted?: string; start: string}): Promise<RunResult> {
+  private async runSteps(
+    inventory: Inventory,
+    cache: DataCache,
+    record: BuildRecord,
+    steps: StepDefinition[],
+    opts: RunOptions,
+    locks: DatasetLocks,
+    keys: {parent: string; tainted?: string; start: string},
+  ): Promise<RunResult> {
     const id = record.build
     const ran: string[] = []
     const {tainted} = keys
     let parent = keys.parent
     const proto = inventory.datasetInfo.find(d => d.name === this.manifest.datasets.proto)?.mountpoint
-    if (!proto) throw new UsageError('NOT_MOUNTED', `${this.manifest.datasets.proto} has no mountpoint`, 'Mount the proto dataset (zfs mount) so steps can write into it.')
+    if (!proto)
+      throw new UsageError(
+        'NOT_MOUNTED',
+        `${this.manifest.datasets.proto} has no mountpoint`,
+        'Mount the proto dataset (zfs mount) so steps can write into it.',
+      )
     for (const step of steps) {
       // A pause before the first step to run stops at the checkpoint the run starts from (the baseline, or the resume's target).
-      if (opts.pauseBefore === step.name) return this.paused(cache, record, step.name, ran, ran.length > 0 ? checkpointName(id, ran.at(-1)) : keys.start)
+      if (opts.pauseBefore === step.name)
+        return this.paused(cache, record, step.name, ran, ran.length > 0 ? checkpointName(id, ran.at(-1)) : keys.start)
       const rec = record.steps.find(s => s.name === step.name)!
       if (this.opts.signal?.aborted) {
         // A signal came while zfs ran (a checkpoint is never cut short): stop here, before the next step.
-        Object.assign(rec, {status: 'interrupted', startedAt: undefined, finishedAt: new Date().toISOString()} satisfies Partial<StepRecord>)
+        Object.assign(rec, {
+          status: 'interrupted',
+          startedAt: undefined,
+          finishedAt: new Date().toISOString(),
+        } satisfies Partial<StepRecord>)
         await this.saveRecord(cache, record)
-        return {build: id, status: 'interrupted', step: step.name, exitCode: null, resumeCommand: this.resumeCommand(id), ran, pruned: []}
+        return {
+          build: id,
+          status: 'interrupted',
+          step: step.name,
+          exitCode: null,
+          resumeCommand: this.resumeCommand(id),
+          ran,
+          pruned: [],
+        }
       }
       // The key is read before the step runs: what it ran from, not what it may change in the manifest's tree.
       const key = await stepKey({step, manifestDir: this.manifest.dir, inputs: step.inputs, parent})
-      Object.assign(rec, {status: 'running', startedAt: new Date().toISOString(), finishedAt: undefined, exitCode: undefined, key: key.key, keyInputs: key.inputs, tainted} satisfies Partial<StepRecord>)
+      Object.assign(rec, {
+        status: 'running',
+        startedAt: new Date().toISOString(),
+        finishedAt: undefined,
+        exitCode: undefined,
+        key: key.key,
+        keyInputs: key.inputs,
+        tainted,
+      } satisfies Partial<StepRecord>)
       // Every attempt has its own log: a resume never overwrites the failed attempt's.
       const {path: log, attempt} = await nextStepLog(this.manifest.logs, id, step)
       rec.log = log
       rec.attempt = attempt
       await this.saveRecord(cache, record)
-      this.session.logger.info(`[${step.index}/${this.manifest.steps.length}] ${step.name}${step.description ? `: ${step.description}` : ''}`)
+      this.session.logger.info(
+        `[${step.index}/${this.manifest.steps.length}] ${step.name}${step.description ? `: ${step.description}` : ''}`,
+      )
       const outcome = await runStep({
         step,
         mounts: resolveMounts(step, proto, this.manifest.dir),
@@ -514,7 +712,8 @@ export class Runner {
         log,
         signal: this.opts.signal,
         onOutput: this.opts.onOutput,
-        onSpawn: (pid, cgroup) => locks.setStep({name: step.name, pid, sid: pid, cgroup, since: new Date().toISOString()}, id),
+        onSpawn: (pid, cgroup) =>
+          locks.setStep({name: step.name, pid, sid: pid, cgroup, since: new Date().toISOString()}, id),
         env: {
           ...this.env,
           ...step.env,
@@ -533,36 +732,64 @@ export class Runner {
       if (outcome.status !== 'succeeded') {
         rec.status = outcome.status
         await this.saveRecord(cache, record)
-        return {build: id, status: outcome.status, step: step.name, exitCode: outcome.exitCode, log, resumeCommand: this.resumeCommand(id), ran, pruned: []}
+        return {
+          build: id,
+          status: outcome.status,
+          step: step.name,
+          exitCode: outcome.exitCode,
+          log,
+          resumeCommand: this.resumeCommand(id),
+          ran,
+          pruned: [],
+        }
       }
       rec.status = 'done'
       await this.saveRecord(cache, record)
       try {
-        await this.checkpoint(cache, id, step, this.manifest.steps, {'dcsnap:key': key.key, ...(tainted ? {'dcsnap:tainted': tainted} : {})})
+        await this.checkpoint(cache, id, step, this.manifest.steps, {
+          'dcsnap:key': key.key,
+          ...(tainted ? {'dcsnap:tainted': tainted} : {}),
+        })
       } catch (error) {
         // The step did its work but nothing keeps it: resuming runs it again.
         rec.status = 'failed'
         await this.saveRecord(cache, record).catch(() => undefined)
-        throw checkpointFailed(error, `build ${id}: step ${step.name} succeeded but its checkpoint ${checkpointName(id, step.name)} could not be taken`,
-          `Fix what zfs reports, then run: ${this.resumeCommand(id)} (${step.name} runs again)`)
+        throw checkpointFailed(
+          error,
+          `build ${id}: step ${step.name} succeeded but its checkpoint ${checkpointName(id, step.name)} could not be taken`,
+          `Fix what zfs reports, then run: ${this.resumeCommand(id)} (${step.name} runs again)`,
+        )
       }
       this.session.logger.info(`      checkpoint ${checkpointName(id, step.name)}`)
       parent = key.key
       ran.push(step.name)
-      if (opts.pauseAfter === step.name && step !== steps.at(-1)) return this.paused(cache, record, step.name, ran, checkpointName(id, step.name))
+      if (opts.pauseAfter === step.name && step !== steps.at(-1))
+        return this.paused(cache, record, step.name, ran, checkpointName(id, step.name))
     }
     return {build: id, status: 'completed', ran, pruned: await this.retain()}
   }
 
   /** Stops cleanly at a pause; the record says at which checkpoint, so that the resume goes on from the head as it is (rule 6). */
-  private async paused(cache: DataCache, record: BuildRecord, step: string, ran: string[], at: string): Promise<RunResult> {
+  private async paused(
+    cache: DataCache,
+    record: BuildRecord,
+    step: string,
+    ran: string[],
+    at: string,
+  ): Promise<RunResult> {
     const build = record.build
     record.pausedAt = at
     await this.saveRecord(cache, record)
     return {build, status: 'paused', step, ran, resumeCommand: this.resumeCommand(build), pruned: []}
   }
 
-  private async checkpoint(cache: DataCache, build: string, step: StepDefinition | undefined, steps: StepDefinition[], extra: Record<string, string> = {}): Promise<void> {
+  private async checkpoint(
+    cache: DataCache,
+    build: string,
+    step: StepDefinition | undefined,
+    steps: StepDefinition[],
+    extra: Record<string, string> = {},
+  ): Promise<void> {
     const name = checkpointName(build, step?.name)
     refuseForeignMounts('', this.mountpoints, ExitCode.failed)
     await takeSnapshots(this.session, name, {
@@ -610,12 +837,18 @@ export class Runner {
     const ds = this.manifest.datasets.cache
     if (ds) {
       const mp = inventory.datasetInfo.find(d => d.name === ds)?.mountpoint
-      if (!mp) throw new UsageError('NOT_MOUNTED', `the data cache ${ds} has no mountpoint`, 'Mount it (zfs mount) or set a mountpoint.')
+      if (!mp)
+        throw new UsageError(
+          'NOT_MOUNTED',
+          `the data cache ${ds} has no mountpoint`,
+          'Mount it (zfs mount) or set a mountpoint.',
+        )
       return zfsDataCache(mp)
     }
     if (this.tmpCache && !fresh) return this.tmpCache
     await this.tmpCache?.dispose()
-    const keep = this.env.DCSNAP_UNSUPPORTED_TMP_RESUME === '1' ? join(this.manifest.logs, build, 'cache-copies') : undefined
+    const keep =
+      this.env.DCSNAP_UNSUPPORTED_TMP_RESUME === '1' ? join(this.manifest.logs, build, 'cache-copies') : undefined
     this.tmpCache = await tmpDataCache({keepCopiesIn: keep})
     return this.tmpCache
   }
@@ -623,13 +856,21 @@ export class Runner {
   private checkLogsOutsideDatasets(inventory: Inventory): void {
     for (const d of inventory.datasetInfo) {
       if (d.mountpoint && isInside(this.manifest.logs, d.mountpoint)) {
-        throw this.manifest.errorAt('logs', 'LOGS_IN_DATASET', `logs directory ${this.manifest.logs} is inside ${d.name}, which is snapshotted`,
-          'Set `logs:` in the manifest to a directory outside the build datasets.')
+        throw this.manifest.errorAt(
+          'logs',
+          'LOGS_IN_DATASET',
+          `logs directory ${this.manifest.logs} is inside ${d.name}, which is snapshotted`,
+          'Set `logs:` in the manifest to a directory outside the build datasets.',
+        )
       }
       // What persists across builds must not be rolled back with them.
       if (d.mountpoint && isInside(this.manifest.persist, d.mountpoint)) {
-        throw this.manifest.errorAt('persist', 'PERSIST_IN_DATASET', `persist directory ${this.manifest.persist} is inside ${d.name}, which is snapshotted and rolled back`,
-          'Set `persist:` in the manifest to a directory outside the build datasets.')
+        throw this.manifest.errorAt(
+          'persist',
+          'PERSIST_IN_DATASET',
+          `persist directory ${this.manifest.persist} is inside ${d.name}, which is snapshotted and rolled back`,
+          'Set `persist:` in the manifest to a directory outside the build datasets.',
+        )
       }
     }
   }
@@ -645,22 +886,33 @@ export class Runner {
         const {proto, cache} = this.manifest.datasets
         const missing = [proto, cache].find(d => d !== undefined && error.message.includes(d))
         const key = missing === cache && cache !== undefined ? 'datasets.cache' : 'datasets.proto'
-        throw this.manifest.errorAt(key, 'NO_SUCH_DATASET', `dataset ${missing ?? proto} does not exist`,
-          'Create it (`zfs create`), or name an existing dataset in the manifest (`zfs list` shows them).')
+        throw this.manifest.errorAt(
+          key,
+          'NO_SUCH_DATASET',
+          `dataset ${missing ?? proto} does not exist`,
+          'Create it (`zfs create`), or name an existing dataset in the manifest (`zfs list` shows them).',
+        )
       }
       throw error
     }
   }
 
-
   private checkPauses(steps: StepDefinition[], opts: RunOptions): void {
     for (const s of [opts.pauseBefore, opts.pauseAfter]) {
-      if (s !== undefined && !steps.some(x => x.name === s)) throw new UsageError('NO_SUCH_STEP', `no step "${s}" to pause at`, `Steps: ${steps.map(x => x.name).join(', ')}.`)
+      if (s !== undefined && !steps.some(x => x.name === s))
+        throw new UsageError(
+          'NO_SUCH_STEP',
+          `no step "${s}" to pause at`,
+          `Steps: ${steps.map(x => x.name).join(', ')}.`,
+        )
     }
     // Never ignored: after the last step the build ends anyway, which is no pause.
     if (opts.pauseAfter !== undefined && opts.pauseAfter === steps.at(-1)?.name) {
-      throw new UsageError('PAUSE_AFTER_LAST', `--pause-after ${opts.pauseAfter}: it is the last step, after which the build ends`,
-        `Pause after an earlier step, or leave out --pause-after (\`dcsnap list\` shows the last checkpoint when it is done).`)
+      throw new UsageError(
+        'PAUSE_AFTER_LAST',
+        `--pause-after ${opts.pauseAfter}: it is the last step, after which the build ends`,
+        `Pause after an earlier step, or leave out --pause-after (\`dcsnap list\` shows the last checkpoint when it is done).`,
+      )
     }
   }
 
@@ -670,8 +922,14 @@ export class Runner {
 
   /** Makes the build's log directory (private, verified) before anything changes on the datasets: a bad `logs:` changes nothing. */
   private async prepareLogs(build: string): Promise<void> {
-    await ensurePrivateDir(join(this.manifest.logs, build), 'Set `logs:` in the manifest to a directory of your own, outside the build datasets.')
-    await ensurePrivateDir(this.manifest.persist, 'Set `persist:` in the manifest to a directory of your own, outside the build datasets.')
+    await ensurePrivateDir(
+      join(this.manifest.logs, build),
+      'Set `logs:` in the manifest to a directory of your own, outside the build datasets.',
+    )
+    await ensurePrivateDir(
+      this.manifest.persist,
+      'Set `persist:` in the manifest to a directory of your own, outside the build datasets.',
+    )
   }
 
   /**
@@ -679,10 +937,16 @@ export class Runner {
    * cache's baseline snapshots on ZFS without atomic multi-dataset snapshots): nothing can resume from them.
    */
   private async discardHalfBaselines(inventory: Inventory): Promise<void> {
-    const half = inventory.builds().flatMap(b => (b.checkpoints.length === 0 && b.baseline && !b.baseline.complete && !b.baseline.held ? [b.baseline] : []))
+    const half = inventory
+      .builds()
+      .flatMap(b =>
+        b.checkpoints.length === 0 && b.baseline && !b.baseline.complete && !b.baseline.held ? [b.baseline] : [],
+      )
     if (half.length === 0) return
     const names = half.flatMap(s => s.members.map(m => m.name))
-    this.session.logger.warn(`destroying ${names.join(', ')}: an incomplete baseline, left by a dcsnap that died while taking it`)
+    this.session.logger.warn(
+      `destroying ${names.join(', ')}: an incomplete baseline, left by a dcsnap that died while taking it`,
+    )
     await executeDestroy(this.session, {destroy: half, kept: []})
   }
 }
@@ -695,7 +959,11 @@ function resolveMounts(step: StepDefinition, proto: string, manifestDir: string)
     const source = resolvePath(manifestDir, m.bind)
     const target = join(proto, m.at ?? source)
     if (!isInside(target, proto)) {
-      throw new UsageError('MOUNT_OUTSIDE_PROTO', `step ${step.name}: a mount at ${m.at ?? source} would be outside the proto area (${target})`, 'Name a directory inside the proto area in `at:` (a path such as /var/cache/apt, without ..).')
+      throw new UsageError(
+        'MOUNT_OUTSIDE_PROTO',
+        `step ${step.name}: a mount at ${m.at ?? source} would be outside the proto area (${target})`,
+        'Name a directory inside the proto area in `at:` (a path such as /var/cache/apt, without ..).',
+      )
     }
     return {type: 'bind', source, target}
   })
@@ -710,23 +978,37 @@ function summarise(names: string[]): string {
 function refuseMisses(plan: CachePlan): void {
   const miss = plan.steps.find(p => p.miss)
   if (!miss) return
-  throw new RefusedError('CACHE_MISS', `--cache-only: step ${miss.step} is not cached (${describeMiss(miss.miss!)})${plan.steps.length - plan.cached > 1 ? `; ${plan.steps.length - plan.cached} steps would run` : ''}`,
-    '`dcsnap why` names what differs for each step; build without --cache-only to run them.', {step: miss.step, reason: miss.miss})
+  throw new RefusedError(
+    'CACHE_MISS',
+    `--cache-only: step ${miss.step} is not cached (${describeMiss(miss.miss!)})${plan.steps.length - plan.cached > 1 ? `; ${plan.steps.length - plan.cached} steps would run` : ''}`,
+    '`dcsnap why` names what differs for each step; build without --cache-only to run them.',
+    {step: miss.step, reason: miss.miss},
+  )
 }
 
 /** A checkpoint that zfs refused, as exit 1 with the resume command; other errors (a bug, a signal) pass through. */
 function checkpointFailed(error: unknown, message: string, hint: string): unknown {
   if (!(error instanceof DcsnapError)) return error
   // Mounts left under the datasets: their own hint says how to clear them.
-  const fix = error.code === 'MOUNTS_UNDER_DATASETS' ? `${error.hint} ${hint.replace(/^Fix what zfs reports, then/, 'Then')}` : hint
-  return new DcsnapError('CHECKPOINT_FAILED', `${message}: ${error.message}`, fix, ExitCode.failed, {cause: error.code, details: error.details})
+  const fix =
+    error.code === 'MOUNTS_UNDER_DATASETS'
+      ? `${error.hint} ${hint.replace(/^Fix what zfs reports, then/, 'Then')}`
+      : hint
+  return new DcsnapError('CHECKPOINT_FAILED', `${message}: ${error.message}`, fix, ExitCode.failed, {
+    cause: error.code,
+    details: error.details,
+  })
 }
 
 /**
  * For a build that reused steps from the cache: the checkpoint holding the state after each reused step, found by its
  * key (the head's line first), and the build's baseline for the last one.
  */
-function cachedCheckpoints(inventory: Inventory, build: Build, record: BuildRecord | undefined): Map<string, SnapshotSet> {
+function cachedCheckpoints(
+  inventory: Inventory,
+  build: Build,
+  record: BuildRecord | undefined,
+): Map<string, SnapshotSet> {
   const map = new Map<string, SnapshotSet>()
   const count = Number(build.baseline?.user['dcsnap:cached'] ?? 0)
   for (const r of record?.steps ?? []) {
@@ -735,7 +1017,13 @@ function cachedCheckpoints(inventory: Inventory, build: Build, record: BuildReco
       map.set(r.name, build.baseline)
       continue
     }
-    const found = inventory.everywhere().map(v => [...v.snapshots].reverse().find(s => s.complete && s.user['dcsnap:key'] === r.key && s.user['dcsnap:tainted'] === undefined))
+    const found = inventory
+      .everywhere()
+      .map(v =>
+        [...v.snapshots]
+          .reverse()
+          .find(s => s.complete && s.user['dcsnap:key'] === r.key && s.user['dcsnap:tainted'] === undefined),
+      )
       .find(s => s !== undefined)
     if (found) map.set(r.name, found)
   }
@@ -755,7 +1043,10 @@ function startOf(inventory: Inventory, record: BuildRecord | undefined): Snapsho
 
 /** One more than the highest numeric build id on any line (first build: 1). */
 export function nextBuildId(inventory: Inventory): string {
-  const numeric = inventory.allBuildIds().filter(id => /^\d+$/.test(id)).map(Number)
+  const numeric = inventory
+    .allBuildIds()
+    .filter(id => /^\d+$/.test(id))
+    .map(Number)
   return String(numeric.length === 0 ? 1 : Math.max(...numeric) + 1)
 }
 

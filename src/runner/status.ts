@@ -51,8 +51,26 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
   const datasets = [...runner.session.datasets]
   if (inventory.builds().length === 0 && opts.build === undefined) {
     return {
-      build: null, datasets, lock, orphan, completed: false, resumeCommand: null, line: 'head', handChangedAfter: [], totalSeconds: 0,
-      steps: steps.map(s => ({index: s.index, name: s.name, description: s.description ?? null, state: 'pending', resumable: false, checkpoint: null, changed: false, log: null, durationSeconds: null})),
+      build: null,
+      datasets,
+      lock,
+      orphan,
+      completed: false,
+      resumeCommand: null,
+      line: 'head',
+      handChangedAfter: [],
+      totalSeconds: 0,
+      steps: steps.map(s => ({
+        index: s.index,
+        name: s.name,
+        description: s.description ?? null,
+        state: 'pending',
+        resumable: false,
+        checkpoint: null,
+        changed: false,
+        log: null,
+        durationSeconds: null,
+      })),
     }
   }
   const build = selectBuild(inventory, opts.build)
@@ -86,7 +104,10 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
       checkpoint: cp?.name ?? (state === 'cached' ? (rec?.cachedFrom ?? null) : null),
       changed: changes.some(c => c.index === s.index),
       log: rec?.log ?? null,
-      durationSeconds: rec?.startedAt && rec.finishedAt ? Math.max(0, (Date.parse(rec.finishedAt) - Date.parse(rec.startedAt)) / 1000) : null,
+      durationSeconds:
+        rec?.startedAt && rec.finishedAt
+          ? Math.max(0, (Date.parse(rec.finishedAt) - Date.parse(rec.startedAt)) / 1000)
+          : null,
     }
   })
   const completed = rows.every(r => r.state === 'done' || r.state === 'cached')
@@ -94,5 +115,16 @@ export async function buildStatus(runner: Runner, opts: {build?: string} = {}): 
   // While a live dcsnap holds the lock, a resume would only wait for it (exit 4): none is suggested.
   const resumeCommand = completed || lock || !rows.some(r => r.resumable) ? null : runner.resumeCommand(build.id)
   const totalSeconds = rows.reduce((t, r) => t + (r.durationSeconds ?? 0), 0)
-  return {build: build.id, datasets, lock, orphan, completed, steps: rows, resumeCommand, line: build.line, handChangedAfter: recorded?.record.handChangedAfter ?? [], totalSeconds}
+  return {
+    build: build.id,
+    datasets,
+    lock,
+    orphan,
+    completed,
+    steps: rows,
+    resumeCommand,
+    line: build.line,
+    handChangedAfter: recorded?.record.handChangedAfter ?? [],
+    totalSeconds,
+  }
 }

@@ -44,15 +44,22 @@ export function createStepCgroup(env: NodeJS.ProcessEnv = process.env): StepCgro
 
 /** The argv that runs `file args` inside the cgroup: a fixed /bin/sh line moves itself in, then execs the step. */
 export function inCgroup(cgroup: StepCgroup, file: string, args: readonly string[]): [string, string[]] {
-  const script = 'echo $$ > "$0/cgroup.procs" || { echo "dcsnap: cannot enter the step cgroup $0" >&2; exit 126; }; exec "$@"'
+  const script =
+    'echo $$ > "$0/cgroup.procs" || { echo "dcsnap: cannot enter the step cgroup $0" >&2; exit 126; }; exec "$@"'
   return ['/bin/sh', ['-c', script, cgroup.path, file, ...args]]
 }
 
 /** This process's cgroup directory in the cgroup2 hierarchy (pure v2 or hybrid), if it is mounted and writable. */
 function ownCgroupDir(): string | undefined {
   try {
-    const mount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map(l => l.split(' ')).find(f => f[f.indexOf('-') + 1] === 'cgroup2')?.[4]
-    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find(l => l.startsWith('0::'))?.slice(3)
+    const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map(l => l.split(' '))
+      .find(f => f[f.indexOf('-') + 1] === 'cgroup2')?.[4]
+    const own = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find(l => l.startsWith('0::'))
+      ?.slice(3)
     if (!mount || own === undefined) return undefined
     const dir = join(mount, own)
     return existsSync(join(dir, 'cgroup.procs')) ? dir : undefined

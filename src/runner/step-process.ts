@@ -40,8 +40,10 @@ export async function runStep(r: StepRun): Promise<StepOutcome> {
   const hint = 'Remove it, or set `logs:` in the manifest to a directory of your own.'
   await ensurePrivateDir(dirname(r.log), hint)
   const log = (await openForWrite(r.log, 0o600, hint)).createWriteStream()
-  const [stepFile, stepArgs] = typeof r.step.run === 'string' ? ['/bin/sh', ['-c', r.step.run]] : [r.step.run[0], r.step.run.slice(1)]
-  const [file, args] = r.mounts && r.mounts.length > 0 ? inMountNamespace(r.mounts, stepFile, stepArgs) : [stepFile, stepArgs]
+  const [stepFile, stepArgs] =
+    typeof r.step.run === 'string' ? ['/bin/sh', ['-c', r.step.run]] : [r.step.run[0], r.step.run.slice(1)]
+  const [file, args] =
+    r.mounts && r.mounts.length > 0 ? inMountNamespace(r.mounts, stepFile, stepArgs) : [stepFile, stepArgs]
   // A cgroup keeps every process of the step findable, daemons included; without one, its session and the lock
   // files it inherits (below) still keep another dcsnap away while it runs.
   const cgroup = createStepCgroup(r.env)
@@ -50,7 +52,12 @@ export async function runStep(r: StepRun): Promise<StepOutcome> {
   const outcome = await new Promise<StepOutcome>(resolve => {
     // The step inherits the datasets' lock files (fds 3, 4, ...): if dcsnap dies, the kernel keeps the locks held
     // for as long as any process of the step lives.
-    const child = spawn(execFile, execArgs, {cwd: r.cwd, env: r.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...heldLockFds()]})
+    const child = spawn(execFile, execArgs, {
+      cwd: r.cwd,
+      env: r.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', ...heldLockFds()],
+    })
     if (child.pid !== undefined) r.onSpawn?.(child.pid, cgroup?.path)
     // Backpressure: while the log cannot keep up, the step's pipes are paused (a step writing GBs must not fill dcsnap's heap).
     let waiting = false
@@ -117,13 +124,14 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals, cgroup: Step
     }
   }
   if (cgroup && signal === 'SIGKILL') cgroup.kill()
-  else if (cgroup) for (const p of cgroupMembers(cgroup.path)) {
-    try {
-      process.kill(p, signal)
-    } catch {
-      // Exited already: nothing left to signal.
+  else if (cgroup)
+    for (const p of cgroupMembers(cgroup.path)) {
+      try {
+        process.kill(p, signal)
+      } catch {
+        // Exited already: nothing left to signal.
+      }
     }
-  }
 }
 
 /** Waits (briefly) for the killed processes of the step's cgroup to be gone, then removes it. */
@@ -145,8 +153,28 @@ export interface ResolvedMount {
  * making its mounts there: they are seen only by the step and vanish when its last process ends, whatever kills it.
  * The script is fixed text; the mounts and the program are its arguments, never spliced into it.
  */
-export function inMountNamespace(mounts: readonly ResolvedMount[], file: string, args: readonly string[]): [string, string[]] {
-  const script = 'set -e; while [ "$1" != "--" ]; do t=$1; s=$2; d=$3; shift 3; mkdir -p "$d"; ' +
+export function inMountNamespace(
+  mounts: readonly ResolvedMount[],
+  file: string,
+  args: readonly string[],
+): [string, string[]] {
+  const script =
+    'set -e; while [ "$1" != "--" ]; do t=$1; s=$2; d=$3; shift 3; mkdir -p "$d"; ' +
     'if [ "$t" = bind ]; then mount --bind "$s" "$d"; else mount -t "$t" "$s" "$d"; fi; done; shift; exec "$@"'
-  return ['unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', script, 'dcsnap-mounts', ...mounts.flatMap(m => [m.type, m.source, m.target]), '--', file, ...args]]
+  return [
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '/bin/sh',
+      '-c',
+      script,
+      'dcsnap-mounts',
+      ...mounts.flatMap(m => [m.type, m.source, m.target]),
+      '--',
+      file,
+      ...args,
+    ],
+  ]
 }

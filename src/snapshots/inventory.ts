@@ -73,12 +73,19 @@ export class Inventory {
    * `upstreams` (by head position) name the replica datasets a head was cloned from (`dcsnap resume --from`): the
    * head's lineage goes on into them, so the build's earlier checkpoints read on the head's line.
    */
-  constructor(heads: readonly string[], listing: ZfsListing, line: string = HEAD_LINE, readonly upstreams: ReadonlyArray<string | undefined> = []) {
+  constructor(
+    heads: readonly string[],
+    listing: ZfsListing,
+    line: string = HEAD_LINE,
+    readonly upstreams: ReadonlyArray<string | undefined> = [],
+  ) {
     this.heads = heads
     this.line = line
     this.listing = listing
     this.datasets = line === HEAD_LINE ? heads : heads.map(h => lineDataset(h, line))
-    this.datasetInfo = this.datasets.map(d => listing.datasets.find(x => x.name === d)).filter((d): d is ZfsDataset => Boolean(d))
+    this.datasetInfo = this.datasets
+      .map(d => listing.datasets.find(x => x.name === d))
+      .filter((d): d is ZfsDataset => Boolean(d))
     // Each name's member on each dataset of the line (by position), found in one pass.
     const byName = new Map<string, Array<ZfsSnapshot | undefined>>()
     const byDataset = snapshotsByDataset(listing)
@@ -92,15 +99,20 @@ export class Inventory {
         at[i] = s
       }
     })
-    this.snapshots = [...byName.entries()].map(([name, found]) => this.makeSet(name, found)).sort((a, b) => a.txg - b.txg || a.name.localeCompare(b.name))
+    this.snapshots = [...byName.entries()]
+      .map(([name, found]) => this.makeSet(name, found))
+      .sort((a, b) => a.txg - b.txg || a.name.localeCompare(b.name))
     if (line === HEAD_LINE) {
       this.journal = listing.datasets.find(d => d.name === linesContainer(heads[0]))?.user['dcsnap:journal']
       const names = new Set<string>()
-      for (const d of listing.datasets) for (const h of heads) {
-        const l = lineOf(h, d.name)
-        if (l) names.add(l)
-      }
-      this.lines = [...names].sort((a, b) => lineNumber(a) - lineNumber(b)).map(l => new Inventory(heads, listing, l, upstreams))
+      for (const d of listing.datasets)
+        for (const h of heads) {
+          const l = lineOf(h, d.name)
+          if (l) names.add(l)
+        }
+      this.lines = [...names]
+        .sort((a, b) => lineNumber(a) - lineNumber(b))
+        .map(l => new Inventory(heads, listing, l, upstreams))
     } else {
       this.lines = []
     }
@@ -138,7 +150,9 @@ export class Inventory {
     const parsed = parseSnapshotName(name)
     const user = members[0].user
     const index = user['dcsnap:index'] === undefined ? undefined : Number(user['dcsnap:index'])
-    const written = members.every(m => m.written !== undefined) ? members.reduce((t, m) => t + (m.written ?? 0), 0) : undefined
+    const written = members.every(m => m.written !== undefined)
+      ? members.reduce((t, m) => t + (m.written ?? 0), 0)
+      : undefined
     return {
       name,
       line: this.line,
@@ -166,7 +180,9 @@ export class Inventory {
 
   /** A kept line's own snapshots (not those of the line it descends from); every snapshot of the head's line. */
   ownSnapshots(): SnapshotSet[] {
-    return this.line === HEAD_LINE ? this.snapshots : this.snapshots.filter(s => s.members.some(m => this.datasets.includes(m.dataset)))
+    return this.line === HEAD_LINE
+      ? this.snapshots
+      : this.snapshots.filter(s => s.members.some(m => this.datasets.includes(m.dataset)))
   }
 
   /** Builds, oldest first (by their first snapshot). */
@@ -265,7 +281,13 @@ function snapshotsByDataset(listing: ZfsListing): Map<string, ZfsSnapshot[]> {
  * each origin, then its own; past the family, into `upstream`'s family (a replica the head was cloned from), where a
  * snapshot whose name the lineage already has is left out (the head's own copy of its origin stands for it).
  */
-function lineage(dataset: string, head: string, listing: ZfsListing, byDataset: Map<string, ZfsSnapshot[]>, upstream?: string): ZfsSnapshot[] {
+function lineage(
+  dataset: string,
+  head: string,
+  listing: ZfsListing,
+  byDataset: Map<string, ZfsSnapshot[]>,
+  upstream?: string,
+): ZfsSnapshot[] {
   const chain: ZfsSnapshot[][] = []
   const seen = new Set<string>()
   const names = new Set<string>()

@@ -14,9 +14,7 @@ const ZFS_COMPONENT = /^[A-Za-z0-9_.: -]+$/
 
 /** What a snapshot's name (the part after `@`) says it is. */
 export type ParsedName =
-  | {kind: 'checkpoint'; build: string; step: string}
-  | {kind: 'baseline'; build: string}
-  | {kind: 'manual'}
+  {kind: 'checkpoint'; build: string; step: string} | {kind: 'baseline'; build: string} | {kind: 'manual'}
 
 /** Parses a snapshot name: strip `dc-`, the build id runs to the next `-`, the rest is the step. */
 export function parseSnapshotName(snapshot: string): ParsedName {
@@ -38,7 +36,11 @@ export function checkpointName(build: string, step?: string): string {
 /** Throws a usage error unless `id` is a valid build id. */
 export function assertBuildId(id: string): void {
   if (!BUILD_ID.test(id)) {
-    throw new UsageError('INVALID_BUILD_ID', `invalid build id "${id}"`, 'A build id is 1 to 64 letters, digits, _ . or : (no -), not starting with a dot.')
+    throw new UsageError(
+      'INVALID_BUILD_ID',
+      `invalid build id "${id}"`,
+      'A build id is 1 to 64 letters, digits, _ . or : (no -), not starting with a dot.',
+    )
   }
 }
 
@@ -50,27 +52,41 @@ export function isReservedName(snapshot: string): boolean {
 /** Throws a usage error unless `name` may be a manual snapshot's name (`dcsnap snapshot`): no `dc-` prefix. */
 export function assertManualName(name: string): void {
   if (isReservedName(name)) {
-    throw new UsageError('RESERVED_NAME', `"${name}" starts with "dc-", the form of a dcsnap checkpoint (dc-<build>[-<step>]), reserved for dcsnap`,
-      'Choose a name that does not start with "dc-", e.g. "before-experiment".')
+    throw new UsageError(
+      'RESERVED_NAME',
+      `"${name}" starts with "dc-", the form of a dcsnap checkpoint (dc-<build>[-<step>]), reserved for dcsnap`,
+      'Choose a name that does not start with "dc-", e.g. "before-experiment".',
+    )
   }
 }
 
 /** Throws a usage error unless `name` is a valid step name. */
 export function assertStepName(name: string): void {
   if (!STEP_NAME.test(name)) {
-    throw new UsageError('INVALID_STEP_NAME', `invalid step name "${name}"`, 'A step name starts with a letter or digit, then up to 63 letters, digits, _ . : or -.')
+    throw new UsageError(
+      'INVALID_STEP_NAME',
+      `invalid step name "${name}"`,
+      'A step name starts with a letter or digit, then up to 63 letters, digits, _ . : or -.',
+    )
   }
 }
 
 /** Throws a usage error unless `dataset@snapshot` is a name ZFS accepts, within 255 bytes. */
 export function assertSnapshotName(dataset: string, snapshot: string): void {
   if (!ZFS_COMPONENT.test(snapshot)) {
-    throw new UsageError('INVALID_SNAPSHOT_NAME', `invalid snapshot name "${snapshot}"`, 'Use letters, digits, space and _ . : - in snapshot names.')
+    throw new UsageError(
+      'INVALID_SNAPSHOT_NAME',
+      `invalid snapshot name "${snapshot}"`,
+      'Use letters, digits, space and _ . : - in snapshot names.',
+    )
   }
   const full = `${dataset}@${snapshot}`
   const bytes = Buffer.byteLength(full)
   if (bytes > MAX_SNAPSHOT_NAME) {
-    throw new UsageError('SNAPSHOT_NAME_TOO_LONG', `snapshot name "${full}" is ${bytes} bytes, over ZFS's limit of ${MAX_SNAPSHOT_NAME}`,
-      'Use a shorter build id or step name (or a shorter dataset name).')
+    throw new UsageError(
+      'SNAPSHOT_NAME_TOO_LONG',
+      `snapshot name "${full}" is ${bytes} bytes, over ZFS's limit of ${MAX_SNAPSHOT_NAME}`,
+      'Use a shorter build id or step name (or a shorter dataset name).',
+    )
   }
 }

@@ -36,12 +36,24 @@ export function parseAllow(stdout: string, dataset: string, argv: readonly strin
       continue
     }
     const words = line.trim().split(/\s+/)
-    if (section === 'Permission sets:' && words.length === 2 && words[0].startsWith('@')) sets.push(['-s', words[0], words[1]])
+    if (section === 'Permission sets:' && words.length === 2 && words[0].startsWith('@'))
+      sets.push(['-s', words[0], words[1]])
     else if (section === 'Create time permissions:' && words.length === 1) grants.push(['-c', words[0]])
-    else if (section !== undefined && section in SECTIONS && words[0] === 'everyone' && words.length === 2) grants.push([...SECTIONS[section], '-e', words[1]])
-    else if (section !== undefined && section in SECTIONS && (words[0] === 'user' || words[0] === 'group') && words.length === 3) {
+    else if (section !== undefined && section in SECTIONS && words[0] === 'everyone' && words.length === 2)
+      grants.push([...SECTIONS[section], '-e', words[1]])
+    else if (
+      section !== undefined &&
+      section in SECTIONS &&
+      (words[0] === 'user' || words[0] === 'group') &&
+      words.length === 3
+    ) {
       grants.push([...SECTIONS[section], words[0] === 'user' ? '-u' : '-g', words[1], words[2]])
-    } else throw zfsUnsupportedOutput(argv, `a grant of a form dcsnap does not know${section ? ` under "${section}"` : ''}`, line)
+    } else
+      throw zfsUnsupportedOutput(
+        argv,
+        `a grant of a form dcsnap does not know${section ? ` under "${section}"` : ''}`,
+        line,
+      )
   }
   return [...sets, ...grants]
 }

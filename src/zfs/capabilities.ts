@@ -35,7 +35,12 @@ function usageLine(commandsUsage: string, cmd: string): string {
 
 /** The properties the `zfs get` usage text lists. */
 function usageProperties(getUsage: string): Set<string> {
-  return new Set(getUsage.split('\n').map(l => /^\s+([a-z_]+)\s+(?:YES|NO)\s/.exec(l)?.[1]).filter((p): p is string => Boolean(p)))
+  return new Set(
+    getUsage
+      .split('\n')
+      .map(l => /^\s+([a-z_]+)\s+(?:YES|NO)\s/.exec(l)?.[1])
+      .filter((p): p is string => Boolean(p)),
+  )
 }
 
 /** Reads capabilities from `zfs` (no arguments) and `zfs get` (no arguments) usage texts. */
@@ -71,7 +76,10 @@ export async function probeCapabilities(run: ZfsRunner): Promise<CapabilitiesPro
   const commandsUsage = usage.stderr + usage.stdout
   const getUsage = get.stderr + get.stdout
   const caps = parseCapabilities(commandsUsage, getUsage, version.exitCode === 0 ? version.stdout : undefined)
-  const conclusive = usageLine(commandsUsage, 'list') !== '' && usageLine(commandsUsage, 'snapshot') !== '' && usageProperties(getUsage).size > 0
+  const conclusive =
+    usageLine(commandsUsage, 'list') !== '' &&
+    usageLine(commandsUsage, 'snapshot') !== '' &&
+    usageProperties(getUsage).size > 0
   return {caps, conclusive}
 }
 
@@ -133,9 +141,11 @@ export function isCapabilities(v: unknown): v is ZfsCapabilities {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
   const c = v as Record<string, unknown>
   const flags = ['json', 'parsableList', 'multiSnapshot', 'diff', 'written', 'clones', 'holds'] as const
-  return (c.flavour === 'openzfs' || c.flavour === 'legacy') &&
+  return (
+    (c.flavour === 'openzfs' || c.flavour === 'legacy') &&
     (c.version === undefined || typeof c.version === 'string') &&
     flags.every(f => typeof c[f] === 'boolean')
+  )
 }
 
 /** The entries of the cache file that have this format's version and shape ({} when there is none or it is not ours). */

@@ -45,7 +45,11 @@ export function execZfsRunner(words: readonly string[], opts: ExecZfsOptions = {
  * The runner behind execZfsRunner for any way of reaching zfs: `invoke` gives the program and arguments that run
  * `zfs ARGV` (locally, or through ssh); `words` name that program in messages.
  */
-export function execInvocationRunner(invoke: (argv: readonly string[]) => {file: string; args: string[]}, words: readonly string[], {debug, env}: ExecZfsOptions = {}): ZfsRunner {
+export function execInvocationRunner(
+  invoke: (argv: readonly string[]) => {file: string; args: string[]},
+  words: readonly string[],
+  {debug, env}: ExecZfsOptions = {},
+): ZfsRunner {
   return async argv => {
     debug?.(`zfs ${argv.join(' ')}`)
     const {file, args} = invoke(argv)
@@ -59,11 +63,24 @@ export function execInvocationRunner(invoke: (argv: readonly string[]) => {file:
       maxBuffer: MAX_OUTPUT,
     })
     if (r.signal) throw zfsKilled(argv, r.signal)
-    if (r.isMaxBuffer) throw new ZfsError('unknown', argv, '', undefined, `\`zfs ${argv.join(' ')}\` printed more than ${MAX_OUTPUT} bytes`)
+    if (r.isMaxBuffer)
+      throw new ZfsError(
+        'unknown',
+        argv,
+        '',
+        undefined,
+        `\`zfs ${argv.join(' ')}\` printed more than ${MAX_OUTPUT} bytes`,
+      )
     if (r.exitCode === undefined) {
       const cause = (r as {code?: string}).code
       if (cause === 'ENOENT' || cause === 'EACCES') throw zfsNotFound(words, cause)
-      throw new ZfsError('unknown', argv, '', undefined, `cannot run zfs: \`${words.join(' ')}\` failed to start (${cause ?? r.shortMessage})`)
+      throw new ZfsError(
+        'unknown',
+        argv,
+        '',
+        undefined,
+        `cannot run zfs: \`${words.join(' ')}\` failed to start (${cause ?? r.shortMessage})`,
+      )
     }
     return {stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode}
   }

@@ -15,15 +15,22 @@ const changes: Record<string, DiffEntry['change']> = {'+': 'added', '-': 'remove
 
 /** Parses `zfs diff -F -H` lines: change, type, path[, new path for R], tab-separated; `argv` names the command in errors. */
 export function parseDiff(stdout: string, argv: readonly string[] = []): DiffEntry[] {
-  return stdout.split('\n').filter(Boolean).map(line => {
-    const cells = line.split('\t')
-    const [c, type, path, to] = cells
-    const change = Object.hasOwn(changes, c) ? changes[c] : undefined
-    if (!change || cells.length !== (change === 'renamed' ? 4 : 3) || type.length !== 1 || !path) {
-      throw zfsUnsupportedOutput(argv, 'a line is not change, file type and path (and the new path of a rename) separated by tabs', line)
-    }
-    return {change, type, path: unescapePath(path), ...(to ? {to: unescapePath(to)} : {})}
-  })
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(line => {
+      const cells = line.split('\t')
+      const [c, type, path, to] = cells
+      const change = Object.hasOwn(changes, c) ? changes[c] : undefined
+      if (!change || cells.length !== (change === 'renamed' ? 4 : 3) || type.length !== 1 || !path) {
+        throw zfsUnsupportedOutput(
+          argv,
+          'a line is not change, file type and path (and the new path of a rename) separated by tabs',
+          line,
+        )
+      }
+      return {change, type, path: unescapePath(path), ...(to ? {to: unescapePath(to)} : {})}
+    })
 }
 
 /** `zfs diff` writes spaces and non-printable bytes as a backslash and four octal digits (`\\0040`); the rest is ASCII. */

@@ -58,12 +58,37 @@ export interface ZfsListing {
 }
 
 /** The user properties dcsnap sets on its snapshots. */
-export const USER_PROPERTIES = ['dcsnap:build', 'dcsnap:step', 'dcsnap:index', 'dcsnap:manifest', 'dcsnap:steps', 'dcsnap:cache', 'dcsnap:kind', 'dcsnap:journal', 'dcsnap:key', 'dcsnap:tainted', 'dcsnap:cached', 'dcsnap:from'] as const
+export const USER_PROPERTIES = [
+  'dcsnap:build',
+  'dcsnap:step',
+  'dcsnap:index',
+  'dcsnap:manifest',
+  'dcsnap:steps',
+  'dcsnap:cache',
+  'dcsnap:kind',
+  'dcsnap:journal',
+  'dcsnap:key',
+  'dcsnap:tainted',
+  'dcsnap:cached',
+  'dcsnap:from',
+] as const
 
 /** The native properties read for a listing, given what this zfs has. */
 export function listProperties(opts: {written: boolean; clones: boolean}): string[] {
   return [
-    'name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'mountpoint', 'guid', 'origin', 'mounted', 'canmount', 'usedbysnapshots',
+    'name',
+    'type',
+    'createtxg',
+    'creation',
+    'used',
+    'referenced',
+    'userrefs',
+    'mountpoint',
+    'guid',
+    'origin',
+    'mounted',
+    'canmount',
+    'usedbysnapshots',
     ...(opts.written ? ['written'] : []),
     ...(opts.clones ? ['clones'] : []),
     ...USER_PROPERTIES,
@@ -105,7 +130,8 @@ export function parseTabular(stdout: string, props: readonly string[], argv: rea
   const listing = emptyListing()
   eachLine(stdout, line => {
     const cells = line.split('\t')
-    if (cells.length !== props.length) fail(`a line has ${cells.length} tab-separated fields, not the ${props.length} asked for`, line)
+    if (cells.length !== props.length)
+      fail(`a line has ${cells.length} tab-separated fields, not the ${props.length} asked for`, line)
     const row: Row = Object.create(null) as Row
     for (let i = 0; i < props.length; i++) row[props[i]] = cells[i]
     addRow(listing, row, fail, line)
@@ -131,7 +157,8 @@ export function parseGetRows(stdout: string, props: readonly string[], argv: rea
     if (!asked.has(prop)) fail(`a line has the property "${prop}", which was not asked for`, line)
     let row = rows.get(name)
     if (!row) rows.set(name, (row = newRow(name)))
-    if (row[prop] !== undefined && row[prop] !== value) fail(`"${prop}" of ${name} is given twice, with different values`, line)
+    if (row[prop] !== undefined && row[prop] !== value)
+      fail(`"${prop}" of ${name} is given twice, with different values`, line)
     row[prop] = value
   })
   const listing = emptyListing()
@@ -198,10 +225,12 @@ function addRow(listing: ZfsListing, row: Row, fail: Fail, where: string): void 
   const type = row.type
   const count = (p: string): number => {
     const v = row[p]
-    if (v === undefined || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) fail(`"${p}" of ${name} is ${v === undefined ? 'missing' : `"${v}"`}, not a number`, where)
+    if (v === undefined || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+      fail(`"${p}" of ${name} is ${v === undefined ? 'missing' : `"${v}"`}, not a number`, where)
     return Number(v)
   }
-  if (name === '' || (type === 'snapshot') !== (at > 0)) fail(`"${name}" is not the name of a ${type ?? 'dataset'}`, where)
+  if (name === '' || (type === 'snapshot') !== at > 0)
+    fail(`"${name}" is not the name of a ${type ?? 'dataset'}`, where)
   const user: Record<string, string> = {}
   for (const p of USER_PROPERTIES) {
     const v = row[p]
@@ -226,14 +255,18 @@ function addRow(listing: ZfsListing, row: Row, fail: Fail, where: string): void 
   } else if (type === 'filesystem' || type === 'volume') {
     const {mountpoint: mp, origin, mounted, canmount} = row
     listing.datasets.push({
-      name, type, createtxg: count('createtxg'), mountpoint: mp && mp !== '-' ? mp : undefined,
+      name,
+      type,
+      createtxg: count('createtxg'),
+      mountpoint: mp && mp !== '-' ? mp : undefined,
       guid: guid === undefined || guid === '-' ? undefined : guid,
       origin: origin === undefined || origin === '-' || origin === '' ? undefined : origin,
       mounted: mounted === undefined || mounted === '-' ? undefined : mounted === 'yes',
       canmount: canmount === undefined || canmount === '-' ? undefined : canmount,
       written: written === undefined || written === '-' ? undefined : count('written'),
       used: row.used === undefined ? undefined : count('used'),
-      usedbysnapshots: row.usedbysnapshots === undefined || row.usedbysnapshots === '-' ? undefined : count('usedbysnapshots'),
+      usedbysnapshots:
+        row.usedbysnapshots === undefined || row.usedbysnapshots === '-' ? undefined : count('usedbysnapshots'),
       user,
     })
   } else {

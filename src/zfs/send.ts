@@ -61,7 +61,13 @@ export function parseEstimate(out: string, argv: readonly string[]): number | un
  * without the sender's mountpoint (`-x mountpoint`: it inherits the replica's `none`), and resumable (`-s`).
  */
 export function receiveArgv(dataset: string, f: SendFeatures): string[] {
-  return ['receive', ...(f.resumable ? ['-s'] : []), ...(f.noMount ? ['-u'] : []), ...(f.exclude ? ['-x', 'mountpoint'] : []), dataset]
+  return [
+    'receive',
+    ...(f.resumable ? ['-s'] : []),
+    ...(f.noMount ? ['-u'] : []),
+    ...(f.exclude ? ['-x', 'mountpoint'] : []),
+    dataset,
+  ]
 }
 
 /** `zfs receive -A`: drops a partial receive's saved state (the resume token goes with it). */

@@ -1,7 +1,15 @@
 // The zfs client: every zfs command line dcsnap runs is built here, adapted to the probed capabilities.
 import {isDeepStrictEqual} from 'node:util'
 import {execZfsRunner, runOrThrow, zfsCommandWords, type ZfsRunner} from './command.js'
-import {capabilitiesCachePath, probeCapabilities, type CapabilitiesProbe, readCachedCapabilities, writeCachedCapabilities, zfsFingerprint, type ZfsCapabilities} from './capabilities.js'
+import {
+  capabilitiesCachePath,
+  probeCapabilities,
+  type CapabilitiesProbe,
+  readCachedCapabilities,
+  writeCachedCapabilities,
+  zfsFingerprint,
+  type ZfsCapabilities,
+} from './capabilities.js'
 import {missingNames, ZfsError, zfsErrorFor, zfsUnsupportedOutput} from './errors.js'
 import {parseAllow} from './allow.js'
 import {parseDiff, type DiffEntry} from './diff.js'
@@ -92,7 +100,12 @@ export class Zfs {
     try {
       return await call()
     } catch (error) {
-      if (!(error instanceof ZfsError && (error.kind === 'unsupported' || error.kind === 'unsupported-output') && this.capsFromCache)) throw error
+      if (!(
+        error instanceof ZfsError &&
+        (error.kind === 'unsupported' || error.kind === 'unsupported-output') &&
+        this.capsFromCache
+      ))
+        throw error
       const stale = await this.capabilities()
       this.caps = this.loadCapabilities(true)
       if (isDeepStrictEqual(stale, await this.caps)) throw error
@@ -127,7 +140,18 @@ export class Zfs {
       argv = ['list', '-H', '-p', ...scope, '-o', props.join(','), ...names]
       parse = out => parseTabular(out, props, argv)
     } else {
-      argv = ['get', '-H', '-p', '-r', '-d', depth, '-o', 'name,property,value', props.filter(p => p !== 'name').join(','), ...names]
+      argv = [
+        'get',
+        '-H',
+        '-p',
+        '-r',
+        '-d',
+        depth,
+        '-o',
+        'name,property,value',
+        props.filter(p => p !== 'name').join(','),
+        ...names,
+      ]
       parse = out => parseGetRows(out, props, argv)
     }
     const r = await this.run(argv)
@@ -137,7 +161,8 @@ export class Zfs {
     if (r.exitCode !== 0) {
       const lines = r.stderr.split('\n').filter(l => l.trim() !== '')
       missing = missingNames(r.stderr, containers)
-      if (missing.length === 0 || !lines.every(l => missing.some(c => l.includes(`'${c}'`)))) throw zfsErrorFor(argv, r.stderr)
+      if (missing.length === 0 || !lines.every(l => missing.some(c => l.includes(`'${c}'`))))
+        throw zfsErrorFor(argv, r.stderr)
     }
     let listing: ZfsListing
     try {
@@ -145,7 +170,10 @@ export class Zfs {
     } catch (error) {
       if (missing.length === 0) throw error
       // This zfs gives no readable listing when a name is missing: ask again without it.
-      return this.listOnce(datasets, containers.filter(c => !missing.includes(c)))
+      return this.listOnce(
+        datasets,
+        containers.filter(c => !missing.includes(c)),
+      )
     }
     checkListed(listing, [...datasets, ...containers.filter(c => !missing.includes(c))], argv)
     return listing
@@ -202,7 +230,8 @@ export class Zfs {
       try {
         out = await this.exec(argv)
       } catch (error) {
-        const gone = error instanceof ZfsError && error.kind === 'no-such-dataset' ? missingNames(error.stderr, asked) : []
+        const gone =
+          error instanceof ZfsError && error.kind === 'no-such-dataset' ? missingNames(error.stderr, asked) : []
         if (gone.length === 0) throw error
         asked = asked.filter(n => !gone.includes(n))
         continue
@@ -211,7 +240,12 @@ export class Zfs {
       for (const line of out.split('\n')) {
         if (line === '') continue
         const [name, prop, value] = line.split('\t')
-        if (value === undefined || !asked.includes(name)) throw zfsUnsupportedOutput(argv, 'a line is not a name asked for, a property and a value separated by tabs', line)
+        if (value === undefined || !asked.includes(name))
+          throw zfsUnsupportedOutput(
+            argv,
+            'a line is not a name asked for, a property and a value separated by tabs',
+            line,
+          )
         let st = found.get(name)
         if (!st) found.set(name, (st = {guid: ''}))
         if (prop === 'guid') st.guid = value
@@ -258,7 +292,8 @@ export class Zfs {
     for (const line of (await this.exec(argv)).split('\n')) {
       if (line === '') continue
       const [name, value] = line.split('\t')
-      if (!/^\d+$/.test(value ?? '')) throw zfsUnsupportedOutput(argv, 'a line is not a snapshot and a number of bytes', line)
+      if (!/^\d+$/.test(value ?? ''))
+        throw zfsUnsupportedOutput(argv, 'a line is not a snapshot and a number of bytes', line)
       found.set(name, Number(value))
     }
     return found
@@ -271,7 +306,8 @@ export class Zfs {
     for (const line of (await this.exec(argv)).split('\n')) {
       if (line === '') continue
       const [name, value] = line.split('\t')
-      if (value === undefined) throw zfsUnsupportedOutput(argv, 'a line is not a dataset and a value separated by a tab', line)
+      if (value === undefined)
+        throw zfsUnsupportedOutput(argv, 'a line is not a dataset and a value separated by a tab', line)
       if (value !== '-' && value !== '') found.set(name, value)
     }
     return found
@@ -351,7 +387,8 @@ export class Zfs {
       if (line === '') continue
       const [name, tag] = line.split('\t')
       const held = tags.get(name)
-      if (!held || !tag) throw zfsUnsupportedOutput(argv, 'a line is not a snapshot asked for, a tag and a time separated by tabs', line)
+      if (!held || !tag)
+        throw zfsUnsupportedOutput(argv, 'a line is not a snapshot asked for, a tag and a time separated by tabs', line)
       held.push(tag)
     }
     return tags
@@ -367,7 +404,11 @@ export class Zfs {
       const cells = line.split('\t')
       const [name, origin] = cells
       if (cells.length !== 2 || !name || !origin || (origin !== '-' && !origin.includes('@'))) {
-        throw zfsUnsupportedOutput(argv, 'a line is not a dataset and its origin (a snapshot or "-") separated by a tab', line)
+        throw zfsUnsupportedOutput(
+          argv,
+          'a line is not a dataset and its origin (a snapshot or "-") separated by a tab',
+          line,
+        )
       }
       if (origin === '-') continue
       const list = clones.get(origin)
@@ -382,8 +423,13 @@ export class Zfs {
     return this.withFreshCapabilities(async () => {
       const caps = await this.capabilities()
       if (!caps.diff) {
-        throw new ZfsError('unsupported', ['diff', from], '', undefined,
-          `this ZFS (${caps.flavour}${caps.version ? ' ' + caps.version : ''}) has no \`zfs diff\``)
+        throw new ZfsError(
+          'unsupported',
+          ['diff', from],
+          '',
+          undefined,
+          `this ZFS (${caps.flavour}${caps.version ? ' ' + caps.version : ''}) has no \`zfs diff\``,
+        )
       }
       const argv = ['diff', '-F', '-H', from, ...(to ? [to] : [])]
       return parseDiff(await this.exec(argv), argv)

@@ -12,8 +12,19 @@ import {writeManifest, type StepSpec} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {describeWhere, host, stepsSeeMounts, STEPS_WHY, zfsOk} from '../support/zfs-host.js'
 
-interface Run {build: string; status: string; ran: string[]; cached?: Array<{step: string; from: string}>; error: {code: string; message: string}}
-interface WhyRow {step: string; cache: 'hit' | 'miss'; from: string | null; why: string | null}
+interface Run {
+  build: string
+  status: string
+  ran: string[]
+  cached?: Array<{step: string; from: string}>
+  error: {code: string; message: string}
+}
+interface WhyRow {
+  step: string
+  cache: 'hit' | 'miss'
+  from: string | null
+  why: string | null
+}
 
 describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
   let pool: TestPool
@@ -28,7 +39,10 @@ describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
   })
 
   /** Three script steps that append to the proto area's `log`; `two` reads conf/*.txt; `three` fails while ./broken exists. */
-  function checkout(over: Partial<Record<'one' | 'two' | 'three', Partial<StepSpec>>> = {}, extra?: Record<string, unknown>): string {
+  function checkout(
+    over: Partial<Record<'one' | 'two' | 'three', Partial<StepSpec>>> = {},
+    extra?: Record<string, unknown>,
+  ): string {
     const dir = join(root, 'co')
     mkdirSync(join(dir, 'steps'), {recursive: true})
     mkdirSync(join(dir, 'conf'), {recursive: true})
@@ -41,16 +55,24 @@ describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
     return dir
   }
 
-  function rewrite(over: Partial<Record<'one' | 'two' | 'three', Partial<StepSpec>>> = {}, extra?: Record<string, unknown>): void {
-    writeManifest(pool, [
-      {name: 'one', run: 'sh ./steps/one.sh', description: 'first', ...over.one},
-      {name: 'two', run: ['sh', './steps/two.sh'], inputs: ['conf/*.txt'], ...over.two},
-      {name: 'three', run: 'sh steps/three.sh', ...over.three},
-    ], {dir: join(root, 'co'), extra})
+  function rewrite(
+    over: Partial<Record<'one' | 'two' | 'three', Partial<StepSpec>>> = {},
+    extra?: Record<string, unknown>,
+  ): void {
+    writeManifest(
+      pool,
+      [
+        {name: 'one', run: 'sh ./steps/one.sh', description: 'first', ...over.one},
+        {name: 'two', run: ['sh', './steps/two.sh'], inputs: ['conf/*.txt'], ...over.two},
+        {name: 'three', run: 'sh steps/three.sh', ...over.three},
+      ],
+      {dir: join(root, 'co'), extra},
+    )
   }
 
   const edit = (file: string, text: string) => writeFileSync(join(root, 'co', file), text)
-  const build = async (...args: string[]) => dcsnapJson<Run>(['build', '-q', '--json', ...args], {cwd: join(root, 'co')})
+  const build = async (...args: string[]) =>
+    dcsnapJson<Run>(['build', '-q', '--json', ...args], {cwd: join(root, 'co')})
   const why = async () => (await dcsnapJson<{steps: WhyRow[]}>(['why', '--json'], {cwd: join(root, 'co')})).json.steps
   const run = async (...args: string[]) => dcsnap(args, {cwd: join(root, 'co')})
 
@@ -65,19 +87,39 @@ describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
       {step: 'three', cache: 'miss', why: 'steps/three.sh changed'},
     ])
     const second = await build()
-    expect(second.json).toMatchObject({build: '2', ran: ['three'], cached: [{step: 'one', from: 'dc-1-one'}, {step: 'two', from: 'dc-1-two'}]})
+    expect(second.json).toMatchObject({
+      build: '2',
+      ran: ['three'],
+      cached: [
+        {step: 'one', from: 'dc-1-one'},
+        {step: 'two', from: 'dc-1-two'},
+      ],
+    })
     expect(await readProto(pool, 'log')).toBe('one\na\nTHREE')
-    const status = await dcsnapJson<{steps: Array<{name: string; state: string; checkpoint: string | null}>}>(['status', '--json'], {cwd: join(root, 'co')})
-    expect(status.json.steps.map(s => [s.name, s.state, s.checkpoint])).toEqual([['one', 'cached', 'dc-1-one'], ['two', 'cached', 'dc-1-two'], ['three', 'done', 'dc-2-three']])
+    const status = await dcsnapJson<{steps: Array<{name: string; state: string; checkpoint: string | null}>}>(
+      ['status', '--json'],
+      {cwd: join(root, 'co')},
+    )
+    expect(status.json.steps.map(s => [s.name, s.state, s.checkpoint])).toEqual([
+      ['one', 'cached', 'dc-1-one'],
+      ['two', 'cached', 'dc-1-two'],
+      ['three', 'done', 'dc-2-three'],
+    ])
     expect((await run('status')).stdout).toContain('cached (dc-1-one)')
 
     rewrite({one: {description: 'other words', timeout: '5m'}})
-    expect((await build()).json).toMatchObject({build: '3', ran: [], cached: [{step: 'one'}, {step: 'two'}, {step: 'three', from: 'dc-2-three'}]})
+    expect((await build()).json).toMatchObject({
+      build: '3',
+      ran: [],
+      cached: [{step: 'one'}, {step: 'two'}, {step: 'three', from: 'dc-2-three'}],
+    })
     expect(await readProto(pool, 'log')).toBe('one\na\nTHREE')
 
     rewrite({two: {env: {LANG: 'C'}}})
     expect((await why()).map(r => [r.step, r.cache, r.why])).toEqual([
-      ['one', 'hit', null], ['two', 'miss', 'env LANG was added'], ['three', 'miss', 'the step before it runs (parent missed)'],
+      ['one', 'hit', null],
+      ['two', 'miss', 'env LANG was added'],
+      ['three', 'miss', 'the step before it runs (parent missed)'],
     ])
     expect((await build()).json).toMatchObject({ran: ['two', 'three'], cached: [{step: 'one'}]})
   })
@@ -95,20 +137,33 @@ describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
 
     expect((await build()).json).toMatchObject({ran: ['two', 'three'], cached: [{step: 'one', from: 'dc-1-one'}]})
     expect(await readProto(pool, 'log')).toBe('one\nA\nthree')
-    expect((await build('--cache-only')).json).toMatchObject({ran: [], cached: [{step: 'one'}, {step: 'two'}, {step: 'three'}]})
+    expect((await build('--cache-only')).json).toMatchObject({
+      ran: [],
+      cached: [{step: 'one'}, {step: 'two'}, {step: 'three'}],
+    })
     expect((await build('--rebuild-from', 'two')).json).toMatchObject({ran: ['two', 'three'], cached: [{step: 'one'}]})
     expect((await build('--no-cache')).json).toMatchObject({ran: ['one', 'two', 'three'], cached: []})
     expect(await readProto(pool, 'log')).toBe('one\nA\nthree')
 
     rewrite({two: {cache: false}})
-    expect((await why()).map(r => [r.step, r.cache, r.why])).toEqual([['one', 'hit', null], ['two', 'miss', 'cache: false on two'], ['three', 'miss', 'cache: false on two']])
-    const plan = await dcsnapJson<{startsFrom: string; cached: number}>(['build', '--dry-run', '--json'], {cwd: join(root, 'co')})
+    expect((await why()).map(r => [r.step, r.cache, r.why])).toEqual([
+      ['one', 'hit', null],
+      ['two', 'miss', 'cache: false on two'],
+      ['three', 'miss', 'cache: false on two'],
+    ])
+    const plan = await dcsnapJson<{startsFrom: string; cached: number}>(['build', '--dry-run', '--json'], {
+      cwd: join(root, 'co'),
+    })
     expect(plan.json).toMatchObject({startsFrom: expect.stringMatching(/-one$/), cached: 1})
     expect((await build()).json).toMatchObject({ran: ['two', 'three'], cached: [{step: 'one'}]})
 
     // A pause before a step after the reused ones stops at the new baseline; resume goes on from it.
     rewrite()
-    expect((await build('--pause-before', 'three', '--rebuild-from', 'three')).json).toMatchObject({status: 'paused', ran: [], cached: [{step: 'one'}, {step: 'two'}]})
+    expect((await build('--pause-before', 'three', '--rebuild-from', 'three')).json).toMatchObject({
+      status: 'paused',
+      ran: [],
+      cached: [{step: 'one'}, {step: 'two'}],
+    })
     expect((await run('resume', '-q')).exitCode).toBe(0)
     expect(await readProto(pool, 'log')).toBe('one\nA\nthree')
   })
@@ -121,7 +176,15 @@ describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
     // Build 1's checkpoints are on a kept line now; the old script hits them there.
     edit('steps/one.sh', 'echo one >> "$DCSNAP_PROTO/log"\n')
     expect((await why())[2]).toMatchObject({cache: 'hit', from: expect.stringMatching(/^k\d+:dc-1-three$/)})
-    expect((await build()).json).toMatchObject({build: '3', ran: [], cached: [{step: 'one', from: 'dc-1-one'}, {step: 'two', from: 'dc-1-two'}, {step: 'three', from: 'dc-1-three'}]})
+    expect((await build()).json).toMatchObject({
+      build: '3',
+      ran: [],
+      cached: [
+        {step: 'one', from: 'dc-1-one'},
+        {step: 'two', from: 'dc-1-two'},
+        {step: 'three', from: 'dc-1-three'},
+      ],
+    })
     expect(await readProto(pool, 'log')).toBe('one\na\nthree')
 
     // Build 4 reuses one and two, and fails in three.
@@ -142,10 +205,15 @@ describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
     const resumed = await dcsnapJson<Run>(['resume', 'two', '-q', '--json'], {cwd: join(root, 'co')})
     expect(resumed.json).toMatchObject({build: '4', status: 'completed', ran: ['two', 'three']})
     expect(await readProto(pool, 'log')).toBe('one\na\nthree-b')
-    const status = await dcsnapJson<{completed: boolean; steps: Array<{state: string}>}>(['status', '--json'], {cwd: join(root, 'co')})
+    const status = await dcsnapJson<{completed: boolean; steps: Array<{state: string}>}>(['status', '--json'], {
+      cwd: join(root, 'co'),
+    })
     expect(status.json).toMatchObject({completed: true, steps: [{state: 'cached'}, {state: 'done'}, {state: 'done'}]})
 
-    const prune = await dcsnapJson<{kept: Array<{snapshot: string; reason: string}>}>(['prune', '--keep', '1', '--dry-run', '--json'], {cwd: join(root, 'co')})
+    const prune = await dcsnapJson<{kept: Array<{snapshot: string; reason: string}>}>(
+      ['prune', '--keep', '1', '--dry-run', '--json'],
+      {cwd: join(root, 'co')},
+    )
     expect(prune.json.kept).toContainEqual(expect.objectContaining({snapshot: 'dc-1-one', reason: 'cache-source'}))
   })
 
@@ -153,7 +221,11 @@ describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
     checkout({two: {cache: {'max-age': '1s'}}})
     expect((await build()).exitCode).toBe(0)
     await sleep(2100)
-    expect((await why())[1]).toMatchObject({step: 'two', cache: 'miss', why: expect.stringContaining('older than its cache max-age (1s)')})
+    expect((await why())[1]).toMatchObject({
+      step: 'two',
+      cache: 'miss',
+      why: expect.stringContaining('older than its cache max-age (1s)'),
+    })
     rewrite()
     await zfsOk('set', 'dcsnap:key=0000', `${pool.cache}@dc-1-three`)
     expect((await build()).json).toMatchObject({ran: ['three'], cached: [{step: 'one'}, {step: 'two'}]})
@@ -165,8 +237,14 @@ describeWhere(stepsSeeMounts, 'the step cache', STEPS_WHY, () => {
       mkdirSync(join(other, f, '..'), {recursive: true})
       writeFileSync(join(other, f), readFileSync(join(root, 'co', f)))
     }
-    writeFileSync(join(other, 'dcsnap.yaml'), readFileSync(join(root, 'co', 'dcsnap.yaml'), 'utf8').replace(join(root, 'co', 'logs'), join(other, 'logs')))
-    expect((await dcsnapJson<Run>(['build', '-q', '--json'], {cwd: other})).json).toMatchObject({ran: [], cached: [{step: 'one'}, {step: 'two'}, {step: 'three'}]})
+    writeFileSync(
+      join(other, 'dcsnap.yaml'),
+      readFileSync(join(root, 'co', 'dcsnap.yaml'), 'utf8').replace(join(root, 'co', 'logs'), join(other, 'logs')),
+    )
+    expect((await dcsnapJson<Run>(['build', '-q', '--json'], {cwd: other})).json).toMatchObject({
+      ran: [],
+      cached: [{step: 'one'}, {step: 'two'}, {step: 'three'}],
+    })
   })
 })
 
@@ -185,17 +263,30 @@ describe('the step cache on any ZFS', () => {
 
   test('a changed env runs that step only; a hit from a kept line; where ZFS counts written, no empty hand snapshot is left', async () => {
     const steps = (a: Record<string, string>, c: Record<string, string>): StepSpec[] => [
-      {name: 'a', run: ['true'], env: a}, {name: 'b', run: ['true']}, {name: 'c', run: ['true'], env: c},
+      {name: 'a', run: ['true'], env: a},
+      {name: 'b', run: ['true']},
+      {name: 'c', run: ['true'], env: c},
     ]
     const m = writeManifest(pool, steps({}, {V: '1'}))
     const build = async () => (await dcsnapJson<Run>(['build', '-q', '--json'], {cwd: m.dir})).json
     expect(await build()).toMatchObject({build: '1', ran: ['a', 'b', 'c']})
     writeManifest(pool, steps({}, {V: '2'}), {dir: m.dir})
-    expect(await build()).toMatchObject({build: '2', ran: ['c'], cached: [{step: 'a', from: 'dc-1-a'}, {step: 'b', from: 'dc-1-b'}]})
+    expect(await build()).toMatchObject({
+      build: '2',
+      ran: ['c'],
+      cached: [
+        {step: 'a', from: 'dc-1-a'},
+        {step: 'b', from: 'dc-1-b'},
+      ],
+    })
     writeManifest(pool, steps({A: '1'}, {V: '2'}), {dir: m.dir})
     expect(await build()).toMatchObject({build: '3', ran: ['a', 'b', 'c'], cached: []})
     writeManifest(pool, steps({}, {V: '2'}), {dir: m.dir})
-    expect(await build()).toMatchObject({build: '4', ran: [], cached: [{step: 'a'}, {step: 'b'}, {step: 'c', from: 'dc-2-c'}]})
+    expect(await build()).toMatchObject({
+      build: '4',
+      ran: [],
+      cached: [{step: 'a'}, {step: 'b'}, {step: 'c', from: 'dc-2-c'}],
+    })
     const snapshots = await zfsOk('list', '-H', '-t', 'snapshot', '-o', 'name', '-r', pool.name)
     if (host.tier === 'openzfs') expect(snapshots).not.toContain('@hand-')
   })

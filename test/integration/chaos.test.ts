@@ -16,7 +16,11 @@ function expectWellFormed(r: ExperimentResult, name: string): void {
   expect(r.name).toBe(name)
   expect(r.trials).toBeGreaterThan(0)
   for (const v of r.violations) {
-    expect(v).toEqual({trial: expect.any(String), what: expect.any(String), repro: expect.stringContaining('npm run chaos -- --only')})
+    expect(v).toEqual({
+      trial: expect.any(String),
+      what: expect.any(String),
+      repro: expect.stringContaining('npm run chaos -- --only'),
+    })
   }
   expect(summaryLine(r)).toMatch(new RegExp(`^${name}: ${r.trials} trials, ${r.violations.length} violations`))
   expect(r.violations).toEqual([])

@@ -15,7 +15,18 @@ const UID = 4711
 const asUser = {DCSNAP_ZFS: `${join(repoRoot, 'test', 'vm', 'zfs-as')} ${USER}`}
 
 /** The set docs/delegation.md says to delegate on every build dataset for everything dcsnap does. */
-const DOCUMENTED = ['snapshot', 'userprop', 'rollback', 'destroy', 'mount', 'rename', 'create', 'hold', 'release', 'diff']
+const DOCUMENTED = [
+  'snapshot',
+  'userprop',
+  'rollback',
+  'destroy',
+  'mount',
+  'rename',
+  'create',
+  'hold',
+  'release',
+  'diff',
+]
 
 /** A command's exit code and JSON (a check names its shape; errorOf reads the error of one that failed). */
 type Outcome = {exitCode: number; json: unknown}
@@ -38,7 +49,8 @@ type Datasets = TestPool
 
 /** Shell commands making build `id` as dcsnap's runner would (as root): a baseline, then `<step>.txt` and a checkpoint per step. */
 function build(b: Datasets, id: string, steps: string[]): string[] {
-  const snap = (name: string, props: string[]) => `zfs snapshot ${props.map(p => `-o dcsnap:${p}`).join(' ')} ${b.proto}@${name} ${b.cache}@${name}`
+  const snap = (name: string, props: string[]) =>
+    `zfs snapshot ${props.map(p => `-o dcsnap:${p}`).join(' ')} ${b.proto}@${name} ${b.cache}@${name}`
   return [
     snap(`dc-${id}`, [`build=${id}`, 'index=0']),
     ...steps.flatMap((step, i) => [
@@ -57,11 +69,17 @@ async function checkpointAsUser(b: Datasets, name: string, build: string): Promi
   userZfs ??= new Zfs({env: {...process.env, ...asUser}, capabilitiesCache: false})
   const zfs = userZfs
   try {
-    const made = await takeSnapshots(openSession([b.proto, b.cache], {zfs}), name, {'dcsnap:build': build, 'dcsnap:index': '0'})
+    const made = await takeSnapshots(openSession([b.proto, b.cache], {zfs}), name, {
+      'dcsnap:build': build,
+      'dcsnap:index': '0',
+    })
     return {exitCode: 0, json: {made}}
   } catch (error) {
     if (!(error instanceof ZfsError)) throw error
-    return {exitCode: error.exitCode, json: {error: {code: error.code, message: error.message, exitCode: error.exitCode}}}
+    return {
+      exitCode: error.exitCode,
+      json: {error: {code: error.code, message: error.message, exitCode: error.exitCode}},
+    }
   }
 }
 
@@ -71,7 +89,11 @@ const cases: Case[] = [
     needs: [],
     setup: b => build(b, '1', ['fetch']),
     run: cli(['list']),
-    check: (_b, out) => expect((out.json as ListView).snapshots.map(s => [s.name, s.build, s.state])).toEqual([['dc-1', '1', 'complete'], ['dc-1-fetch', '1', 'complete']]),
+    check: (_b, out) =>
+      expect((out.json as ListView).snapshots.map(s => [s.name, s.build, s.state])).toEqual([
+        ['dc-1', '1', 'complete'],
+        ['dc-1-fetch', '1', 'complete'],
+      ]),
   },
   {
     what: 'snapshot NAME',
@@ -82,7 +104,7 @@ const cases: Case[] = [
     },
   },
   {
-    what: 'a checkpoint with dcsnap:* properties (the runner\'s snapshot, through the library)',
+    what: "a checkpoint with dcsnap:* properties (the runner's snapshot, through the library)",
     needs: ['snapshot', 'userprop'],
     run: b => checkpointAsUser(b, 'dc-1', '1'),
     check: async b => {
@@ -123,14 +145,15 @@ const cases: Case[] = [
     needs: ['hold'],
     setup: b => build(b, '1', ['fetch']),
     run: cli(['hold', 'fetch']),
-    check: async b => expect((await zfsOk('holds', '-H', `${b.cache}@dc-1-fetch`))).toMatch(/\tdcsnap\t/),
+    check: async b => expect(await zfsOk('holds', '-H', `${b.cache}@dc-1-fetch`)).toMatch(/\tdcsnap\t/),
   },
   {
     what: 'release',
     needs: ['release'],
     setup: b => [...build(b, '1', ['fetch']), `zfs hold dcsnap ${b.proto}@dc-1-fetch ${b.cache}@dc-1-fetch`],
     run: cli(['release', 'fetch']),
-    check: async b => expect((await zfsOk('get', '-H', '-o', 'value', 'userrefs', `${b.proto}@dc-1-fetch`)).trim()).toBe('0'),
+    check: async b =>
+      expect((await zfsOk('get', '-H', '-o', 'value', 'userrefs', `${b.proto}@dc-1-fetch`)).trim()).toBe('0'),
   },
   {
     what: 'diff FROM TO',
@@ -162,23 +185,35 @@ const cases: Case[] = [
   },
 ]
 
-describeWhere(has.delegation, 'a user with delegated permissions (zfs allow)',
-  'a user without privileges cannot reach the zfs-fuse daemon (connect: Permission denied), and its `zfs allow` needs pyzfs', () => {
+describeWhere(
+  has.delegation,
+  'a user with delegated permissions (zfs allow)',
+  'a user without privileges cannot reach the zfs-fuse daemon (connect: Permission denied), and its `zfs allow` needs pyzfs',
+  () => {
     let pool: TestPool
     let made = 0
 
     /** Fresh proto and cache datasets in the test pool, exactly `perms` delegated to the user on each, then `setup`: one VM call. */
     async function datasets(perms: string[], setup: (b: Datasets) => string[] = () => []): Promise<Datasets> {
       const base = `${pool.name}/v${++made}`
-      const b: Datasets = {...pool, name: base, proto: `${base}/proto`, cache: `${base}/cache`, mountpoint: `${pool.mountpoint}/v${made}`,
-        flags: ['-d', `${base}/proto`, '-d', `${base}/cache`]}
-      const allow = perms.length > 0 ? [b.proto, b.cache].map(ds => `zfs allow -u ${USER} ${perms.join(',')} ${ds}`) : []
+      const b: Datasets = {
+        ...pool,
+        name: base,
+        proto: `${base}/proto`,
+        cache: `${base}/cache`,
+        mountpoint: `${pool.mountpoint}/v${made}`,
+        flags: ['-d', `${base}/proto`, '-d', `${base}/cache`],
+      }
+      const allow =
+        perms.length > 0 ? [b.proto, b.cache].map(ds => `zfs allow -u ${USER} ${perms.join(',')} ${ds}`) : []
       await shOk(['set -e', `zfs create -p ${b.proto}`, `zfs create ${b.cache}`, ...allow, ...setup(b)].join('\n'))
       return b
     }
 
     beforeAll(async () => {
-      await shOk(`grep -q '^${USER}:' /etc/passwd || { echo '${USER}:x:${UID}:${UID}::/tmp:/bin/sh' >> /etc/passwd; echo '${USER}:x:${UID}:' >> /etc/group; }`)
+      await shOk(
+        `grep -q '^${USER}:' /etc/passwd || { echo '${USER}:x:${UID}:${UID}::/tmp:/bin/sh' >> /etc/passwd; echo '${USER}:x:${UID}:' >> /etc/group; }`,
+      )
       pool = await createTestPool('256M')
     })
     afterAll(async () => pool?.destroy())
@@ -191,16 +226,28 @@ describeWhere(has.delegation, 'a user with delegated permissions (zfs allow)',
       expect(r.stderr).toMatch(/zfs allow/)
     })
 
-    test.each(cases.map(c => [c.what, c]))('%s: works with exactly its permissions and fails with any one fewer', async (_what, c) => {
-      // Each variant on datasets of its own, all at once (the VM runs 4 calls in parallel).
-      const [ok, ...fewer] = await Promise.all([c.needs, ...c.needs.map(missing => c.needs.filter(p => p !== missing))].map(perms => datasets(perms, c.setup)))
-      const [out, ...denied] = await Promise.all([ok, ...fewer].map(b => c.run(b)))
-      expect([out.exitCode, errorOf(out)]).toEqual([0, undefined])
-      await c.check(ok, out)
-      // SPEC: a failed ZFS operation is exit 1; src/zfs/errors.ts classifies zfs's message as permission denied.
-      expect(denied.map((d, i) => ({missing: c.needs[i], exitCode: d.exitCode, error: errorOf(d)})))
-        .toEqual(c.needs.map(missing => ({missing, exitCode: 1, error: expect.objectContaining({code: 'ZFS_PERMISSION_DENIED', exitCode: 1})})))
-    })
+    test.each(cases.map(c => [c.what, c]))(
+      '%s: works with exactly its permissions and fails with any one fewer',
+      async (_what, c) => {
+        // Each variant on datasets of its own, all at once (the VM runs 4 calls in parallel).
+        const [ok, ...fewer] = await Promise.all(
+          [c.needs, ...c.needs.map(missing => c.needs.filter(p => p !== missing))].map(perms =>
+            datasets(perms, c.setup),
+          ),
+        )
+        const [out, ...denied] = await Promise.all([ok, ...fewer].map(b => c.run(b)))
+        expect([out.exitCode, errorOf(out)]).toEqual([0, undefined])
+        await c.check(ok, out)
+        // SPEC: a failed ZFS operation is exit 1; src/zfs/errors.ts classifies zfs's message as permission denied.
+        expect(denied.map((d, i) => ({missing: c.needs[i], exitCode: d.exitCode, error: errorOf(d)}))).toEqual(
+          c.needs.map(missing => ({
+            missing,
+            exitCode: 1,
+            error: expect.objectContaining({code: 'ZFS_PERMISSION_DENIED', exitCode: 1}),
+          })),
+        )
+      },
+    )
 
     test('with the documented set, one user does the whole workflow: checkpoints, snapshot, list, hold, rename, diff, rollback, destroy, prune', async () => {
       const b = await datasets(DOCUMENTED)
@@ -215,7 +262,13 @@ describeWhere(has.delegation, 'a user with delegated permissions (zfs allow)',
         expect((await checkpointAsUser(b, `dc-${build}-step`, build)).exitCode).toBe(0)
       }
       await run('snapshot', 'experiment')
-      expect((await run<ListView>('list', '--all')).snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-step', 'dc-2', 'dc-2-step', 'experiment'])
+      expect((await run<ListView>('list', '--all')).snapshots.map(s => s.name)).toEqual([
+        'dc-1',
+        'dc-1-step',
+        'dc-2',
+        'dc-2-step',
+        'experiment',
+      ])
       await run('hold', 'dc-1-step')
       await run('rename', 'experiment', 'tried')
       expect(JSON.stringify(await run('diff', 'dc-2', 'step'))).toContain('step-2.txt')
@@ -243,4 +296,5 @@ describeWhere(has.delegation, 'a user with delegated permissions (zfs allow)',
       for (const ds of [b.proto, b.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-step'])
       expect(await readProto(b, 'step.txt')).toBe('1')
     })
-  })
+  },
+)

@@ -23,7 +23,15 @@ test('zfs not found: exit 127 with what to do', async () => {
 test('a dataset that does not exist is an input error (exit 2); --json gives the SPEC error object', async () => {
   const r = await dcsnapJson(['list', '-d', `${pool.name}/nope`])
   expect(r.exitCode).toBe(2)
-  expect(r.json).toEqual({error: {code: 'NO_SUCH_DATASET', message: expect.stringMatching(/does not exist/), exitCode: 2, hint: expect.any(String), details: {stderr: expect.stringMatching(/does not exist/)}}})
+  expect(r.json).toEqual({
+    error: {
+      code: 'NO_SUCH_DATASET',
+      message: expect.stringMatching(/does not exist/),
+      exitCode: 2,
+      hint: expect.any(String),
+      details: {stderr: expect.stringMatching(/does not exist/)},
+    },
+  })
 })
 
 test('an unknown flag is a usage error (exit 2)', async () => {
@@ -39,7 +47,9 @@ test.each([
 ])('an unknown command %j is invalid usage (exit 2) naming the nearest one', async (argv, message, hint) => {
   const r = await dcsnap(argv)
   expect(r).toMatchObject({exitCode: 2, stdout: ''})
-  expect(r.stderr).toBe(`error: ${message}\n${hint}${hint.startsWith('Did') ? ' `dcsnap --help` lists the commands.' : ''}`)
+  expect(r.stderr).toBe(
+    `error: ${message}\n${hint}${hint.startsWith('Did') ? ' `dcsnap --help` lists the commands.' : ''}`,
+  )
   const j = await dcsnapJson(argv)
   expect(j).toMatchObject({exitCode: 2, json: {error: {code: 'UNKNOWN_COMMAND', message, exitCode: 2}}})
 })
@@ -52,7 +62,10 @@ test('no manifest and no -d says how to name the datasets', async () => {
 
 test('-m reads the datasets of a manifest; a bad one points at file:line:col', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dcsnap-m-'))
-  writeFileSync(join(dir, 'dcsnap.yaml'), `version: 1\nname: t\ndatasets:\n  proto: ${pool.proto}\n  cache: ${pool.cache}\nsteps: []\n`)
+  writeFileSync(
+    join(dir, 'dcsnap.yaml'),
+    `version: 1\nname: t\ndatasets:\n  proto: ${pool.proto}\n  cache: ${pool.cache}\nsteps: []\n`,
+  )
   const ok = await dcsnapJson<ListView>(['list'], {cwd: dir})
   expect(ok.exitCode).toBe(0)
   expect(ok.json.datasets).toEqual([pool.proto, pool.cache])
@@ -67,13 +80,18 @@ test('-m reads the datasets of a manifest; a bad one points at file:line:col', a
 })
 
 const onOpenZfs = has.diff ? test : test.skip
-onOpenZfs('diff lists the files changed in the proto area since a snapshot (OpenZFS; zfs-fuse has no zfs diff)', async () => {
-  await dcsnap(['snapshot', 'before-diff', ...pool.flags])
-  await shOk(`echo new > ${pool.mountpoint}/proto/new.txt`)
-  const r = await dcsnapJson<{changes: DiffEntry[]}>(['diff', 'before-diff', ...pool.flags])
-  expect(r.exitCode).toBe(0)
-  expect(r.json.changes).toContainEqual(expect.objectContaining({change: 'added', path: `${pool.mountpoint}/proto/new.txt`}))
-})
+onOpenZfs(
+  'diff lists the files changed in the proto area since a snapshot (OpenZFS; zfs-fuse has no zfs diff)',
+  async () => {
+    await dcsnap(['snapshot', 'before-diff', ...pool.flags])
+    await shOk(`echo new > ${pool.mountpoint}/proto/new.txt`)
+    const r = await dcsnapJson<{changes: DiffEntry[]}>(['diff', 'before-diff', ...pool.flags])
+    expect(r.exitCode).toBe(0)
+    expect(r.json.changes).toContainEqual(
+      expect.objectContaining({change: 'added', path: `${pool.mountpoint}/proto/new.txt`}),
+    )
+  },
+)
 
 const onLegacy = has.diff ? test.skip : test
 onLegacy('diff on a ZFS without `zfs diff` says so (zfs-fuse)', async () => {

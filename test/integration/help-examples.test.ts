@@ -59,10 +59,12 @@ const SEQUENCE = [
 
 /** Every example of dcsnap's own commands, as typed after `dcsnap `. */
 function helpExamples(): string[] {
-  return Object.values(COMMANDS).flatMap(command => (command.examples ?? []).map(e => {
-    const line = typeof e === 'string' ? e : e.command
-    return line.replace('<%= config.bin %> ', '')
-  }))
+  return Object.values(COMMANDS).flatMap(command =>
+    (command.examples ?? []).map(e => {
+      const line = typeof e === 'string' ? e : e.command
+      return line.replace('<%= config.bin %> ', '')
+    }),
+  )
 }
 
 test('the sequence below runs every help example exactly once', () => {
@@ -74,7 +76,13 @@ describeWhere(stepsSeeMounts, 'help examples pasted in examples/quickstart', STE
   const work = mkdtempSync(join(tmpdir(), 'dcsnap-examples-'))
   const dir = join(work, 'quickstart')
   const bin = join(work, 'bin')
-  const env = {...host.env, NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache'), DCSNAP_SANDBOX_POOL: pool, PATH: `${bin}:${process.env.PATH}`}
+  const env = {
+    ...host.env,
+    NO_COLOR: '1',
+    XDG_CACHE_HOME: join(work, 'cache'),
+    DCSNAP_SANDBOX_POOL: pool,
+    PATH: `${bin}:${process.env.PATH}`,
+  }
 
   beforeAll(() => {
     cpSync(join(repoRoot, 'examples', 'quickstart'), dir, {recursive: true})

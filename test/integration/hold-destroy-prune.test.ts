@@ -32,7 +32,12 @@ test('destroy --dry-run lists exactly what it would destroy; named manual snapsh
   await snapBoth(pool, 'scratch')
   const dry = await dcsnapJson<{destroy: string[]}>(['destroy', 'fetch', 'scratch', '--dry-run', ...pool.flags])
   expect(dry.exitCode).toBe(0)
-  expect(dry.json.destroy).toEqual([`${pool.proto}@dc-1-fetch`, `${pool.cache}@dc-1-fetch`, `${pool.proto}@scratch`, `${pool.cache}@scratch`])
+  expect(dry.json.destroy).toEqual([
+    `${pool.proto}@dc-1-fetch`,
+    `${pool.cache}@dc-1-fetch`,
+    `${pool.proto}@scratch`,
+    `${pool.cache}@scratch`,
+  ])
   expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'scratch'])
   const r = await dcsnap(['destroy', 'fetch', 'scratch', ...pool.flags])
   expect(r.exitCode).toBe(0)

@@ -8,7 +8,10 @@ import {createTestPool, type TestPool} from '../support/pool.js'
 import {host, describeWhere, stepsSeeMounts, STEPS_WHY, zfsOk} from '../support/zfs-host.js'
 
 /** Runs dcsnap in a real terminal (`script`), with a way to wait for the n-th match of a prompt in its output. */
-function inTerminal(args: string[], cwd: string): {run: ResultPromise; output: () => string; prompt: (re: RegExp, n?: number) => Promise<void>} {
+function inTerminal(
+  args: string[],
+  cwd: string,
+): {run: ResultPromise; output: () => string; prompt: (re: RegExp, n?: number) => Promise<void>} {
   const cmd = `node ${join(repoRoot, 'bin', 'run.js')} ${args.join(' ')}`
   const run = execa('script', ['-qfec', cmd, '/dev/null'], {cwd, reject: false, env: {NO_COLOR: '1', ...host.env}})
   let out = ''
@@ -17,17 +20,18 @@ function inTerminal(args: string[], cwd: string): {run: ResultPromise; output: (
     out += chunk.toString()
     for (const w of waiters) w()
   })
-  const prompt = (re: RegExp, n = 1) => new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no prompt ${re}; output so far: ${out}`)), 60_000)
-    const check = () => {
-      if ((out.match(new RegExp(re.source, 'g')) ?? []).length >= n) {
-        clearTimeout(timer)
-        resolve()
+  const prompt = (re: RegExp, n = 1) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no prompt ${re}; output so far: ${out}`)), 60_000)
+      const check = () => {
+        if ((out.match(new RegExp(re.source, 'g')) ?? []).length >= n) {
+          clearTimeout(timer)
+          resolve()
+        }
       }
-    }
-    waiters.push(check)
-    check()
-  })
+      waiters.push(check)
+      check()
+    })
   return {run, output: () => out, prompt}
 }
 
@@ -48,26 +52,48 @@ describeWhere(stepsSeeMounts, '--interactive', STEPS_WHY, () => {
     const r = await t.run
     expect(r.exitCode).toBe(0)
     expect(String(r.stdout)).toMatch(/build 1 completed/)
-    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso'])
+    expect(await snapshotsOf(pool.proto)).toEqual([
+      'dc-1',
+      'dc-1-fetch',
+      'dc-1-configure',
+      'dc-1-compile',
+      'dc-1-package',
+      'dc-1-iso',
+    ])
   })
 
   test('a retry runs the manifest as it is now, and the checkpoints it takes are tainted (never reused)', async () => {
-    const m = writeManifest(pool, [{name: 'one', run: 'echo one'}, {name: 'two', run: 'exit 7'}])
+    const m = writeManifest(pool, [
+      {name: 'one', run: 'echo one'},
+      {name: 'two', run: 'exit 7'},
+    ])
     const t = inTerminal(['build', '-q', '--interactive'], m.dir)
     await t.prompt(/\[r\]etry/)
-    writeManifest(pool, [{name: 'one', run: 'echo one'}, {name: 'two', run: 'true'}], {dir: m.dir})
+    writeManifest(
+      pool,
+      [
+        {name: 'one', run: 'echo one'},
+        {name: 'two', run: 'true'},
+      ],
+      {dir: m.dir},
+    )
     t.run.stdin!.write('r\n')
     const r = await t.run
     expect(r.exitCode).toBe(0)
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-one', 'dc-1-two'])
-    expect((await zfsOk('get', '-H', '-o', 'value', 'dcsnap:tainted', `${pool.proto}@dc-1-two`)).trim()).toBe('an interactive retry')
+    expect((await zfsOk('get', '-H', '-o', 'value', 'dcsnap:tainted', `${pool.proto}@dc-1-two`)).trim()).toBe(
+      'an interactive retry',
+    )
   })
 
   test('--interactive applies resume rule 3: a step before the retried one that changed is refused at the prompt', async () => {
     // The failing step edits the manifest recorded with the build, as if step one had changed since it ran.
     const m = writeManifest(pool, [
       {name: 'one', run: 'echo one'},
-      {name: 'two', run: `test -f fixed || { sed -i 's/echo one/echo ONE/' "$DCSNAP_DATA_CACHE/.dcsnap/manifest.yaml"; exit 7; }`},
+      {
+        name: 'two',
+        run: `test -f fixed || { sed -i 's/echo one/echo ONE/' "$DCSNAP_DATA_CACHE/.dcsnap/manifest.yaml"; exit 7; }`,
+      },
     ])
     const t = inTerminal(['build', '-q', '--interactive'], m.dir)
     await t.prompt(/\[r\]etry/)
@@ -83,7 +109,10 @@ describeWhere(stepsSeeMounts, '--interactive', STEPS_WHY, () => {
   })
 
   test('Ctrl-C at the --interactive prompt stops with the failure; Ctrl-C at a y/N prompt is a refusal (exit 3), not a dcsnap bug', async () => {
-    const m = writeManifest(pool, [{name: 'one', run: 'true'}, {name: 'two', run: 'test -f fixed'}])
+    const m = writeManifest(pool, [
+      {name: 'one', run: 'true'},
+      {name: 'two', run: 'test -f fixed'},
+    ])
     const t = inTerminal(['build', '-q', '--interactive'], m.dir)
     await t.prompt(/\[r\]etry/)
     t.run.stdin!.write('\x03')

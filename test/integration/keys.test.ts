@@ -18,7 +18,17 @@ describeWhere(stepsSeeMounts, 'step cache keys', STEPS_WHY, () => {
 
   /** dcsnap:key (and dcsnap:tainted) of a build's checkpoints on the proto area, by step. */
   async function keys(build: string): Promise<Record<string, string>> {
-    const out = await zfsOk('get', '-H', '-r', '-d', '1', '-o', 'name,property,value', 'dcsnap:key,dcsnap:tainted', pool.proto)
+    const out = await zfsOk(
+      'get',
+      '-H',
+      '-r',
+      '-d',
+      '1',
+      '-o',
+      'name,property,value',
+      'dcsnap:key,dcsnap:tainted',
+      pool.proto,
+    )
     const found: Record<string, string> = {}
     for (const line of out.split('\n').filter(Boolean)) {
       const [name, prop, value] = line.split('\t')
@@ -35,10 +45,14 @@ describeWhere(stepsSeeMounts, 'step cache keys', STEPS_WHY, () => {
     writeFileSync(join(dir, 'steps', 'one.sh'), 'echo one > "$DCSNAP_PROTO/one"\n')
     writeFileSync(join(dir, 'steps', 'two.sh'), 'cat conf/*.txt > "$DCSNAP_PROTO/two"\n')
     writeFileSync(join(dir, 'conf', 'a.txt'), 'a\n')
-    writeManifest(pool, [
-      {name: 'one', run: 'sh ./steps/one.sh', description: 'first'},
-      {name: 'two', run: ['sh', './steps/two.sh'], inputs: ['conf/*.txt']},
-    ], {dir})
+    writeManifest(
+      pool,
+      [
+        {name: 'one', run: 'sh ./steps/one.sh', description: 'first'},
+        {name: 'two', run: ['sh', './steps/two.sh'], inputs: ['conf/*.txt']},
+      ],
+      {dir},
+    )
     return dir
   }
 
@@ -54,7 +68,10 @@ describeWhere(stepsSeeMounts, 'step cache keys', STEPS_WHY, () => {
     // The same files elsewhere (with its own logs directory): build 2 starts from the same base, with the same keys.
     const b = join(root, 'elsewhere', 'b')
     cpSync(a, b, {recursive: true})
-    writeFileSync(join(b, 'dcsnap.yaml'), readFileSync(join(b, 'dcsnap.yaml'), 'utf8').replace(join(a, 'logs'), join(b, 'logs')))
+    writeFileSync(
+      join(b, 'dcsnap.yaml'),
+      readFileSync(join(b, 'dcsnap.yaml'), 'utf8').replace(join(a, 'logs'), join(b, 'logs')),
+    )
     expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: b})).exitCode).toBe(0)
     expect(await keys('2')).toEqual(k1)
 
@@ -65,7 +82,14 @@ describeWhere(stepsSeeMounts, 'step cache keys', STEPS_WHY, () => {
     expect(k3.two).not.toBe(k1.two)
     const record = JSON.parse(readFileSync(join(b, 'logs', '3', '.dcsnap', 'record.json'), 'utf8')) as BuildRecord
     const inputs = record.steps.find(s => s.name === 'two')?.keyInputs?.map(i => `${i.kind}:${i.name}`)
-    expect(inputs).toEqual(['scheme:scheme', 'definition:name', 'definition:run', 'program:steps/two.sh', 'input:conf/a.txt', 'parent:parent'])
+    expect(inputs).toEqual([
+      'scheme:scheme',
+      'definition:name',
+      'definition:run',
+      'program:steps/two.sh',
+      'input:conf/a.txt',
+      'parent:parent',
+    ])
 
     writeFileSync(join(b, 'steps', 'one.sh'), 'echo ONE > "$DCSNAP_PROTO/one"\n')
     expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: b})).exitCode).toBe(0)

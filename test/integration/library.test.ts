@@ -20,7 +20,12 @@ describeWhere(stepsSeeMounts, 'the library API', STEPS_WHY, () => {
     const logger: Logger = {info: l => lines.push(l), warn: l => lines.push(`warn: ${l}`), debug() {}}
     const write = jest.spyOn(process.stdout, 'write')
     const env = {...process.env, ...host.env}
-    const runner = new Runner({manifest: await loadManifest(m.file), zfs: new Zfs({env, capabilitiesCache: false}), logger, env})
+    const runner = new Runner({
+      manifest: await loadManifest(m.file),
+      zfs: new Zfs({env, capabilitiesCache: false}),
+      logger,
+      env,
+    })
     try {
       const failed = await runner.build()
       expect(failed).toMatchObject({build: '1', status: 'failed', step: 'compile', exitCode: 7})
@@ -34,7 +39,7 @@ describeWhere(stepsSeeMounts, 'the library API', STEPS_WHY, () => {
     }
     expect(write).not.toHaveBeenCalled()
     write.mockRestore()
-    expect(lines).toContain('      checkpoint dc-1-iso')   // progress comes through the logger; the outcome is the return value
+    expect(lines).toContain('      checkpoint dc-1-iso') // progress comes through the logger; the outcome is the return value
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
     expect(await shOk(`cat ${pool.mountpoint}/proto/package`)).toBe('sources\nconfigured compiled\n1\n2')
   })

@@ -20,18 +20,38 @@ beforeEach(async () => {
 afterEach(async () => pool.destroy())
 
 /** name -> value of some properties of every dataset in the pool. */
-async function datasets(p: TestPool): Promise<Map<string, {mounted: string; canmount: string; mountpoint: string; origin: string}>> {
-  const out = await zfsOk('list', '-H', '-r', '-t', 'filesystem', '-o', 'name,mounted,canmount,mountpoint,origin', p.name)
-  return new Map(out.split('\n').filter(Boolean).map(l => {
-    const [name, mounted, canmount, mountpoint, origin] = l.split('\t')
-    return [name, {mounted, canmount, mountpoint, origin}]
-  }))
+async function datasets(
+  p: TestPool,
+): Promise<Map<string, {mounted: string; canmount: string; mountpoint: string; origin: string}>> {
+  const out = await zfsOk(
+    'list',
+    '-H',
+    '-r',
+    '-t',
+    'filesystem',
+    '-o',
+    'name,mounted,canmount,mountpoint,origin',
+    p.name,
+  )
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map(l => {
+        const [name, mounted, canmount, mountpoint, origin] = l.split('\t')
+        return [name, {mounted, canmount, mountpoint, origin}]
+      }),
+  )
 }
 
 /** Every snapshot guid in the pool. */
 async function guids(p: TestPool): Promise<string[]> {
   const out = await zfsOk('get', '-H', '-r', '-o', 'name,value', 'guid', p.name)
-  return out.split('\n').filter(l => l.includes('@')).map(l => l.split('\t')[1]).sort()
+  return out
+    .split('\n')
+    .filter(l => l.includes('@'))
+    .map(l => l.split('\t')[1])
+    .sort()
 }
 
 test('rollback keeps the later checkpoints and the hand changes on a kept line; the head keeps its name, mountpoint, properties and grants', async () => {
@@ -53,24 +73,31 @@ test('rollback keeps the later checkpoints and the hand changes on a kept line; 
   expect(await readProto(pool, 'scratch.txt')).toBe('')
   for (const ds of [pool.proto, pool.cache]) {
     expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-fetch'])
-    const kept = (await snapshotsOf(`${ds}.dclines/k1`))
+    const kept = await snapshotsOf(`${ds}.dclines/k1`)
     expect(kept.slice(0, 2)).toEqual(['dc-1-build', 'dc-1-iso'])
   }
   const ds = await datasets(pool)
   expect(ds.get(pool.proto)).toMatchObject({mounted: 'yes', mountpoint: `${pool.mountpoint}/proto`})
   expect(ds.get(`${pool.proto}.dclines/k1`)).toMatchObject({mounted: 'no', canmount: 'noauto'})
   expect((await zfsOk('get', '-H', '-o', 'value', 'compression', pool.proto)).trim()).toBe('on')
-  if (grants) expect(await zfsOk('allow', pool.proto)).toMatch(new RegExp(`Permissions on ${pool.proto} -+\\n[^]*user nobody hold,snapshot`))
+  if (grants)
+    expect(await zfsOk('allow', pool.proto)).toMatch(
+      new RegExp(`Permissions on ${pool.proto} -+\\n[^]*user nobody hold,snapshot`),
+    )
   // Nothing lost: every snapshot that existed is still there (plus the hand-changes snapshot where one was taken).
   const after = await guids(pool)
   for (const g of before) expect(after).toContain(g)
 
   const list = await dcsnapJson<ListView>(['list', '--all', ...pool.flags])
-  expect(list.json.lines).toEqual([expect.objectContaining({line: 'k1', datasets: [`${pool.proto}.dclines/k1`, `${pool.cache}.dclines/k1`]})])
-  expect(list.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(expect.arrayContaining(['dc-1-build', 'dc-1-iso']))
+  expect(list.json.lines).toEqual([
+    expect.objectContaining({line: 'k1', datasets: [`${pool.proto}.dclines/k1`, `${pool.cache}.dclines/k1`]}),
+  ])
+  expect(list.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(
+    expect.arrayContaining(['dc-1-build', 'dc-1-iso']),
+  )
 })
 
-test('a checkpoint on a kept line comes back (LINE:NAME), and the head\'s line is kept in turn', async () => {
+test("a checkpoint on a kept line comes back (LINE:NAME), and the head's line is kept in turn", async () => {
   await writeProto(pool, 'scratch.txt', 'by hand')
   expect((await dcsnap(['rollback', 'fetch', ...pool.flags])).exitCode).toBe(0)
   await writeProto(pool, 'other.txt', 'on the head')
@@ -139,7 +166,9 @@ describe('kill -9 between any two zfs calls of a move', () => {
   /** Kills dcsnap after the `at`-th changing zfs call of `rollback fetch`; returns how many such calls it made. */
   async function killedMove(at: number): Promise<{calls: number; result: Awaited<ReturnType<typeof dcsnap>>}> {
     const count = join(dir, `count-${at}`)
-    const result = await dcsnap(['rollback', 'fetch', ...pool.flags], {env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)}})
+    const result = await dcsnap(['rollback', 'fetch', ...pool.flags], {
+      env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)},
+    })
     const {readFileSync} = await import('node:fs')
     return {calls: Number(readFileSync(count, 'utf8').trim()), result}
   }
@@ -161,7 +190,9 @@ describe('kill -9 between any two zfs calls of a move', () => {
       expect(await readProto(pool, 'build.txt')).toBe('')
       expect(await snapshotsOf(`${pool.proto}.dclines/k1`)).toEqual(['dc-1-build', 'dc-1-iso', 'hand-k1'])
     } else {
-      expect(await snapshotsOf(pool.proto)).toEqual(expect.arrayContaining(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-1-iso']))
+      expect(await snapshotsOf(pool.proto)).toEqual(
+        expect.arrayContaining(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-1-iso']),
+      )
       // An edit made just before the move is where it was.
       expect(await readProto(pool, 'fetch.txt')).toBe('edited in place')
     }
@@ -178,7 +209,9 @@ describe('kill -9 between any two zfs calls of a move', () => {
       await writeProto(probe, 'fetch.txt', 'edited in place')
       const count = join(countDir, 'count')
       const flags = ['-d', probe.proto, '-d', probe.cache]
-      const r = await dcsnap(['rollback', 'fetch', ...flags], {env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: '0'}})
+      const r = await dcsnap(['rollback', 'fetch', ...flags], {
+        env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: '0'},
+      })
       expect(r.exitCode).toBe(0)
       const {readFileSync} = await import('node:fs')
       return Number(readFileSync(count, 'utf8').trim())
@@ -194,26 +227,29 @@ describe('kill -9 between any two zfs calls of a move', () => {
   const ranges: Array<[number, number]> = []
   for (let a = 1; a <= 24; a += width) ranges.push([a, a + width - 1])
   ranges.push([25, 60])
-  test.each(ranges)('killed after each changing call from %i to %i, the next dcsnap finishes or undoes it', async (from, to) => {
-    const total = await (counted ??= callsOfMove())
-    expect(total).toBeGreaterThan(10)
-    expect(total).toBeLessThan(61)
-    for (let at = from; at <= Math.min(to, total); at++) {
-      if (at > from) {
-        await pool.destroy()
-        pool = await createTestPool()
-        await zfsOk('set', 'compression=on', pool.proto)
-        await fakeBuild(pool, '1', ['fetch', 'build', 'iso'])
+  test.each(ranges)(
+    'killed after each changing call from %i to %i, the next dcsnap finishes or undoes it',
+    async (from, to) => {
+      const total = await (counted ??= callsOfMove())
+      expect(total).toBeGreaterThan(10)
+      expect(total).toBeLessThan(61)
+      for (let at = from; at <= Math.min(to, total); at++) {
+        if (at > from) {
+          await pool.destroy()
+          pool = await createTestPool()
+          await zfsOk('set', 'compression=on', pool.proto)
+          await fakeBuild(pool, '1', ['fetch', 'build', 'iso'])
+        }
+        await writeProto(pool, 'fetch.txt', 'edited in place')
+        const before = await guids(pool)
+        const {result} = await killedMove(at)
+        expect(result.exitCode).not.toBe(0)
+        try {
+          await checkRecovered(before)
+        } catch (error) {
+          throw new Error(`killed after changing call ${at} of ${total}: ${(error as Error).message}`)
+        }
       }
-      await writeProto(pool, 'fetch.txt', 'edited in place')
-      const before = await guids(pool)
-      const {result} = await killedMove(at)
-      expect(result.exitCode).not.toBe(0)
-      try {
-        await checkRecovered(before)
-      } catch (error) {
-        throw new Error(`killed after changing call ${at} of ${total}: ${(error as Error).message}`)
-      }
-    }
-  })
+    },
+  )
 })

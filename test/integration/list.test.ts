@@ -27,9 +27,24 @@ test('the latest build by default, every build with --all, manual snapshots alwa
   expect(latest.json.builds).toEqual(['2'])
   expect(latest.json.snapshots.map(s => s.name)).toEqual(['before-experiment', 'dc-2', 'dc-2-fetch'])
   const all = await dcsnapJson<ListView>(['list', '--all', ...pool.flags])
-  expect(all.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'before-experiment', 'dc-2', 'dc-2-fetch'])
+  expect(all.json.snapshots.map(s => s.name)).toEqual([
+    'dc-1',
+    'dc-1-fetch',
+    'dc-1-build',
+    'before-experiment',
+    'dc-2',
+    'dc-2-fetch',
+  ])
   const fetch = all.json.snapshots[1]
-  expect(fetch).toMatchObject({kind: 'checkpoint', build: '1', step: 'fetch', index: 1, state: 'complete', held: false, datasets: [pool.proto, pool.cache]})
+  expect(fetch).toMatchObject({
+    kind: 'checkpoint',
+    build: '1',
+    step: 'fetch',
+    index: 1,
+    state: 'complete',
+    held: false,
+    datasets: [pool.proto, pool.cache],
+  })
   const one = await dcsnapJson<ListView>(['list', '--build', '1', ...pool.flags])
   expect(one.json.builds).toEqual(['1'])
   const human = await dcsnap(['list', '--all', ...pool.flags])
@@ -83,7 +98,9 @@ test('listing many snapshots (2,000; 500 in the VM) spawns exactly one zfs proce
   // measures 10,000).
   const n = host.tier === 'openzfs' ? 500 : 2000
   // 8 at a time is fastest on both tiers.
-  await shOk(`i=0; while [ $i -lt ${n} ]; do zfs snapshot ${pool.proto}@dc-1-s$i & i=$((i+1)); [ $((i % 8)) -eq 0 ] && wait; done; wait`)
+  await shOk(
+    `i=0; while [ $i -lt ${n} ]; do zfs snapshot ${pool.proto}@dc-1-s$i & i=$((i+1)); [ $((i % 8)) -eq 0 ] && wait; done; wait`,
+  )
   const {result, calls} = await countZfsCalls(['list', '--json', '-d', pool.proto], [pool.proto])
   expect(result.exitCode).toBe(0)
   expect((JSON.parse(result.stdout) as ListView).snapshots).toHaveLength(n)
@@ -99,7 +116,11 @@ test("the totals are what ZFS counts: usedbysnapshots of the build datasets, and
   await snapBoth(pool, 'after')
   expect((await dcsnap(['rollback', 'build', ...pool.flags])).exitCode).toBe(0)
   const list = await dcsnapJson<ListView>(['list', '--all', ...pool.flags])
-  const sum = async (prop: string, ...names: string[]) => (await zfsOk('get', '-H', '-p', '-o', 'value', prop, ...names)).trim().split('\n').reduce((t, v) => t + Number(v), 0)
+  const sum = async (prop: string, ...names: string[]) =>
+    (await zfsOk('get', '-H', '-p', '-o', 'value', prop, ...names))
+      .trim()
+      .split('\n')
+      .reduce((t, v) => t + Number(v), 0)
   expect(list.json.totals.usedBySnapshots).toBe(await sum('usedbysnapshots', pool.proto, pool.cache))
   expect(list.json.lines).toHaveLength(1)
   expect(list.json.lines[0].used).toBe(await sum('used', `${pool.proto}.dclines/k1`, `${pool.cache}.dclines/k1`))

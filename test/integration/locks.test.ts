@@ -27,7 +27,11 @@ describeWhere(stepsSeeMounts, 'per-dataset locks and orphaned steps', STEPS_WHY,
   })
 
   function startBuild(dir: string) {
-    return execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {cwd: dir, reject: false, env: {NO_COLOR: '1', ...env, ...host.env}})
+    return execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {
+      cwd: dir,
+      reject: false,
+      env: {NO_COLOR: '1', ...env, ...host.env},
+    })
   }
 
   async function until(check: () => boolean, what: string): Promise<void> {
@@ -58,14 +62,23 @@ describeWhere(stepsSeeMounts, 'per-dataset locks and orphaned steps', STEPS_WHY,
   test('kill -9 of dcsnap: its step keeps the datasets locked, status says orphaned, stop ends it, resume goes on', async () => {
     // The step also starts a daemon that leaves its session and closes the inherited lock files.
     const daemon = `setsid sh -c 'exec 3>&- 4>&- 5>&-; while [ ! -f go ]; do echo d >> "$DCSNAP_PROTO/daemon"; sleep 0.1; done' </dev/null >/dev/null 2>&1 & `
-    const m = writeManifest(pool, [{name: 'first', run: 'echo 1 > "$DCSNAP_PROTO/first"'}, slow('slow', daemon), {name: 'last', run: 'echo 3 > "$DCSNAP_PROTO/last"'}])
+    const m = writeManifest(pool, [
+      {name: 'first', run: 'echo 1 > "$DCSNAP_PROTO/first"'},
+      slow('slow', daemon),
+      {name: 'last', run: 'echo 3 > "$DCSNAP_PROTO/last"'},
+    ])
     const run = startBuild(m.dir)
-    await until(() => existsSync(join(m.dir, 'step.pid')) && existsSync(join(pool.mountpoint, 'proto', 'daemon')), 'the step and its daemon to start')
+    await until(
+      () => existsSync(join(m.dir, 'step.pid')) && existsSync(join(pool.mountpoint, 'proto', 'daemon')),
+      'the step and its daemon to start',
+    )
     run.kill('SIGKILL')
     await run
     const resumed = await dcsnap(['resume', '-q'], {cwd: m.dir, env})
     expect(resumed.exitCode).toBe(4)
-    expect(resumed.stderr).toMatch(/step slow of build 1 still runs although the dcsnap that started it \(pid \d+\) died/)
+    expect(resumed.stderr).toMatch(
+      /step slow of build 1 still runs although the dcsnap that started it \(pid \d+\) died/,
+    )
     expect(resumed.stderr).toMatch(/dcsnap stop/)
     const status = await dcsnap(['status', '--json'], {cwd: m.dir, env})
     const s = JSON.parse(status.stdout) as BuildStatus
@@ -109,8 +122,14 @@ describeWhere(stepsSeeMounts, 'per-dataset locks and orphaned steps', STEPS_WHY,
     const m = writeManifest(pool, [{name: 'a', run: 'echo a > "$DCSNAP_PROTO/a"'}])
     // A zfs whose snapshots take a second, to be interrupted inside one.
     const slow = join(m.dir, 'slow-zfs')
-    writeFileSync(slow, '#!/bin/sh\ncase "$1" in snapshot) touch "$0.started"; sleep 1;; esac\nexec zfs "$@"\n', {mode: 0o755})
-    const run = execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {cwd: m.dir, reject: false, env: {NO_COLOR: '1', ...env, DCSNAP_ZFS: slow}})
+    writeFileSync(slow, '#!/bin/sh\ncase "$1" in snapshot) touch "$0.started"; sleep 1;; esac\nexec zfs "$@"\n', {
+      mode: 0o755,
+    })
+    const run = execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {
+      cwd: m.dir,
+      reject: false,
+      env: {NO_COLOR: '1', ...env, DCSNAP_ZFS: slow},
+    })
     await until(() => existsSync(`${slow}.started`), 'the baseline snapshot to start')
     run.kill('SIGINT')
     const r = await run
@@ -125,16 +144,24 @@ describeWhere(stepsSeeMounts, 'per-dataset locks and orphaned steps', STEPS_WHY,
   })
 
   test('a checkpoint that zfs refuses: exit 1 naming the step and the resume command; resume runs the step again', async () => {
-    const m = writeManifest(pool, [{name: 'a', run: 'echo a >> "$DCSNAP_PROTO/a"'}, {name: 'b', run: 'true'}])
+    const m = writeManifest(pool, [
+      {name: 'a', run: 'echo a >> "$DCSNAP_PROTO/a"'},
+      {name: 'b', run: 'true'},
+    ])
     // The third zfs snapshot call is the first of a's checkpoint (on zfs-fuse one call per dataset; OpenZFS: b's).
     const chaos = {
-      DCSNAP_ZFS: `${join(repoRoot, 'fixtures', 'bin', 'chaos-zfs')} zfs`, CHAOS_ACTION: 'fail', CHAOS_MATCH: '^snapshot', CHAOS_AT: '3',
+      DCSNAP_ZFS: `${join(repoRoot, 'fixtures', 'bin', 'chaos-zfs')} zfs`,
+      CHAOS_ACTION: 'fail',
+      CHAOS_MATCH: '^snapshot',
+      CHAOS_AT: '3',
       CHAOS_COUNT: join(m.dir, 'count'),
     }
     const r = await dcsnap(['build', '-q'], {cwd: m.dir, env: {...env, ...chaos}})
     expect(r.exitCode).toBe(1)
     const lines = r.stderr.trim().split('\n').slice(-2)
-    expect(lines[0]).toMatch(/^error: build 1: step a succeeded but its checkpoint dc-1-a could not be taken: .*injected by the chaos suite/)
+    expect(lines[0]).toMatch(
+      /^error: build 1: step a succeeded but its checkpoint dc-1-a could not be taken: .*injected by the chaos suite/,
+    )
     expect(lines[1]).toBe('Fix what zfs reports, then run: dcsnap resume -m dcsnap.yaml --build 1 (a runs again)')
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1'])
     const done = await dcsnap(['resume', '-q'], {cwd: m.dir, env})

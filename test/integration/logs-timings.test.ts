@@ -25,8 +25,15 @@ describeWhere(stepsSeeMounts, 'logs, timings, space and messages', STEPS_WHY, ()
     writeFileSync(join(m.dir, 'fixed'), '')
     expect((await dcsnap(['resume', '-q'], {cwd: m.dir})).exitCode).toBe(0)
 
-    const latest = await dcsnapJson<{step: string; attempt: number; attempts: unknown[]; text: string}>(['log', 'compile', '--json'], {cwd: m.dir})
-    expect(latest.json).toMatchObject({step: 'compile', attempt: 3, attempts: [{attempt: 1}, {attempt: 2}, {attempt: 3}]})
+    const latest = await dcsnapJson<{step: string; attempt: number; attempts: unknown[]; text: string}>(
+      ['log', 'compile', '--json'],
+      {cwd: m.dir},
+    )
+    expect(latest.json).toMatchObject({
+      step: 'compile',
+      attempt: 3,
+      attempts: [{attempt: 1}, {attempt: 2}, {attempt: 3}],
+    })
     const one = await dcsnap(['log', 'compile', '--attempt', '1'], {cwd: m.dir})
     expect(one.exitCode).toBe(0)
     expect(one.stdout).toContain('compile: missing ./fixed')
@@ -52,18 +59,29 @@ describeWhere(stepsSeeMounts, 'logs, timings, space and messages', STEPS_WHY, ()
       {name: 'rewrite', run: 'head -c 2097152 /dev/urandom > "$DCSNAP_PROTO/blob"'},
     ])
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
-    const status = await dcsnapJson<{steps: Array<{name: string; durationSeconds: number | null}>; totalSeconds: number}>(['status', '--json'], {cwd: m.dir})
+    const status = await dcsnapJson<{
+      steps: Array<{name: string; durationSeconds: number | null}>
+      totalSeconds: number
+    }>(['status', '--json'], {cwd: m.dir})
     const nap = status.json.steps.find(s => s.name === 'nap')!
     expect(nap.durationSeconds).toBeGreaterThanOrEqual(1.2)
     expect(status.json.totalSeconds).toBeGreaterThanOrEqual(nap.durationSeconds!)
     expect((await dcsnap(['status'], {cwd: m.dir})).stdout).toMatch(/steps ran for \d+s in all/)
 
-    const list = await dcsnapJson<{snapshots: Array<{step: string | null; referenced: number; durationSeconds: number | null}>; totals: {usedBySnapshots: number}}>(['list', '--json'], {cwd: m.dir})
+    const list = await dcsnapJson<{
+      snapshots: Array<{step: string | null; referenced: number; durationSeconds: number | null}>
+      totals: {usedBySnapshots: number}
+    }>(['list', '--json'], {cwd: m.dir})
     const byStep = new Map(list.json.snapshots.map(s => [s.step, s]))
     expect(byStep.get('nap')!.durationSeconds).toBeGreaterThanOrEqual(1)
     expect(byStep.get('write')!.referenced).toBeGreaterThan(2 * 1024 * 1024)
     const zfs = await zfsOk('get', '-H', '-p', '-o', 'value', 'usedbysnapshots', pool.proto, pool.cache)
-    expect(list.json.totals.usedBySnapshots).toBe(zfs.trim().split('\n').reduce((t, v) => t + Number(v), 0))
+    expect(list.json.totals.usedBySnapshots).toBe(
+      zfs
+        .trim()
+        .split('\n')
+        .reduce((t, v) => t + Number(v), 0),
+    )
     expect(list.json.totals.usedBySnapshots).toBeGreaterThan(2 * 1024 * 1024)
     expect((await dcsnap(['list'], {cwd: m.dir})).stdout).toMatch(/DURATION +USED +REFER/)
   })
@@ -72,7 +90,10 @@ describeWhere(stepsSeeMounts, 'logs, timings, space and messages', STEPS_WHY, ()
     const persist = join(pool.mountpoint, '..', 'persist')
     const steps = [
       {name: 'fetch', run: 'echo pkg > "$DCSNAP_PERSIST/pkg.deb" && cp "$DCSNAP_PERSIST/pkg.deb" "$DCSNAP_PROTO/"'},
-      {name: 'install', run: 'echo "$DCSNAP_BUILD" > "$DCSNAP_PERSIST/fetched-after-the-checkpoint" && echo partial > "$DCSNAP_PROTO/partial" && test -f fixed'},
+      {
+        name: 'install',
+        run: 'echo "$DCSNAP_BUILD" > "$DCSNAP_PERSIST/fetched-after-the-checkpoint" && echo partial > "$DCSNAP_PROTO/partial" && test -f fixed',
+      },
     ]
     const m = writeManifest(pool, steps, {extra: {persist}})
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
@@ -84,7 +105,9 @@ describeWhere(stepsSeeMounts, 'logs, timings, space and messages', STEPS_WHY, ()
     writeManifest(pool, steps, {dir: m.dir, extra: {persist: join(pool.mountpoint, 'proto', 'persist')}})
     const inside = await dcsnap(['build', '-q'], {cwd: m.dir})
     expect(inside.exitCode).toBe(2)
-    expect(inside.stderr).toMatch(/dcsnap\.yaml:\d+:\d+: persist directory .* is inside .*\/proto, which is snapshotted and rolled back/)
+    expect(inside.stderr).toMatch(
+      /dcsnap\.yaml:\d+:\d+: persist directory .* is inside .*\/proto, which is snapshotted and rolled back/,
+    )
   })
 
   test('pauses are honoured or refused, never ignored; a new build says the latest failed', async () => {
@@ -103,6 +126,8 @@ describeWhere(stepsSeeMounts, 'logs, timings, space and messages', STEPS_WHY, ()
     rmSync(join(m.dir, 'fixed'))
     expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: m.dir})).exitCode).toBe(1)
     const again = await dcsnap(['build', '-q', '--no-cache'], {cwd: m.dir})
-    expect(again.stderr).toMatch(/build 2 stopped in step compile \(failed\); this new build leaves it as it is \(to go on with it instead: dcsnap resume -m \S+ --build 2\)/)
+    expect(again.stderr).toMatch(
+      /build 2 stopped in step compile \(failed\); this new build leaves it as it is \(to go on with it instead: dcsnap resume -m \S+ --build 2\)/,
+    )
   })
 })

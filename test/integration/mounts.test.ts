@@ -12,7 +12,10 @@ import {describeWhere, host, shOk, stepsSeeMounts, STEPS_WHY} from '../support/z
 
 /** Mount points under `dir` in this process's (the host's) mount namespace. */
 function mountedUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map(l => l.split(' ')[4]).filter(t => t !== undefined && t.startsWith(`${dir}/`))
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map(l => l.split(' ')[4])
+    .filter(t => t !== undefined && t.startsWith(`${dir}/`))
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -31,13 +34,18 @@ describeWhere(stepsSeeMounts, 'mounts', STEPS_WHY, () => {
     proto = join(pool.mountpoint, 'proto')
   })
   afterEach(async () => {
-    for (const t of mountedUnder(pool.mountpoint).sort((a, b) => b.length - a.length)) await shOk(`umount ${t}`).catch(() => undefined)
+    for (const t of mountedUnder(pool.mountpoint).sort((a, b) => b.length - a.length))
+      await shOk(`umount ${t}`).catch(() => undefined)
     await pool.destroy()
   })
 
   test("a step's mounts are there for it, never in the host's namespace, and gone after it", async () => {
     const m = writeManifest(pool, [
-      {name: 'chroot', run: 'test -r "$DCSNAP_PROTO/proc/self/status" && test -d "$DCSNAP_PROTO/sys/kernel" && echo scratch > "$DCSNAP_PROTO/tmp/scratch" && echo ok > "$DCSNAP_PROTO/ran"', mounts: ['proc', 'sysfs', 'tmpfs']},
+      {
+        name: 'chroot',
+        run: 'test -r "$DCSNAP_PROTO/proc/self/status" && test -d "$DCSNAP_PROTO/sys/kernel" && echo scratch > "$DCSNAP_PROTO/tmp/scratch" && echo ok > "$DCSNAP_PROTO/ran"',
+        mounts: ['proc', 'sysfs', 'tmpfs'],
+      },
     ])
     const r = await dcsnapJson(['build', '-q', '--json'], {cwd: m.dir})
     expect(r.exitCode).toBe(0)
@@ -50,9 +58,17 @@ describeWhere(stepsSeeMounts, 'mounts', STEPS_WHY, () => {
   test('kill -9 of dcsnap during a step with mounts leaves nothing mounted in the host; stop and resume go on', async () => {
     const m = writeManifest(pool, [
       {name: 'first', run: 'true'},
-      {name: 'hang', run: 'test -f go || { echo $$ > step.pid; sleep 60; }; test -r "$DCSNAP_PROTO/proc/self/status"', mounts: ['proc', 'devpts']},
+      {
+        name: 'hang',
+        run: 'test -f go || { echo $$ > step.pid; sleep 60; }; test -r "$DCSNAP_PROTO/proc/self/status"',
+        mounts: ['proc', 'devpts'],
+      },
     ])
-    const run = execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {cwd: m.dir, reject: false, env: {NO_COLOR: '1', ...host.env}})
+    const run = execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {
+      cwd: m.dir,
+      reject: false,
+      env: {NO_COLOR: '1', ...host.env},
+    })
     await until(() => existsSync(join(m.dir, 'step.pid')), 'the step to start')
     run.kill('SIGKILL')
     await run
@@ -71,7 +87,11 @@ describeWhere(stepsSeeMounts, 'mounts', STEPS_WHY, () => {
     ])
     const r = await dcsnap(['build', '-q'], {cwd: m.dir})
     expect(r.exitCode).toBe(1)
-    expect(r.stderr).toMatch(new RegExp(`checkpoint dc-1-leaky could not be taken: 1 mount\\(s\\) left under the build datasets.*${proto}/leak \\(tmpfs\\)`))
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `checkpoint dc-1-leaky could not be taken: 1 mount\\(s\\) left under the build datasets.*${proto}/leak \\(tmpfs\\)`,
+      ),
+    )
     expect(r.stderr).toContain(`umount ${proto}/leak`)
     const rollback = await dcsnap(['rollback', 'first', ...pool.flags])
     expect(rollback.exitCode).toBe(3)

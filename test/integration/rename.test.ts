@@ -32,7 +32,10 @@ test('when a dataset has both the old and the new name, every dataset is left un
 
 test('when zfs fails on the second dataset, the first is renamed back', async () => {
   await snapBoth(pool, 'exp')
-  const env = {DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/fail-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`, DCSNAP_FAIL_MATCH: `^rename ${pool.cache}@exp `}
+  const env = {
+    DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/fail-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`,
+    DCSNAP_FAIL_MATCH: `^rename ${pool.cache}@exp `,
+  }
   const r = await dcsnap(['rename', 'exp', 'exp2', ...pool.flags], {env})
   expect(r.exitCode).toBe(1)
   expect(r.stderr).toMatch(/injected failure/)
@@ -46,7 +49,10 @@ test('renaming a snapshot that does not exist is an input error', async () => {
 })
 
 /** DCSNAP_ZFS through a wrapper that lets the zfs call matching `match` do its job, then kills it with SIGKILL. */
-const dieAfter = (match: string) => ({DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/die-after-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`, DCSNAP_DIE_MATCH: match})
+const dieAfter = (match: string) => ({
+  DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/die-after-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`,
+  DCSNAP_DIE_MATCH: match,
+})
 
 /** Exit of a run whose zfs was killed: today 127, 1 once a killed zfs is its own error kind. TODO: 1 only. */
 const KILLED = [1, 127]
@@ -60,18 +66,27 @@ describe('a rename left half done', () => {
     expect(await snapshotsOf(pool.cache)).toEqual(['dc-1', 'dc-1-fetch', 'exp2'])
     const list = await dcsnapJson<ListView>(['list', ...pool.flags])
     const states = list.json.snapshots.map(s => [s.name, s.state, s.splitWith])
-    expect(states).toEqual(expect.arrayContaining([['exp', 'split', 'exp2'], ['exp2', 'split', 'exp']]))
+    expect(states).toEqual(
+      expect.arrayContaining([
+        ['exp', 'split', 'exp2'],
+        ['exp2', 'split', 'exp'],
+      ]),
+    )
     const flags = pool.flags.join(' ')
     expect(list.json.snapshots.find(s => s.name === 'exp')?.repair).toBe(`dcsnap rename exp2 exp ${flags}`)
     const human = await dcsnap(['list', ...pool.flags])
     expect(human.stdout).toMatch(/^-\s+-\s+\(manual\)\s+exp\s.*split$/m)
-    expect(human.stdout).toContain(`split: "exp" (on ${pool.proto}) and "exp2" (on ${pool.cache}) are one snapshot, renamed half way.`)
+    expect(human.stdout).toContain(
+      `split: "exp" (on ${pool.proto}) and "exp2" (on ${pool.cache}) are one snapshot, renamed half way.`,
+    )
     expect(human.stdout).toContain(`complete it: dcsnap rename exp2 exp ${flags}`)
     expect(human.stdout).toContain(`or the other way: dcsnap rename exp exp2 ${flags}`)
 
     const again = await dcsnap(['rename', 'exp', 'exp2', ...pool.flags])
     expect(again.exitCode).toBe(0)
-    expect(again.stderr).toContain(`completed a rename left half done: ${pool.cache} already had exp2; renamed exp to exp2 on ${pool.proto}`)
+    expect(again.stderr).toContain(
+      `completed a rename left half done: ${pool.cache} already had exp2; renamed exp to exp2 on ${pool.proto}`,
+    )
     for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-fetch', 'exp2'])
     const after = await dcsnapJson<ListView>(['list', ...pool.flags])
     expect(after.json.snapshots.find(s => s.name === 'exp2')).toMatchObject({state: 'complete', repair: null})
@@ -82,12 +97,19 @@ describe('a rename left half done', () => {
     await zfsOk('rename', `${pool.proto}@exp`, `${pool.proto}@exp2`)
     const r = await dcsnapJson(['rename', 'exp2', 'exp', ...pool.flags])
     expect(r.exitCode).toBe(0)
-    expect(r.json).toMatchObject({from: 'exp2', to: 'exp', renamed: [{from: `${pool.proto}@exp2`, to: `${pool.proto}@exp`}], alreadyRenamed: [pool.cache]})
+    expect(r.json).toMatchObject({
+      from: 'exp2',
+      to: 'exp',
+      renamed: [{from: `${pool.proto}@exp2`, to: `${pool.proto}@exp`}],
+      alreadyRenamed: [pool.cache],
+    })
     for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-fetch', 'exp'])
   })
 
   test('a checkpoint renamed half way keeps its properties; the repair renames towards the manual name', async () => {
-    const r = await dcsnap(['rename', 'dc-1-fetch', 'keep-fetch', ...pool.flags], {env: dieAfter(`^rename ${pool.cache}@dc-1-fetch `)})
+    const r = await dcsnap(['rename', 'dc-1-fetch', 'keep-fetch', ...pool.flags], {
+      env: dieAfter(`^rename ${pool.cache}@dc-1-fetch `),
+    })
     expect(KILLED).toContain(r.exitCode)
     const list = await dcsnapJson<ListView>(['list', ...pool.flags])
     const repair = list.json.snapshots.find(s => s.name === 'dc-1-fetch')?.repair

@@ -11,7 +11,17 @@ import {createTestPool, type TestPool} from '../support/pool.js'
 import {SSHD, startSshd, type TestSshd} from '../support/sshd.js'
 import {describeWhere, has, host, shOk, stepsSeeMounts, STEPS_WHY, zfsOk} from '../support/zfs-host.js'
 
-interface Transfer {error?: {code: string; message: string}; build?: string; upTo: string; createRoot: boolean; moveTo?: string; keptLine?: string; bytes: number; streams: Array<{dataset: string; label: string}>; notes: string[]}
+interface Transfer {
+  error?: {code: string; message: string}
+  build?: string
+  upTo: string
+  createRoot: boolean
+  moveTo?: string
+  keptLine?: string
+  bytes: number
+  streams: Array<{dataset: string; label: string}>
+  notes: string[]
+}
 
 let a: TestPool
 let b: TestPool
@@ -28,7 +38,12 @@ const push = (dest: string, ...args: string[]) => dcsnapJson<Transfer>(['push', 
 /** name -> guid of every snapshot of a dataset and its children. */
 async function guids(dataset: string): Promise<Map<string, string>> {
   const out = await zfsOk('list', '-H', '-r', '-t', 'snapshot', '-o', 'name,guid', dataset)
-  return new Map(out.split('\n').filter(Boolean).map(l => l.split('\t') as [string, string]))
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map(l => l.split('\t') as [string, string]),
+  )
 }
 async function prop(name: string, property: string): Promise<string> {
   return (await zfsOk('get', '-H', '-o', 'value', property, name)).trim()
@@ -40,7 +55,12 @@ test('the first push sends full streams into a readonly, unmounted replica; the 
   const first = await push(rep)
   expect(first.exitCode).toBe(0)
   expect(first.json).toMatchObject({build: '1', upTo: 'dc-1-build', createRoot: true})
-  expect(first.json.streams.map(s => s.label)).toEqual(['dc-1 (full)', 'dc-1..dc-1-build', 'dc-1 (full)', 'dc-1..dc-1-build'])
+  expect(first.json.streams.map(s => s.label)).toEqual([
+    'dc-1 (full)',
+    'dc-1..dc-1-build',
+    'dc-1 (full)',
+    'dc-1..dc-1-build',
+  ])
   expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build'])
   expect(await snapshotsOf(`${rep}/cache`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build'])
   // Same guids as the source: the same snapshots, not copies; dcsnap's properties came along.
@@ -60,7 +80,14 @@ test('the first push sends full streams into a readonly, unmounted replica; the 
   expect(second.json.streams.map(s => s.label)).toEqual(['dc-1-build..dc-2-fetch', 'dc-1-build..dc-2-fetch'])
   expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-2', 'dc-2-fetch'])
   // The replica reads as build datasets: dcsnap list shows both builds there.
-  const list = await dcsnapJson<{snapshots: Array<{name: string}>}>(['list', '--all', '-d', `${rep}/proto`, '-d', `${rep}/cache`])
+  const list = await dcsnapJson<{snapshots: Array<{name: string}>}>([
+    'list',
+    '--all',
+    '-d',
+    `${rep}/proto`,
+    '-d',
+    `${rep}/cache`,
+  ])
   expect(list.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-2', 'dc-2-fetch'])
 })
 
@@ -124,7 +151,9 @@ test('a replica with a snapshot of its own, or none in common, is refused and le
 test('a bad destination is a usage error (exit 2); an unreachable host says so', async () => {
   await fakeBuild(a, '1', ['fetch'])
   expect((await dcsnap(['push', 'justapool', ...a.flags])).exitCode).toBe(2)
-  const r = await dcsnap(['push', 'nosuchhost.invalid:tank/rep', ...a.flags], {env: {DCSNAP_SSH: 'ssh -o BatchMode=yes -o ConnectTimeout=2'}})
+  const r = await dcsnap(['push', 'nosuchhost.invalid:tank/rep', ...a.flags], {
+    env: {DCSNAP_SSH: 'ssh -o BatchMode=yes -o ConnectTimeout=2'},
+  })
   expect(r.exitCode).toBe(1)
   expect(r.stderr).toContain('cannot reach nosuchhost.invalid through ssh')
 })
@@ -139,25 +168,42 @@ test('pull copies a replica into another replica', async () => {
   expect((await dcsnapJson<Transfer>(['pull', rep, '--into', `${a.name}/copy`])).json.streams).toEqual([])
 })
 
-describeWhere(has.written, 'an interrupted transfer', 'zfs-fuse has no resumable receive (a cut stream leaves nothing there)', () => {
-  test('the next push goes on from the receive token', async () => {
-    await fakeBuild(a, '1', ['fetch'])
-    const rep = `${b.name}/rep`
-    expect((await push(rep)).exitCode).toBe(0)
-    await shOk(`head -c 4000000 /dev/urandom > ${a.mountpoint}/proto/big && sync`)
-    await zfsOk('snapshot', '-o', 'dcsnap:build=1', '-o', 'dcsnap:step=big', '-o', 'dcsnap:index=2', `${a.proto}@dc-1-big`, `${a.cache}@dc-1-big`)
-    // A stream cut short, as a dropped connection leaves it: the replica keeps what arrived and a resume token.
-    await shOk(`zfs send -p -i ${a.proto}@dc-1-fetch ${a.proto}@dc-1-big | head -c 1000000 | zfs receive -s -u ${rep}/proto; true`)
-    expect(await prop(`${rep}/proto`, 'receive_resume_token')).not.toBe('-')
-    const r = await push(rep)
-    expect(r.exitCode).toBe(0)
-    expect(r.json.notes.join('\n')).toContain('resume token')
-    expect(r.json.streams.map(s => s.label)).toEqual(['the rest of an interrupted transfer', 'dc-1-fetch..dc-1-big'])
-    expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-big'])
-    expect(await snapshotsOf(`${rep}/cache`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-big'])
-    expect(await prop(`${rep}/proto`, 'receive_resume_token')).toBe('-')
-  })
-})
+describeWhere(
+  has.written,
+  'an interrupted transfer',
+  'zfs-fuse has no resumable receive (a cut stream leaves nothing there)',
+  () => {
+    test('the next push goes on from the receive token', async () => {
+      await fakeBuild(a, '1', ['fetch'])
+      const rep = `${b.name}/rep`
+      expect((await push(rep)).exitCode).toBe(0)
+      await shOk(`head -c 4000000 /dev/urandom > ${a.mountpoint}/proto/big && sync`)
+      await zfsOk(
+        'snapshot',
+        '-o',
+        'dcsnap:build=1',
+        '-o',
+        'dcsnap:step=big',
+        '-o',
+        'dcsnap:index=2',
+        `${a.proto}@dc-1-big`,
+        `${a.cache}@dc-1-big`,
+      )
+      // A stream cut short, as a dropped connection leaves it: the replica keeps what arrived and a resume token.
+      await shOk(
+        `zfs send -p -i ${a.proto}@dc-1-fetch ${a.proto}@dc-1-big | head -c 1000000 | zfs receive -s -u ${rep}/proto; true`,
+      )
+      expect(await prop(`${rep}/proto`, 'receive_resume_token')).not.toBe('-')
+      const r = await push(rep)
+      expect(r.exitCode).toBe(0)
+      expect(r.json.notes.join('\n')).toContain('resume token')
+      expect(r.json.streams.map(s => s.label)).toEqual(['the rest of an interrupted transfer', 'dc-1-fetch..dc-1-big'])
+      expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-big'])
+      expect(await snapshotsOf(`${rep}/cache`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-big'])
+      expect(await prop(`${rep}/proto`, 'receive_resume_token')).toBe('-')
+    })
+  },
+)
 
 describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
   let dir: string
@@ -169,11 +215,18 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
   function checkout(name: string, pool: TestPool): string {
     const co = join(dir, name)
     mkdirSync(co, {recursive: true})
-    writeManifest(pool, [
-      {name: 'fetch', run: 'echo sources > "$DCSNAP_PROTO/sources" && echo 1 > "$DCSNAP_DATA_CACHE/counter"'},
-      {name: 'compile', run: 'test -f fixed || { echo "compile: missing ./fixed" >&2; exit 7; }; cat "$DCSNAP_PROTO/sources" > "$DCSNAP_PROTO/binary"; echo 2 >> "$DCSNAP_DATA_CACHE/counter"'},
-      {name: 'package', run: 'cat "$DCSNAP_PROTO/binary" "$DCSNAP_DATA_CACHE/counter" > "$DCSNAP_PROTO/package"'},
-    ], {dir: co})
+    writeManifest(
+      pool,
+      [
+        {name: 'fetch', run: 'echo sources > "$DCSNAP_PROTO/sources" && echo 1 > "$DCSNAP_DATA_CACHE/counter"'},
+        {
+          name: 'compile',
+          run: 'test -f fixed || { echo "compile: missing ./fixed" >&2; exit 7; }; cat "$DCSNAP_PROTO/sources" > "$DCSNAP_PROTO/binary"; echo 2 >> "$DCSNAP_DATA_CACHE/counter"',
+        },
+        {name: 'package', run: 'cat "$DCSNAP_PROTO/binary" "$DCSNAP_DATA_CACHE/counter" > "$DCSNAP_PROTO/package"'},
+      ],
+      {dir: co},
+    )
     return co
   }
 
@@ -185,12 +238,19 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     const received = await guids(rep)
 
     // B: its own build datasets in the replica's pool, the fix, and resume from the replica.
-    const bHeads = {...b, proto: `${b.name}/work/proto`, cache: `${b.name}/work/cache`, mountpoint: `${b.mountpoint}/work`}
+    const bHeads = {
+      ...b,
+      proto: `${b.name}/work/proto`,
+      cache: `${b.name}/work/cache`,
+      mountpoint: `${b.mountpoint}/work`,
+    }
     await zfsOk('create', `${b.name}/work`)
     const coB = checkout('b', bHeads)
     writeFileSync(join(coB, 'fixed'), '')
     const dry = await dcsnap(['resume', '--from', rep, '--dry-run'], {cwd: coB})
-    expect(dry.stdout).toContain(`clones ${rep}/proto@dc-1-fetch, ${rep}/cache@dc-1-fetch into ${bHeads.proto}, ${bHeads.cache}`)
+    expect(dry.stdout).toContain(
+      `clones ${rep}/proto@dc-1-fetch, ${rep}/cache@dc-1-fetch into ${bHeads.proto}, ${bHeads.cache}`,
+    )
     expect((await host.zfs(['list', bHeads.proto])).exitCode).not.toBe(0)
     const resumed = await dcsnapJson<{status: string; ran: string[]}>(['resume', '--from', rep, '-q'], {cwd: coB})
     expect(resumed.exitCode).toBe(0)
@@ -204,7 +264,9 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     writeFileSync(join(coA, 'fixed'), '')
     expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: coA})).exitCode).toBe(0)
     for (const f of ['sources', 'binary', 'package']) {
-      expect(readFileSync(join(bHeads.mountpoint, 'proto', f), 'utf8')).toBe(readFileSync(join(a.mountpoint, 'proto', f), 'utf8'))
+      expect(readFileSync(join(bHeads.mountpoint, 'proto', f), 'utf8')).toBe(
+        readFileSync(join(a.mountpoint, 'proto', f), 'utf8'),
+      )
     }
     // The replica was never modified: a later push still applies, and what it had is all there.
     const again = await dcsnapJson<Transfer>(['push', rep], {cwd: coA})
@@ -216,27 +278,38 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
   })
 })
 
-describeWhere(stepsSeeMounts && existsSync(SSHD), 'push and pull through ssh', 'needs openssh-server and zfs on this machine', () => {
-  let sshd: TestSshd
-  beforeAll(async () => {
-    sshd = await startSshd()
-  })
-  afterAll(async () => {
-    await sshd.stop()
-  })
+describeWhere(
+  stepsSeeMounts && existsSync(SSHD),
+  'push and pull through ssh',
+  'needs openssh-server and zfs on this machine',
+  () => {
+    let sshd: TestSshd
+    beforeAll(async () => {
+      sshd = await startSshd()
+    })
+    afterAll(async () => {
+      await sshd.stop()
+    })
 
-  test('to USER@HOST:POOL/PATH and back, every zfs word quoted for the remote shell', async () => {
-    await fakeBuild(a, '1', ['fetch', 'build'])
-    const env = {DCSNAP_SSH: sshd.sshCommand}
-    const rep = `${b.name}/rep`
-    const first = await dcsnapJson<Transfer>(['push', `${sshd.host}:${rep}`, ...a.flags], {env})
-    expect(first.exitCode).toBe(0)
-    expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build'])
-    await fakeBuild(a, '2', ['fetch'])
-    const second = await dcsnapJson<Transfer>(['push', `${sshd.host}:${rep}`, ...a.flags], {env})
-    expect(second.json.streams.map(s => s.label)).toEqual(['dc-1-build..dc-2-fetch', 'dc-1-build..dc-2-fetch'])
-    const pulled = await dcsnapJson<Transfer>(['pull', `${sshd.host}:${rep}`, '--into', `${a.name}/back`], {env})
-    expect(pulled.exitCode).toBe(0)
-    expect(await snapshotsOf(`${a.name}/back/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-2', 'dc-2-fetch'])
-  })
-})
+    test('to USER@HOST:POOL/PATH and back, every zfs word quoted for the remote shell', async () => {
+      await fakeBuild(a, '1', ['fetch', 'build'])
+      const env = {DCSNAP_SSH: sshd.sshCommand}
+      const rep = `${b.name}/rep`
+      const first = await dcsnapJson<Transfer>(['push', `${sshd.host}:${rep}`, ...a.flags], {env})
+      expect(first.exitCode).toBe(0)
+      expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build'])
+      await fakeBuild(a, '2', ['fetch'])
+      const second = await dcsnapJson<Transfer>(['push', `${sshd.host}:${rep}`, ...a.flags], {env})
+      expect(second.json.streams.map(s => s.label)).toEqual(['dc-1-build..dc-2-fetch', 'dc-1-build..dc-2-fetch'])
+      const pulled = await dcsnapJson<Transfer>(['pull', `${sshd.host}:${rep}`, '--into', `${a.name}/back`], {env})
+      expect(pulled.exitCode).toBe(0)
+      expect(await snapshotsOf(`${a.name}/back/proto`)).toEqual([
+        'dc-1',
+        'dc-1-fetch',
+        'dc-1-build',
+        'dc-2',
+        'dc-2-fetch',
+      ])
+    })
+  },
+)

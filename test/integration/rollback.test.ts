@@ -87,7 +87,10 @@ test('an incomplete target is refused with exit 3', async () => {
 test('an unknown target is an input error (exit 2) in two lines', async () => {
   const r = await dcsnap(['rollback', 'nope', ...pool.flags])
   expect(r.exitCode).toBe(2)
-  expect(r.stderr.trim().split('\n')).toEqual([`error: no snapshot or step "nope" in build 1 on ${pool.proto}, ${pool.cache}`, 'Run `dcsnap list --all` to see the checkpoints and manual snapshots, on the head and on kept lines.'])
+  expect(r.stderr.trim().split('\n')).toEqual([
+    `error: no snapshot or step "nope" in build 1 on ${pool.proto}, ${pool.cache}`,
+    'Run `dcsnap list --all` to see the checkpoints and manual snapshots, on the head and on kept lines.',
+  ])
 })
 
 test('to a manual snapshot by name', async () => {

@@ -22,7 +22,10 @@ describeWhere(stepsSeeMounts, 'runner signals and locks', STEPS_WHY, () => {
   // The slow step records its pid, then waits until ./go exists (or 60 s); without ./slow it is instant.
   const steps: StepSpec[] = [
     {name: 'first', run: 'echo 1 > "$DCSNAP_PROTO/first"'},
-    {name: 'slow', run: 'if [ -f slow ]; then echo $$ > step.pid; i=0; while [ ! -f go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; fi; echo 2 > "$DCSNAP_PROTO/slow"'},
+    {
+      name: 'slow',
+      run: 'if [ -f slow ]; then echo $$ > step.pid; i=0; while [ ! -f go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; fi; echo 2 > "$DCSNAP_PROTO/slow"',
+    },
     {name: 'last', run: 'echo 3 > "$DCSNAP_PROTO/last"'},
   ]
 
@@ -37,7 +40,9 @@ describeWhere(stepsSeeMounts, 'runner signals and locks', STEPS_WHY, () => {
 
   function startBuild(dir: string) {
     return execa('node', [join(repoRoot, 'bin', 'run.js'), 'build', '-q'], {
-      cwd: dir, reject: false, env: {NO_COLOR: '1', DCSNAP_LOCK_DIR: lockDir, XDG_CACHE_HOME: lockDir, ...host.env},
+      cwd: dir,
+      reject: false,
+      env: {NO_COLOR: '1', DCSNAP_LOCK_DIR: lockDir, XDG_CACHE_HOME: lockDir, ...host.env},
     })
   }
 
@@ -58,7 +63,7 @@ describeWhere(stepsSeeMounts, 'runner signals and locks', STEPS_WHY, () => {
     }
   }
 
-  test('SIGINT stops the step\'s process group, takes no checkpoint for it, prints the resume command; resume completes', async () => {
+  test("SIGINT stops the step's process group, takes no checkpoint for it, prints the resume command; resume completes", async () => {
     const {m, run, stepPid} = await startSlowBuild()
     run.kill('SIGINT')
     const r = await run
@@ -80,7 +85,9 @@ describeWhere(stepsSeeMounts, 'runner signals and locks', STEPS_WHY, () => {
     expect(second.stderr).toMatch(new RegExp(`locked by pid ${first.pid} \\(.*build -q\\)`))
     const manual = await dcsnap(['snapshot', 'meanwhile', ...pool.flags], {env: {DCSNAP_LOCK_DIR: lockDir}})
     expect(manual.exitCode).toBe(4)
-    expect((await dcsnap(['rollback', 'dc-1', '--dry-run', ...pool.flags], {env: {DCSNAP_LOCK_DIR: lockDir}})).exitCode).toBe(0)
+    expect(
+      (await dcsnap(['rollback', 'dc-1', '--dry-run', ...pool.flags], {env: {DCSNAP_LOCK_DIR: lockDir}})).exitCode,
+    ).toBe(0)
     const status = await dcsnap(['status', '--json'], {cwd: m.dir, env: {DCSNAP_LOCK_DIR: lockDir}})
     expect((JSON.parse(status.stdout) as BuildStatus).lock).toMatchObject({pid: first.pid})
     writeFileSync(join(m.dir, 'go'), '')

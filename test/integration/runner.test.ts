@@ -23,17 +23,37 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     const m = writeManifest(pool, seedSteps())
     const failed = await dcsnap(['build', '-q'], {cwd: m.dir})
     expect(failed.exitCode).toBe(1)
-    expect(failed.stderr).toContain(`error: build 1: step compile (3 of 5) failed with exit code 7; log: ${join(m.dir, 'logs', '1', '3-compile.log')}`)
+    expect(failed.stderr).toContain(
+      `error: build 1: step compile (3 of 5) failed with exit code 7; log: ${join(m.dir, 'logs', '1', '3-compile.log')}`,
+    )
     expect(failed.stderr).toContain('Fix it, then run: dcsnap resume -m dcsnap.yaml --build 1')
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
     const again = await dcsnapJson<ErrorJson>(['resume', '-q'], {cwd: m.dir})
     expect(again.exitCode).toBe(1)
-    expect(again.json.error).toMatchObject({code: 'STEP_FAILED', exitCode: 1, details: {build: '1', status: 'failed', step: 'compile', exitCode: 7, resumeCommand: 'dcsnap resume -m dcsnap.yaml --build 1'}})
+    expect(again.json.error).toMatchObject({
+      code: 'STEP_FAILED',
+      exitCode: 1,
+      details: {
+        build: '1',
+        status: 'failed',
+        step: 'compile',
+        exitCode: 7,
+        resumeCommand: 'dcsnap resume -m dcsnap.yaml --build 1',
+      },
+    })
     writeFileSync(join(m.dir, 'fixed'), '')
     const resumed = await dcsnapJson(['resume', '-q'], {cwd: m.dir})
     expect(resumed.exitCode).toBe(0)
     expect(resumed.json).toMatchObject({build: '1', status: 'completed', ran: ['compile', 'package', 'iso']})
-    for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso'])
+    for (const ds of [pool.proto, pool.cache])
+      expect(await snapshotsOf(ds)).toEqual([
+        'dc-1',
+        'dc-1-fetch',
+        'dc-1-configure',
+        'dc-1-compile',
+        'dc-1-package',
+        'dc-1-iso',
+      ])
 
     const reference = await createTestPool()
     try {
@@ -59,14 +79,24 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(done.exitCode).toBe(3)
     expect(done.stderr).toMatch(/build 1 completed/)
     const dry = await dcsnapJson<{keep: string[]}>(['resume', 'configure', '--dry-run'], {cwd: m.dir})
-    expect(dry.json).toMatchObject({resumeAt: 'configure', rollbackTo: 'dc-1-fetch', destroy: [], keptLine: 'k1', run: ['configure', 'compile', 'package', 'iso']})
-    expect(dry.json.keep).toEqual(expect.arrayContaining(['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso']))
+    expect(dry.json).toMatchObject({
+      resumeAt: 'configure',
+      rollbackTo: 'dc-1-fetch',
+      destroy: [],
+      keptLine: 'k1',
+      run: ['configure', 'compile', 'package', 'iso'],
+    })
+    expect(dry.json.keep).toEqual(
+      expect.arrayContaining(['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso']),
+    )
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
     // Rule 4: the run it replaces is kept on a line, whole.
     const again = await dcsnap(['resume', 'configure', '-q'], {cwd: m.dir})
     expect(again.exitCode).toBe(0)
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
-    expect(await snapshotsOf(`${pool.proto}.dclines/k1`)).toEqual(expect.arrayContaining(['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso']))
+    expect(await snapshotsOf(`${pool.proto}.dclines/k1`)).toEqual(
+      expect.arrayContaining(['dc-1-configure', 'dc-1-compile', 'dc-1-package', 'dc-1-iso']),
+    )
     // --discard destroys them instead, after asking (--yes).
     const discard = await dcsnapJson(['resume', 'package', '--discard', '--dry-run'], {cwd: m.dir})
     expect(discard.json).toMatchObject({rollbackTo: 'dc-1-compile', destroy: ['dc-1-package', 'dc-1-iso']})
@@ -79,8 +109,16 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     const m = writeManifest(pool, steps)
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(1)
     // A change at the failed step itself is what resuming is for.
-    const fixedAtStep = steps.map(s => (s.name === 'compile' ? {...s, run: (s.run as string).replace('test -f fixed ||', 'true ||')} : s))
-    writeManifest(pool, fixedAtStep.map(s => (s.name === 'configure' ? {...s, run: `${s.run as string} && echo v2 >> "$DCSNAP_PROTO/config"`} : s)), {dir: m.dir})
+    const fixedAtStep = steps.map(s =>
+      s.name === 'compile' ? {...s, run: (s.run as string).replace('test -f fixed ||', 'true ||')} : s,
+    )
+    writeManifest(
+      pool,
+      fixedAtStep.map(s =>
+        s.name === 'configure' ? {...s, run: `${s.run as string} && echo v2 >> "$DCSNAP_PROTO/config"`} : s,
+      ),
+      {dir: m.dir},
+    )
     const refused = await dcsnap(['resume'], {cwd: m.dir})
     expect(refused.exitCode).toBe(3)
     expect(refused.stderr).toMatch(/steps before compile changed since build 1 ran: configure \(its run changed\)/)
@@ -145,7 +183,11 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     await dcsnap(['build', '-q'], {cwd: m.dir})
     const s = await dcsnapJson<BuildStatus>(['status'], {cwd: m.dir})
     expect(s.json.steps.map(x => [x.name, x.state, x.resumable])).toEqual([
-      ['fetch', 'done', true], ['configure', 'done', true], ['compile', 'failed', true], ['package', 'pending', false], ['iso', 'pending', false],
+      ['fetch', 'done', true],
+      ['configure', 'done', true],
+      ['compile', 'failed', true],
+      ['package', 'pending', false],
+      ['iso', 'pending', false],
     ])
     expect(s.json.resumeCommand).toBe('dcsnap resume -m dcsnap.yaml --build 1')
     expect(s.json.lock).toBeNull()
@@ -162,7 +204,13 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure'])
     const pb = await dcsnap(['resume', '-q', '--pause-before', 'iso'], {cwd: m.dir})
     expect(pb.exitCode).toBe(0)
-    expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-configure', 'dc-1-compile', 'dc-1-package'])
+    expect(await snapshotsOf(pool.proto)).toEqual([
+      'dc-1',
+      'dc-1-fetch',
+      'dc-1-configure',
+      'dc-1-compile',
+      'dc-1-package',
+    ])
     expect((await dcsnap(['resume', '-q'], {cwd: m.dir})).exitCode).toBe(0)
     expect(await snapshotsOf(pool.proto)).toHaveLength(6)
   })
@@ -178,7 +226,9 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect(await shOk(`cat ${pool.mountpoint}/proto/binary`)).toContain('by-hand')
     const status = await dcsnapJson<BuildStatus>(['status'], {cwd: m.dir})
     expect(status.json.handChangedAfter).toEqual(['dc-1-configure'])
-    expect((await dcsnap(['status'], {cwd: m.dir})).stdout).toMatch(/went on from a hand-changed tree after dc-1-configure/)
+    expect((await dcsnap(['status'], {cwd: m.dir})).stdout).toMatch(
+      /went on from a hand-changed tree after dc-1-configure/,
+    )
 
     // Paused again before iso: this time the changes go to a line and the head goes back to the checkpoint.
     await shOk(`echo experiment > ${pool.mountpoint}/proto/experiment`)
@@ -189,7 +239,10 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
   })
 
   test('build --discard destroys what the head holds after the start instead of keeping it (asking first; manual snapshots with --force)', async () => {
-    const m = writeManifest(pool, [{name: 'one', run: ['true']}, {name: 'two', run: ['true']}])
+    const m = writeManifest(pool, [
+      {name: 'one', run: ['true']},
+      {name: 'two', run: ['true']},
+    ])
     expect((await dcsnap(['build', '-q'], {cwd: m.dir})).exitCode).toBe(0)
     const dry = await dcsnapJson(['build', '--no-cache', '--discard', '--dry-run'], {cwd: m.dir})
     expect(dry.json).toMatchObject({startsFrom: 'dc-1', keptLine: null, destroy: ['dc-1-one', 'dc-1-two']})
@@ -202,9 +255,13 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     const manual = await dcsnapJson<ErrorJson>(['build', '-q', '--no-cache', '--discard', '--yes'], {cwd: m.dir})
     expect(manual.exitCode).toBe(3)
     expect(manual.json.error.message).toMatch(/mine \(manual\)/)
-    expect((await dcsnap(['build', '-q', '--no-cache', '--discard', '--force', '--yes'], {cwd: m.dir})).exitCode).toBe(0)
+    expect((await dcsnap(['build', '-q', '--no-cache', '--discard', '--force', '--yes'], {cwd: m.dir})).exitCode).toBe(
+      0,
+    )
     expect(await snapshotsOf(pool.proto)).toEqual(['dc-1', 'dc-2', 'dc-2-one', 'dc-2-two'])
-    expect((await zfsOk('list', '-H', '-o', 'name', '-r', pool.name)).split('\n')).not.toContain(`${pool.proto}.dclines/k1`)
+    expect((await zfsOk('list', '-H', '-o', 'name', '-r', pool.name)).split('\n')).not.toContain(
+      `${pool.proto}.dclines/k1`,
+    )
   })
 
   test('retain prunes older builds after a successful build, on kept lines too, and keeps the base', async () => {
@@ -228,8 +285,10 @@ describeWhere(stepsSeeMounts, 'the runner', STEPS_WHY, () => {
     expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: m.dir})).exitCode).toBe(1)
     expect(await readProto(pool, 'fetched')).toBe('2')
     const list = await dcsnapJson<ListView>(['list', '--all'], {cwd: m.dir})
-    expect(list.json.snapshots.filter(s => s.build === '1').map(s => `${s.line}:${s.name}`))
-      .toEqual(['head:dc-1', 'k1:dc-1-fetch'])
+    expect(list.json.snapshots.filter(s => s.build === '1').map(s => `${s.line}:${s.name}`)).toEqual([
+      'head:dc-1',
+      'k1:dc-1-fetch',
+    ])
     writeFileSync(join(m.dir, 'fixed'), '')
     expect((await dcsnap(['resume', '--build', '1', '-q'], {cwd: m.dir})).exitCode).toBe(0)
     expect(await readProto(pool, 'fetched')).toBe('1')

@@ -1,4 +1,14 @@
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
@@ -35,7 +45,14 @@ local('sandbox create makes a pool with proto and cache; sandbox destroy removes
 test('sandbox destroy refuses a pool that sandbox create did not make', async () => {
   const pool = await createTestPool()
   try {
-    const r = await dcsnap(['sandbox', 'destroy', '--pool', pool.name, '--dir', mkdtempSync(join(tmpdir(), 'dcsnap-nosbx-'))])
+    const r = await dcsnap([
+      'sandbox',
+      'destroy',
+      '--pool',
+      pool.name,
+      '--dir',
+      mkdtempSync(join(tmpdir(), 'dcsnap-nosbx-')),
+    ])
     expect(r.exitCode).toBe(2)
     expect(r.stderr).toMatch(/no dcsnap sandbox/)
     expect((await host.zpool(['list', pool.name])).exitCode).toBe(0)
@@ -50,13 +67,31 @@ test('sandbox create refuses a vdev.img planted as a symlink, and a directory ot
   writeFileSync(victim, 'precious\n')
   mkdirSync(join(dir, 'sbx'))
   symlinkSync(victim, join(dir, 'sbx', 'vdev.img'))
-  const planted = await dcsnap(['sandbox', 'create', '--pool', `dcsbp${process.pid}`, '--dir', join(dir, 'sbx'), '--size', '64M'])
+  const planted = await dcsnap([
+    'sandbox',
+    'create',
+    '--pool',
+    `dcsbp${process.pid}`,
+    '--dir',
+    join(dir, 'sbx'),
+    '--size',
+    '64M',
+  ])
   expect(planted.exitCode).toBe(2)
   expect(planted.stderr).toMatch(/vdev\.img: it already exists/)
   expect(readFileSync(victim, 'utf8')).toBe('precious\n')
   mkdirSync(join(dir, 'open'))
   chmodSync(join(dir, 'open'), 0o777)
-  const open = await dcsnap(['sandbox', 'create', '--pool', `dcsbp${process.pid}`, '--dir', join(dir, 'open', 'sbx'), '--size', '64M'])
+  const open = await dcsnap([
+    'sandbox',
+    'create',
+    '--pool',
+    `dcsbp${process.pid}`,
+    '--dir',
+    join(dir, 'open', 'sbx'),
+    '--size',
+    '64M',
+  ])
   expect(open.exitCode).toBe(2)
   expect(open.stderr).toMatch(/writable by .* without the sticky bit/)
   expect(readdirSync(join(dir, 'open'))).toEqual([])

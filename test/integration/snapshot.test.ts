@@ -16,7 +16,11 @@ afterEach(async () => pool.destroy())
 test('takes the same manual snapshot on every build dataset', async () => {
   const r = await dcsnapJson(['snapshot', 'before-experiment', ...pool.flags])
   expect(r.exitCode).toBe(0)
-  expect(r.json).toEqual({snapshot: 'before-experiment', created: [`${pool.proto}@before-experiment`, `${pool.cache}@before-experiment`], existing: []})
+  expect(r.json).toEqual({
+    snapshot: 'before-experiment',
+    created: [`${pool.proto}@before-experiment`, `${pool.cache}@before-experiment`],
+    existing: [],
+  })
   expect(await snapshotsOf(pool.proto)).toEqual(['before-experiment'])
   expect(await snapshotsOf(pool.cache)).toEqual(['before-experiment'])
 })
@@ -34,7 +38,11 @@ test('when one dataset already has the name (a snapshot left half done), only th
   const r = await dcsnap(['snapshot', 'taken', ...pool.flags])
   expect(r.exitCode).toBe(0)
   expect(r.stdout).toBe(`${pool.proto}@taken\n${pool.cache}@taken (already there, taken earlier)`)
-  expect(r.stderr).toMatch(new RegExp(`completed snapshot taken left half done: taken now on ${pool.proto}; ${pool.cache} at \\S+ already had it`))
+  expect(r.stderr).toMatch(
+    new RegExp(
+      `completed snapshot taken left half done: taken now on ${pool.proto}; ${pool.cache} at \\S+ already had it`,
+    ),
+  )
   expect(await snapshotsOf(pool.proto)).toEqual(['taken'])
   expect(await snapshotsOf(pool.cache)).toEqual(['taken'])
 })
@@ -58,29 +66,47 @@ test('a partial name that is half of a rename left half done is not completed wi
   expect(await snapshotsOf(pool.cache)).toEqual(['old'])
 })
 
-describeWhere(!has.multiSnapshot, 'a snapshot left half done by a killed zfs', 'one atomic zfs call snapshots every dataset', () => {
-  test('re-running completes it; list shows it incomplete with the repair; nothing is lost', async () => {
-    const env = {DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/die-after-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`, DCSNAP_DIE_MATCH: `^snapshot ${pool.cache}@exp$`}
-    const r = await dcsnap(['snapshot', 'exp', ...pool.flags], {env})
-    // TODO: 1 only, once a zfs killed by a signal is its own error kind (today it looks like zfs not found, 127).
-    expect([1, 127]).toContain(r.exitCode)
-    expect(await snapshotsOf(pool.proto)).toEqual([])
-    expect(await snapshotsOf(pool.cache)).toEqual(['exp'])
-    const list = await dcsnapJson<ListView>(['list', ...pool.flags])
-    const flags = pool.flags.join(' ')
-    expect(list.json.snapshots).toEqual([expect.objectContaining({name: 'exp', state: 'incomplete', missing: [pool.proto], repair: `dcsnap snapshot exp ${flags}`})])
-    const human = await dcsnap(['list', ...pool.flags])
-    expect(human.stdout).toContain(`incomplete: manual snapshot "exp" is on ${pool.cache} only.`)
-    expect(human.stdout).toContain(`complete it (${pool.proto} taken now): dcsnap snapshot exp ${flags}`)
-    expect(human.stdout).toContain(`or remove it: dcsnap destroy exp ${flags}`)
+describeWhere(
+  !has.multiSnapshot,
+  'a snapshot left half done by a killed zfs',
+  'one atomic zfs call snapshots every dataset',
+  () => {
+    test('re-running completes it; list shows it incomplete with the repair; nothing is lost', async () => {
+      const env = {
+        DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/die-after-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`,
+        DCSNAP_DIE_MATCH: `^snapshot ${pool.cache}@exp$`,
+      }
+      const r = await dcsnap(['snapshot', 'exp', ...pool.flags], {env})
+      // TODO: 1 only, once a zfs killed by a signal is its own error kind (today it looks like zfs not found, 127).
+      expect([1, 127]).toContain(r.exitCode)
+      expect(await snapshotsOf(pool.proto)).toEqual([])
+      expect(await snapshotsOf(pool.cache)).toEqual(['exp'])
+      const list = await dcsnapJson<ListView>(['list', ...pool.flags])
+      const flags = pool.flags.join(' ')
+      expect(list.json.snapshots).toEqual([
+        expect.objectContaining({
+          name: 'exp',
+          state: 'incomplete',
+          missing: [pool.proto],
+          repair: `dcsnap snapshot exp ${flags}`,
+        }),
+      ])
+      const human = await dcsnap(['list', ...pool.flags])
+      expect(human.stdout).toContain(`incomplete: manual snapshot "exp" is on ${pool.cache} only.`)
+      expect(human.stdout).toContain(`complete it (${pool.proto} taken now): dcsnap snapshot exp ${flags}`)
+      expect(human.stdout).toContain(`or remove it: dcsnap destroy exp ${flags}`)
 
-    const again = await dcsnapJson(['snapshot', 'exp', ...pool.flags])
-    expect(again.exitCode).toBe(0)
-    expect(again.json).toEqual({snapshot: 'exp', created: [`${pool.proto}@exp`], existing: [`${pool.cache}@exp`]})
-    for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['exp'])
-    expect((await dcsnapJson<ListView>(['list', ...pool.flags])).json.snapshots[0]).toMatchObject({state: 'complete', repair: null})
-  })
-})
+      const again = await dcsnapJson(['snapshot', 'exp', ...pool.flags])
+      expect(again.exitCode).toBe(0)
+      expect(again.json).toEqual({snapshot: 'exp', created: [`${pool.proto}@exp`], existing: [`${pool.cache}@exp`]})
+      for (const ds of [pool.proto, pool.cache]) expect(await snapshotsOf(ds)).toEqual(['exp'])
+      expect((await dcsnapJson<ListView>(['list', ...pool.flags])).json.snapshots[0]).toMatchObject({
+        state: 'complete',
+        repair: null,
+      })
+    })
+  },
+)
 
 test('dc- names are reserved for checkpoints (exit 2)', async () => {
   const r = await dcsnap(['snapshot', 'dc-1-fake', ...pool.flags])

@@ -20,14 +20,19 @@ async function zfsCalls(args: string[]): Promise<string[]> {
 describeWhere(has.multiSnapshot, 'atomic multi-dataset snapshots', 'zfs-fuse takes one snapshot per call', () => {
   test('proto and cache are snapshotted in one zfs call', async () => {
     const calls = await zfsCalls(['snapshot', 'together', ...pool.flags])
-    expect(calls.filter(c => c.startsWith('snapshot'))).toEqual([`snapshot ${pool.proto}@together ${pool.cache}@together`])
+    expect(calls.filter(c => c.startsWith('snapshot'))).toEqual([
+      `snapshot ${pool.proto}@together ${pool.cache}@together`,
+    ])
   })
 })
 
 describeWhere(!has.multiSnapshot, 'one snapshot per call', 'this ZFS snapshots several datasets atomically', () => {
   test('each dataset gets its own zfs snapshot call', async () => {
     const calls = await zfsCalls(['snapshot', 'apart', ...pool.flags])
-    expect(calls.filter(c => c.startsWith('snapshot'))).toEqual([`snapshot ${pool.proto}@apart`, `snapshot ${pool.cache}@apart`])
+    expect(calls.filter(c => c.startsWith('snapshot'))).toEqual([
+      `snapshot ${pool.proto}@apart`,
+      `snapshot ${pool.cache}@apart`,
+    ])
   })
 })
 

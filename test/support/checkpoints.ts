@@ -30,5 +30,9 @@ export async function fakeBuild(pool: TestPool, id: string, steps: string[]): Pr
 /** The snapshot names (after @) of a dataset, oldest first. */
 export async function snapshotsOf(dataset: string): Promise<string[]> {
   const out = await zfsOk('list', '-H', '-t', 'snapshot', '-o', 'name', '-s', 'createtxg', '-r', dataset)
-  return out.split('\n').filter(Boolean).filter(n => n.startsWith(`${dataset}@`)).map(n => n.slice(dataset.length + 1))
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .filter(n => n.startsWith(`${dataset}@`))
+    .map(n => n.slice(dataset.length + 1))
 }

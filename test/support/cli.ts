@@ -11,7 +11,10 @@ import {host, type Result} from './zfs-host.js'
 const cacheHome = mkdtempSync(join(tmpdir(), 'dcsnap-cache-'))
 
 /** Runs `dcsnap ...args`; env adds to (and overrides) the tier's environment. */
-export async function dcsnap(args: string[], opts: {env?: Record<string, string>; cwd?: string; input?: string} = {}): Promise<Result> {
+export async function dcsnap(
+  args: string[],
+  opts: {env?: Record<string, string>; cwd?: string; input?: string} = {},
+): Promise<Result> {
   const r = await execa('node', [join(repoRoot, 'bin', 'run.js'), ...args], {
     reject: false,
     cwd: opts.cwd ?? repoRoot,
@@ -28,7 +31,10 @@ export interface ErrorJson {
 }
 
 /** Runs dcsnap with --json and parses stdout, as the shape T the caller names (unknown unless it names one). */
-export async function dcsnapJson<T = unknown>(args: string[], opts: Parameters<typeof dcsnap>[1] = {}): Promise<{exitCode: number; json: T; stderr: string}> {
+export async function dcsnapJson<T = unknown>(
+  args: string[],
+  opts: Parameters<typeof dcsnap>[1] = {},
+): Promise<{exitCode: number; json: T; stderr: string}> {
   const r = await dcsnap([...args, '--json'], opts)
   let json: T
   try {

@@ -14,7 +14,11 @@ import {host} from './zfs-host.js'
 export async function countZfsCalls(args: string[], datasets: string[]): Promise<{result: Result; calls: string[]}> {
   const dir = mkdtempSync(join(tmpdir(), 'dcsnap-count-'))
   const file = join(dir, 'calls')
-  const env = {DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/count-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`, DCSNAP_COUNT_FILE: file, XDG_CACHE_HOME: dir}
+  const env = {
+    DCSNAP_ZFS: `${join(repoRoot, 'fixtures/bin/count-zfs')} ${host.env.DCSNAP_ZFS ?? 'zfs'}`,
+    DCSNAP_COUNT_FILE: file,
+    XDG_CACHE_HOME: dir,
+  }
   const lines = () => readFileSync(file, 'utf8').split('\n').filter(Boolean)
   await dcsnap(['list', ...datasets.flatMap(d => ['-d', d])], {env})
   const before = lines().length

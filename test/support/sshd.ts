@@ -37,12 +37,27 @@ export async function startSshd(): Promise<TestSshd> {
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')])
   await execa('cp', [join(dir, 'client_key.pub'), join(dir, 'authorized_keys')])
   const port = await freePort()
-  writeFileSync(join(dir, 'sshd_config'), [
-    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host_key')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
-    `PidFile ${join(dir, 'sshd.pid')}`, 'SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '',
-  ].join('\n'))
-  const daemon: ResultPromise = execa(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {reject: false, stdio: ['ignore', 'ignore', 'pipe']})
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(dir, 'host_key')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      'SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      '',
+    ].join('\n'),
+  )
+  const daemon: ResultPromise = execa(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {
+    reject: false,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   const sshCommand = `ssh -p ${port} -i ${join(dir, 'client_key')} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR`
   const host = 'root@127.0.0.1'
   for (let attempt = 0; ; attempt++) {

@@ -10,7 +10,9 @@ test('every export of src/index.ts has a one-line /** */ doc comment', () => {
   const file = join(repoRoot, 'src', 'index.ts')
   const text = readFileSync(file, 'utf8')
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true)
-  const exports = source.statements.filter(ts.isExportDeclaration).flatMap(d => (d.exportClause && ts.isNamedExports(d.exportClause) ? [...d.exportClause.elements] : []))
+  const exports = source.statements
+    .filter(ts.isExportDeclaration)
+    .flatMap(d => (d.exportClause && ts.isNamedExports(d.exportClause) ? [...d.exportClause.elements] : []))
   expect(exports.length).toBeGreaterThan(50)
   const undocumented = exports.filter(e => {
     const comments = ts.getLeadingCommentRanges(text, e.pos) ?? []
@@ -21,5 +23,7 @@ test('every export of src/index.ts has a one-line /** */ doc comment', () => {
 })
 
 test('the API report (api/dcsnap.api.d.ts) matches the build: run `npm run api` after changing the exports on purpose', async () => {
-  await expect(promisify(execFile)(process.execPath, [join(repoRoot, 'scripts', 'api-report.js'), '--check'], {cwd: repoRoot})).resolves.toBeDefined()
+  await expect(
+    promisify(execFile)(process.execPath, [join(repoRoot, 'scripts', 'api-report.js'), '--check'], {cwd: repoRoot}),
+  ).resolves.toBeDefined()
 })

@@ -19,7 +19,13 @@ function checkout(dir: string): string {
   return dir
 }
 
-const step = (over: Partial<StepDefinition> = {}): StepDefinition => ({name: 'trim', index: 3, run: './steps/trim.sh --all', env: {LANG: 'C'}, ...over})
+const step = (over: Partial<StepDefinition> = {}): StepDefinition => ({
+  name: 'trim',
+  index: 3,
+  run: './steps/trim.sh --all',
+  env: {LANG: 'C'},
+  ...over,
+})
 
 async function key(dir: string, over: Partial<KeyOptions> = {}) {
   return stepKey({step: step(), manifestDir: dir, inputs: ['steps/lib.sh', 'conf'], parent: 'p1', ...over})
@@ -53,7 +59,9 @@ test('an edited script the step runs changes the key, and the difference names t
   writeFileSync(join(dir, 'steps', 'trim.sh'), '#!/bin/sh\nrm -rf "$DCSNAP_PROTO/usr/share/man"\n')
   const edited = await key(dir)
   expect(edited.key).not.toBe(base.key)
-  expect(diffKeyInputs(base.inputs, edited.inputs)).toEqual([{kind: 'program', name: 'steps/trim.sh', change: 'changed'}])
+  expect(diffKeyInputs(base.inputs, edited.inputs)).toEqual([
+    {kind: 'program', name: 'steps/trim.sh', change: 'changed'},
+  ])
 })
 
 test('a mode change of the script counts; its mtime does not', async () => {
@@ -94,7 +102,10 @@ test('programs: only words that are files inside the manifest tree, by their pat
   const dir = checkout(tempDir())
   symlinkSync('/bin/sh', join(dir, 'sh-link'))
   expect(await programsOf('sh -c "./steps/trim.sh x" && true', dir)).toEqual([])
-  expect(await programsOf('./steps/trim.sh && steps/lib.sh; /bin/true ../outside', dir)).toEqual(['steps/lib.sh', 'steps/trim.sh'])
+  expect(await programsOf('./steps/trim.sh && steps/lib.sh; /bin/true ../outside', dir)).toEqual([
+    'steps/lib.sh',
+    'steps/trim.sh',
+  ])
   expect(await programsOf(['bash', join(dir, 'steps', 'trim.sh'), 'sh-link'], dir)).toEqual(['steps/trim.sh'])
 })
 

@@ -8,7 +8,12 @@ import {tempDirPerTest} from '../../support/temp-dir.js'
 // Ownership by another user needs root to set up (tests run as root); elsewhere those tests are skipped.
 const asRoot = process.geteuid?.() === 0 ? test : test.skip
 const NOBODY = 65534
-const unsafe = (path: string, what: string) => expect.objectContaining({code: 'UNSAFE_PATH', exitCode: 2, message: expect.stringMatching(new RegExp(`${path}.*${what}`))})
+const unsafe = (path: string, what: string) =>
+  expect.objectContaining({
+    code: 'UNSAFE_PATH',
+    exitCode: 2,
+    message: expect.stringMatching(new RegExp(`${path}.*${what}`)),
+  })
 
 const base = tempDirPerTest('dcsnap-privdir-')
 
@@ -47,7 +52,13 @@ describe('ensurePrivateDir', () => {
       const dir = join(base(), `m${mode.toString(8)}`)
       mkdirSync(dir)
       chmodSync(dir, mode)
-      await expect(ensurePrivateDir(dir)).rejects.toEqual(expect.objectContaining({code: 'UNSAFE_PATH', message: expect.stringContaining('writable by'), hint: expect.stringContaining('chmod go-w')}))
+      await expect(ensurePrivateDir(dir)).rejects.toEqual(
+        expect.objectContaining({
+          code: 'UNSAFE_PATH',
+          message: expect.stringContaining('writable by'),
+          hint: expect.stringContaining('chmod go-w'),
+        }),
+      )
     }
   })
   test('refuses a file where the directory should be', async () => {
@@ -60,7 +71,12 @@ describe('ensurePrivateDir', () => {
     chownSync(theirs, NOBODY, NOBODY)
     await expect(ensurePrivateDir(theirs)).rejects.toEqual(unsafe(theirs, 'owned by uid 65534'))
     await expect(ensurePrivateDir(join(theirs, 'logs', '1'), 'Choose another `logs:` directory.')).rejects.toEqual(
-      expect.objectContaining({code: 'UNSAFE_PATH', message: expect.stringContaining(`${theirs}: it is a directory owned by uid 65534`), hint: 'Choose another `logs:` directory.'}))
+      expect.objectContaining({
+        code: 'UNSAFE_PATH',
+        message: expect.stringContaining(`${theirs}: it is a directory owned by uid 65534`),
+        hint: 'Choose another `logs:` directory.',
+      }),
+    )
     expect(readdirSync(theirs)).toEqual([])
   })
   asRoot('refuses an existing directory of ours inside one another user owns', async () => {
@@ -87,7 +103,9 @@ describe('ensurePrivateDir', () => {
     mkdirSync(target)
     symlinkSync(target, join(shared, 'link'))
     lchownSync(join(shared, 'link'), NOBODY, NOBODY)
-    await expect(ensurePrivateDir(join(shared, 'link', 'logs'))).rejects.toEqual(unsafe(join(shared, 'link'), 'symbolic link owned by uid 65534'))
+    await expect(ensurePrivateDir(join(shared, 'link', 'logs'))).rejects.toEqual(
+      unsafe(join(shared, 'link'), 'symbolic link owned by uid 65534'),
+    )
     lchownSync(join(shared, 'link'), 0, 0)
     chownSync(target, NOBODY, NOBODY)
     await expect(ensurePrivateDir(join(shared, 'link', 'logs'))).rejects.toEqual(unsafe(target, 'owned by uid 65534'))

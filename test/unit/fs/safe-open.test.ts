@@ -1,12 +1,23 @@
 import {expect} from '@jest/globals'
 import {execFileSync} from 'node:child_process'
-import {chmodSync, chownSync, linkSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {join} from 'node:path'
 import {openForWrite, openNewFile, writeFileAtomic} from '../../../src/fs/safe-open.js'
 import {tempDirPerTest} from '../../support/temp-dir.js'
 
 const asRoot = process.geteuid?.() === 0 ? test : test.skip
-const unsafe = (what: string) => expect.objectContaining({code: 'UNSAFE_PATH', exitCode: 2, message: expect.stringContaining(what)})
+const unsafe = (what: string) =>
+  expect.objectContaining({code: 'UNSAFE_PATH', exitCode: 2, message: expect.stringContaining(what)})
 
 const tmp = tempDirPerTest('dcsnap-safeopen-')
 let dir: string

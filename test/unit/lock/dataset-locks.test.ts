@@ -18,7 +18,9 @@ async function tryInChild(dir: string, datasets: string[], user?: string): Promi
   const script = `const m = await import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'lock', 'dataset-locks.js'))});
 try { (await m.acquireLocks(${JSON.stringify(datasets)})).release(); process.exitCode = 0 } catch (e) { console.error(e.message); process.exitCode = e.exitCode ?? 1 }`
   const argv = ['node', '--input-type=module', '-e', script]
-  const cmd = user ? ['su', user, '-s', '/bin/sh', '-c', argv.map(a => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')] : argv
+  const cmd = user
+    ? ['su', user, '-s', '/bin/sh', '-c', argv.map(a => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')]
+    : argv
   const r = await execa(cmd[0], cmd.slice(1), {reject: false, env: {DCSNAP_LOCK_DIR: dir}})
   return r.exitCode ?? 1
 }
@@ -64,12 +66,18 @@ test('a symlink planted as a lock file is refused, and its target is left alone'
   const victim = join(mkdtempSync(join(tmpdir(), 'dcsnap-victim-')), 'victim')
   writeFileSync(victim, 'precious\n')
   symlinkSync(victim, lockFilePath(dir, 'tank/proto'))
-  await expect(acquireLocks(['tank/proto'], {env: {DCSNAP_LOCK_DIR: dir}})).rejects.toMatchObject({code: 'UNSAFE_LOCK_FILE', exitCode: 2})
+  await expect(acquireLocks(['tank/proto'], {env: {DCSNAP_LOCK_DIR: dir}})).rejects.toMatchObject({
+    code: 'UNSAFE_LOCK_FILE',
+    exitCode: 2,
+  })
   expect(readFileSync(victim, 'utf8')).toBe('precious\n')
 })
 
 test('a lock directory writable by others without the sticky bit is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dcsnap-lockdir-'))
   chmodSync(dir, 0o777)
-  await expect(acquireLocks(['tank/proto'], {env: {DCSNAP_LOCK_DIR: dir}})).rejects.toMatchObject({code: 'UNSAFE_LOCK_DIR', exitCode: 2})
+  await expect(acquireLocks(['tank/proto'], {env: {DCSNAP_LOCK_DIR: dir}})).rejects.toMatchObject({
+    code: 'UNSAFE_LOCK_DIR',
+    exitCode: 2,
+  })
 })

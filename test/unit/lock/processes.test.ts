@@ -5,7 +5,9 @@ import {isAlive, isZombie, sessionMembers} from '../../../src/lock/processes.js'
 // reap either (a container's process_api, a CI runner), a dead step's processes stay zombies for ever.
 test('a zombie counts as neither alive nor a member of its session', async () => {
   const parent = execa('setsid', ['sh', '-c', 'sleep 0 & echo $!; exec sleep 30'])
-  const zombie = await new Promise<number>(resolve => parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))))
+  const zombie = await new Promise<number>(resolve =>
+    parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+  )
   try {
     for (let i = 0; i < 100 && !isZombie(zombie); i++) await new Promise(r => setTimeout(r, 20))
     expect(isZombie(zombie)).toBe(true)

@@ -1,12 +1,20 @@
 import {expect} from '@jest/globals'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {assertDatasetName, DATASET_PATTERN, datasetNameProblem, isDatasetName} from '../../../src/manifest/dataset-name.js'
+import {
+  assertDatasetName,
+  DATASET_PATTERN,
+  datasetNameProblem,
+  isDatasetName,
+} from '../../../src/manifest/dataset-name.js'
 import validate from '../../../src/manifest/manifest-validator.js'
 import {repoRoot} from '../../support/paths.js'
 
-const schema = JSON.parse(readFileSync(join(repoRoot, 'schemas', 'manifest.schema.json'), 'utf8')) as {$defs: {dataset: {pattern: string}}}
-const schemaAccepts = (name: string) => validate({version: 1, name: 'x', datasets: {proto: name}, steps: [{name: 'a', run: 'b'}]})
+const schema = JSON.parse(readFileSync(join(repoRoot, 'schemas', 'manifest.schema.json'), 'utf8')) as {
+  $defs: {dataset: {pattern: string}}
+}
+const schemaAccepts = (name: string) =>
+  validate({version: 1, name: 'x', datasets: {proto: name}, steps: [{name: 'a', run: 'b'}]})
 
 const names: Array<[string, boolean]> = [
   ['tank', true],

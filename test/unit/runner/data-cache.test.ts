@@ -23,7 +23,9 @@ describe('tmpDataCache', () => {
   test('refuses kept copies in a planted symlink, copying nothing into its target', async () => {
     mkdirSync(join(dir(), 'elsewhere'))
     symlinkSync(join(dir(), 'elsewhere'), join(dir(), 'cache-copies'))
-    await expect(tmpDataCache({keepCopiesIn: join(dir(), 'cache-copies')})).rejects.toEqual(expect.objectContaining({code: 'UNSAFE_PATH'}))
+    await expect(tmpDataCache({keepCopiesIn: join(dir(), 'cache-copies')})).rejects.toEqual(
+      expect.objectContaining({code: 'UNSAFE_PATH'}),
+    )
     expect(readdirSync(join(dir(), 'elsewhere'))).toEqual([])
   })
 })

@@ -1,5 +1,14 @@
 import {expect} from '@jest/globals'
-import {chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {join} from 'node:path'
 import type {StepDefinition} from '../../../src/manifest/manifest.js'
 import {runStep} from '../../../src/runner/step-process.js'
@@ -27,23 +36,38 @@ describe('runStep logs', () => {
     symlinkSync(victim, log)
     const ran = join(dir(), 'ran')
     await expect(runStep({step: step(['touch', ran]), cwd: dir(), env: process.env, log})).rejects.toEqual(
-      expect.objectContaining({code: 'UNSAFE_PATH', exitCode: 2, message: expect.stringContaining(`${log}: it is a symbolic link`), hint: expect.stringContaining('logs:')}))
+      expect.objectContaining({
+        code: 'UNSAFE_PATH',
+        exitCode: 2,
+        message: expect.stringContaining(`${log}: it is a symbolic link`),
+        hint: expect.stringContaining('logs:'),
+      }),
+    )
     expect(readFileSync(victim, 'utf8')).toBe('precious\n')
     expect(existsSync(ran)).toBe(false)
   })
-  asRoot("a log directory owned by another user is refused, and nothing is written in it", async () => {
+  asRoot('a log directory owned by another user is refused, and nothing is written in it', async () => {
     const theirs = join(dir(), 'logs')
     mkdirSync(join(theirs, '1'), {recursive: true, mode: 0o755})
     chownSync(theirs, 65534, 65534)
-    await expect(runStep({step: step('true'), cwd: dir(), env: process.env, log: join(theirs, '1', '1-fetch.log')})).rejects.toEqual(
-      expect.objectContaining({code: 'UNSAFE_PATH', message: expect.stringContaining('owned by uid 65534')}))
+    await expect(
+      runStep({step: step('true'), cwd: dir(), env: process.env, log: join(theirs, '1', '1-fetch.log')}),
+    ).rejects.toEqual(
+      expect.objectContaining({code: 'UNSAFE_PATH', message: expect.stringContaining('owned by uid 65534')}),
+    )
     expect(readdirSync(join(theirs, '1'))).toEqual([])
   })
   test('a step writing far more than the log buffer gets all of it into the log and to onOutput', async () => {
     const log = join(dir(), '1-fetch.log')
     let seen = 0
     const size = 32 * 1024 * 1024
-    const outcome = await runStep({step: step(['head', '-c', String(size), '/dev/zero']), cwd: dir(), env: process.env, log, onOutput: chunk => (seen += chunk.length)})
+    const outcome = await runStep({
+      step: step(['head', '-c', String(size), '/dev/zero']),
+      cwd: dir(),
+      env: process.env,
+      log,
+      onOutput: chunk => (seen += chunk.length),
+    })
     expect(outcome.status).toBe('succeeded')
     expect(statSync(log).size).toBe(size)
     expect(seen).toBe(size)

@@ -1,5 +1,11 @@
 import {expect} from '@jest/globals'
-import {assertBuildId, assertManualName, assertSnapshotName, checkpointName, parseSnapshotName} from '../../../src/snapshots/names.js'
+import {
+  assertBuildId,
+  assertManualName,
+  assertSnapshotName,
+  checkpointName,
+  parseSnapshotName,
+} from '../../../src/snapshots/names.js'
 
 describe('parseSnapshotName', () => {
   test.each([
@@ -21,7 +27,9 @@ describe('parseSnapshotName', () => {
 
 describe('assertSnapshotName', () => {
   test('a full name over 255 bytes is an input error (exit 2)', () => {
-    expect(() => assertSnapshotName('tank/dc', 'x'.repeat(250))).toThrow(expect.objectContaining({exitCode: 2, code: 'SNAPSHOT_NAME_TOO_LONG'}))
+    expect(() => assertSnapshotName('tank/dc', 'x'.repeat(250))).toThrow(
+      expect.objectContaining({exitCode: 2, code: 'SNAPSHOT_NAME_TOO_LONG'}),
+    )
     expect(() => assertSnapshotName('tank/dc', 'x'.repeat(247))).not.toThrow()
   })
   test('characters ZFS refuses are an input error', () => {
@@ -30,7 +38,9 @@ describe('assertSnapshotName', () => {
 })
 
 describe('assertBuildId', () => {
-  test.each(['1', 'nightly.42', 'a:b', 'x_y', 'a..b', 'b'.repeat(64)])('%s is valid', id => expect(() => assertBuildId(id)).not.toThrow())
+  test.each(['1', 'nightly.42', 'a:b', 'x_y', 'a..b', 'b'.repeat(64)])('%s is valid', id =>
+    expect(() => assertBuildId(id)).not.toThrow(),
+  )
   test.each(['', '.', '..', '.x', '...', 'a-b', 'a/b', 'b'.repeat(65), 'é'])('%j is invalid (exit 2)', id => {
     expect(() => assertBuildId(id)).toThrow(expect.objectContaining({exitCode: 2, code: 'INVALID_BUILD_ID'}))
   })
@@ -43,5 +53,7 @@ describe('assertManualName', () => {
   test.each(['dc-1', 'dc-1-x', 'dc-', 'dc-..', 'dc-a b', 'dc-1--x'])('%j is reserved for checkpoints', name => {
     expect(() => assertManualName(name)).toThrow(expect.objectContaining({exitCode: 2, code: 'RESERVED_NAME'}))
   })
-  test.each(['before-experiment', 'DC-1', 'xdc-1', 'dc'])('%j may be a manual snapshot', name => expect(() => assertManualName(name)).not.toThrow())
+  test.each(['before-experiment', 'DC-1', 'xdc-1', 'dc'])('%j may be a manual snapshot', name =>
+    expect(() => assertManualName(name)).not.toThrow(),
+  )
 })

@@ -42,7 +42,8 @@ describe('classifyZfsError on recorded errors', () => {
 })
 
 test('missingNames: the names asked for that stderr says do not exist, and no others', () => {
-  const stderr = "cannot open 'p/proto.dclines': dataset does not exist\ncannot open 'q/x': no such pool\ncannot open 'p/other': permission denied\n"
+  const stderr =
+    "cannot open 'p/proto.dclines': dataset does not exist\ncannot open 'q/x': no such pool\ncannot open 'p/other': permission denied\n"
   expect(missingNames(stderr, ['p/proto', 'p/proto.dclines', 'q/x', 'p/other'])).toEqual(['p/proto.dclines', 'q/x'])
   expect(missingNames('', ['p/proto'])).toEqual([])
 })

@@ -1,11 +1,30 @@
 import {parseDiff, unescapePath} from '../../../src/zfs/diff.js'
 import {ZfsError} from '../../../src/zfs/errors.js'
-import {checkListed, listProperties as allProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from '../../../src/zfs/listing.js'
+import {
+  checkListed,
+  listProperties as allProperties,
+  parseGetRows,
+  parseJson,
+  parseTabular,
+  type ZfsListing,
+} from '../../../src/zfs/listing.js'
 import {fixture} from '../../support/fixtures.js'
 
 /** The properties the recorded fixtures were listed with: those of dcsnap before kept lines (guid, origin, ... came with them). */
 function listProperties(opts: {written: boolean; clones: boolean}): string[] {
-  const later = ['guid', 'origin', 'mounted', 'canmount', 'usedbysnapshots', 'dcsnap:kind', 'dcsnap:journal', 'dcsnap:key', 'dcsnap:tainted', 'dcsnap:cached', 'dcsnap:from']
+  const later = [
+    'guid',
+    'origin',
+    'mounted',
+    'canmount',
+    'usedbysnapshots',
+    'dcsnap:kind',
+    'dcsnap:journal',
+    'dcsnap:key',
+    'dcsnap:tainted',
+    'dcsnap:cached',
+    'dcsnap:from',
+  ]
   return allProperties(opts).filter(p => !later.includes(p))
 }
 
@@ -24,7 +43,13 @@ describe('parseGetRows (zfs-fuse `zfs get -Hp`)', () => {
 
   test('snapshots with exact numbers, holds and only the user properties that are set', () => {
     const s = listing.snapshots.find(x => x.name === 'tp/proto@dc-1-fetch')!
-    expect(s).toMatchObject({dataset: 'tp/proto', snapshot: 'dc-1-fetch', userrefs: 0, written: undefined, clones: undefined})
+    expect(s).toMatchObject({
+      dataset: 'tp/proto',
+      snapshot: 'dc-1-fetch',
+      userrefs: 0,
+      written: undefined,
+      clones: undefined,
+    })
     expect(s.user).toEqual({'dcsnap:build': '1', 'dcsnap:step': 'fetch', 'dcsnap:index': '1', 'dcsnap:cache': 'zfs'})
     expect(s.createtxg).toBeGreaterThan(0)
     expect(s.creation).toBeGreaterThan(1_700_000_000)
@@ -37,29 +62,79 @@ describe('parseGetRows (zfs-fuse `zfs get -Hp`)', () => {
 describe('parseTabular (`zfs list -Hp`)', () => {
   test('maps columns by the properties asked for; "-" is unset', () => {
     const props = listProperties({written: true, clones: true})
-    const line = ['p/ds@dc-2-x', 'snapshot', '42', '1700000000', '4096', '8192', '1', '-', '512', 'p/clone', '2', 'x', '3', '-', '-', 'zfs'].join('\t')
+    const line = [
+      'p/ds@dc-2-x',
+      'snapshot',
+      '42',
+      '1700000000',
+      '4096',
+      '8192',
+      '1',
+      '-',
+      '512',
+      'p/clone',
+      '2',
+      'x',
+      '3',
+      '-',
+      '-',
+      'zfs',
+    ].join('\t')
     const l = parseTabular(`${line}\n`, props)
     expect(l.snapshots[0]).toEqual({
-      name: 'p/ds@dc-2-x', dataset: 'p/ds', snapshot: 'dc-2-x', createtxg: 42, creation: 1700000000, used: 4096, referenced: 8192,
-      written: 512, userrefs: 1, clones: ['p/clone'], user: {'dcsnap:build': '2', 'dcsnap:step': 'x', 'dcsnap:index': '3', 'dcsnap:cache': 'zfs'},
+      name: 'p/ds@dc-2-x',
+      dataset: 'p/ds',
+      snapshot: 'dc-2-x',
+      createtxg: 42,
+      creation: 1700000000,
+      used: 4096,
+      referenced: 8192,
+      written: 512,
+      userrefs: 1,
+      clones: ['p/clone'],
+      user: {'dcsnap:build': '2', 'dcsnap:step': 'x', 'dcsnap:index': '3', 'dcsnap:cache': 'zfs'},
     })
   })
 })
 
 describe('OpenZFS 2.3 listings: -Hp and -j --json-int give one model', () => {
-  const props = ['name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'written', 'userrefs', 'clones', 'mountpoint', 'dcsnap:build', 'dcsnap:step']
+  const props = [
+    'name',
+    'type',
+    'createtxg',
+    'creation',
+    'used',
+    'referenced',
+    'written',
+    'userrefs',
+    'clones',
+    'mountpoint',
+    'dcsnap:build',
+    'dcsnap:step',
+  ]
   const hp = parseTabular(fixture('openzfs-2.3/list-Hp.txt').body, props)
   const jint = parseJson(fixture('openzfs-2.3/list-j.json').body, props)
 
   // (Plain -j prints human sizes and dates, as list-j-strings.json shows: dcsnap passes -p, which prints exact numbers as strings.)
   test('both parse to the same listing', () => {
-    const sorted = (l: typeof hp) => ({datasets: [...l.datasets].sort((a, b) => a.name.localeCompare(b.name)), snapshots: [...l.snapshots].sort((a, b) => a.name.localeCompare(b.name))})
+    const sorted = (l: typeof hp) => ({
+      datasets: [...l.datasets].sort((a, b) => a.name.localeCompare(b.name)),
+      snapshots: [...l.snapshots].sort((a, b) => a.name.localeCompare(b.name)),
+    })
     expect(sorted(jint)).toEqual(sorted(hp))
   })
 
   test('written, clones, holds and user properties', () => {
     const build = hp.snapshots.find(s => s.name === 'tp/proto@dc-1-build')!
-    expect(build).toMatchObject({dataset: 'tp/proto', snapshot: 'dc-1-build', createtxg: 12, written: 18432, userrefs: 0, clones: ['tp/experiment'], user: {'dcsnap:build': '1', 'dcsnap:step': 'build'}})
+    expect(build).toMatchObject({
+      dataset: 'tp/proto',
+      snapshot: 'dc-1-build',
+      createtxg: 12,
+      written: 18432,
+      userrefs: 0,
+      clones: ['tp/experiment'],
+      user: {'dcsnap:build': '1', 'dcsnap:step': 'build'},
+    })
     expect(hp.snapshots.find(s => s.name === 'tp/proto@dc-1')).toMatchObject({userrefs: 1, clones: []})
     expect(hp.snapshots.find(s => s.name === 'tp/proto@before-experiment')!.user).toEqual({})
     expect(hp.datasets.map(({name, type, createtxg, mountpoint}) => ({name, type, createtxg, mountpoint}))).toEqual([
@@ -71,8 +146,26 @@ describe('OpenZFS 2.3 listings: -Hp and -j --json-int give one model', () => {
 
 describe('guids in OpenZFS 2.3 JSON listings', () => {
   test('--json-int prints every guid above 2^63 as INT64_MAX; -j -p prints each exactly, as -Hp does', () => {
-    const clamped = parseJson(fixture('openzfs-2.3/guid-json-int.txt').body, ['name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'guid'])
-    const exact = parseJson(fixture('openzfs-2.3/guid-json-p.txt').body, ['name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'userrefs', 'guid'])
+    const clamped = parseJson(fixture('openzfs-2.3/guid-json-int.txt').body, [
+      'name',
+      'type',
+      'createtxg',
+      'creation',
+      'used',
+      'referenced',
+      'userrefs',
+      'guid',
+    ])
+    const exact = parseJson(fixture('openzfs-2.3/guid-json-p.txt').body, [
+      'name',
+      'type',
+      'createtxg',
+      'creation',
+      'used',
+      'referenced',
+      'userrefs',
+      'guid',
+    ])
     expect(new Set(clamped.snapshots.map(s => s.guid))).toEqual(new Set(['9223372036854775807']))
     expect(exact.snapshots.map(s => s.guid)).toEqual(['9536112949889685252', '17381494252486172775'])
   })
@@ -81,7 +174,10 @@ describe('guids in OpenZFS 2.3 JSON listings', () => {
 describe('parseDiff (OpenZFS 2.3 `zfs diff -FH`)', () => {
   test('added, modified, removed and renamed, with escaped names', () => {
     // The fixture was recorded with -t (a timestamp column first): drop it to get -FH output.
-    const out = fixture('openzfs-2.3/diff-FHt.txt').body.split('\n').map(l => l.split('\t').slice(1).join('\t')).join('\n')
+    const out = fixture('openzfs-2.3/diff-FHt.txt')
+      .body.split('\n')
+      .map(l => l.split('\t').slice(1).join('\t'))
+      .join('\n')
     expect(parseDiff(out)).toEqual([
       {change: 'added', type: 'F', path: '/tp/proto/added.txt'},
       {change: 'added', type: 'F', path: '/tp/proto/added file.txt'},
@@ -112,7 +208,20 @@ function outputError(parse: () => unknown): ZfsError {
 }
 
 describe('output that does not parse is an error, never a default', () => {
-  const props = ['name', 'type', 'createtxg', 'creation', 'used', 'referenced', 'written', 'userrefs', 'clones', 'mountpoint', 'dcsnap:build', 'dcsnap:step']
+  const props = [
+    'name',
+    'type',
+    'createtxg',
+    'creation',
+    'used',
+    'referenced',
+    'written',
+    'userrefs',
+    'clones',
+    'mountpoint',
+    'dcsnap:build',
+    'dcsnap:step',
+  ]
   const argv = ['list', '-H', '-p', '-o', props.join(','), 'tp/proto', 'tp/cache']
   const hp = fixture('openzfs-2.3/list-Hp.txt').body
   const lines = hp.split('\n').filter(Boolean)
@@ -129,14 +238,32 @@ describe('output that does not parse is an error, never a default', () => {
     expect(e.message).toContain('`zfs list -H -p -o name,type,createtxg')
     expect(e.message).toContain('11 tab-separated fields, not the 12 asked for')
     expect(e.message).toContain(JSON.stringify(lines[snapshotLine].split('\t').slice(0, -1).join('\t')))
-    expect(outputError(() => parseTabular(mutated(snapshotLine, c => [...c, 'extra']), props, argv)).message).toContain('13 tab-separated fields')
+    expect(
+      outputError(() =>
+        parseTabular(
+          mutated(snapshotLine, c => [...c, 'extra']),
+          props,
+          argv,
+        ),
+      ).message,
+    ).toContain('13 tab-separated fields')
   })
 
   test.each([
-    ['createtxg', 'x'], ['createtxg', '-'], ['createtxg', ''], ['createtxg', '1e3'], ['createtxg', '-5'],
-    ['creation', '-'], ['used', '12K'], ['referenced', ''], ['userrefs', '-'], ['written', 'lots'],
+    ['createtxg', 'x'],
+    ['createtxg', '-'],
+    ['createtxg', ''],
+    ['createtxg', '1e3'],
+    ['createtxg', '-5'],
+    ['creation', '-'],
+    ['used', '12K'],
+    ['referenced', ''],
+    ['userrefs', '-'],
+    ['written', 'lots'],
   ])('a snapshot whose %s is "%s" is refused (never read as 0)', (p, v) => {
-    expect(outputError(() => parseTabular(mutated(snapshotLine, set(p, v)), props, argv)).message).toContain(`"${p}" of tp/proto@dc-1-build`)
+    expect(outputError(() => parseTabular(mutated(snapshotLine, set(p, v)), props, argv)).message).toContain(
+      `"${p}" of tp/proto@dc-1-build`,
+    )
   })
 
   test('a dataset whose createtxg is not a number is refused', () => {
@@ -155,7 +282,10 @@ describe('output that does not parse is an error, never a default', () => {
     let text = mutated(snapshotLine, set('written', '-'))
     text = text.replace(lines[ds], lines[ds].replace('/tp/proto', 'legacy'))
     const l = parseTabular(text, props, argv)
-    expect(l.snapshots.find(s => s.name === 'tp/proto@dc-1-build')).toMatchObject({written: undefined, clones: ['tp/experiment']})
+    expect(l.snapshots.find(s => s.name === 'tp/proto@dc-1-build')).toMatchObject({
+      written: undefined,
+      clones: ['tp/experiment'],
+    })
     expect(l.snapshots.find(s => s.name === 'tp/proto@dc-1')).toMatchObject({clones: [], user: {'dcsnap:build': '1'}})
     expect(l.datasets.find(d => d.name === 'tp/proto')!.mountpoint).toBe('legacy')
     const none = parseTabular(hp.replace('/tp/cache', 'none'), props, argv)
@@ -164,18 +294,53 @@ describe('output that does not parse is an error, never a default', () => {
 
   describe('zfs-fuse `zfs get -Hp` rows', () => {
     const get = fixture('zfs-fuse/get-Hp.txt').body
-    const getArgv = ['get', '-H', '-p', '-r', '-d', '1', '-o', 'name,property,value', 'type,createtxg', 'tp/proto', 'tp/cache']
+    const getArgv = [
+      'get',
+      '-H',
+      '-p',
+      '-r',
+      '-d',
+      '1',
+      '-o',
+      'name,property,value',
+      'type,createtxg',
+      'tp/proto',
+      'tp/cache',
+    ]
 
     test('an object missing a property asked for is refused (the line is not silently dropped)', () => {
-      const e = outputError(() => parseGetRows(get.replace('tp/proto@dc-1-fetch\tcreatetxg\t', 'tp/proto@dc-1-fetch\tcreatetxg-gone\t'), legacyProps, getArgv))
+      const e = outputError(() =>
+        parseGetRows(
+          get.replace('tp/proto@dc-1-fetch\tcreatetxg\t', 'tp/proto@dc-1-fetch\tcreatetxg-gone\t'),
+          legacyProps,
+          getArgv,
+        ),
+      )
       expect(e.message).toContain('`zfs get -H -p -r -d 1')
-      const dropped = get.split('\n').filter(l => !l.startsWith('tp/proto@dc-1-fetch\tcreatetxg\t')).join('\n')
-      expect(outputError(() => parseGetRows(dropped, legacyProps, getArgv)).message).toContain('no createtxg for tp/proto@dc-1-fetch')
+      const dropped = get
+        .split('\n')
+        .filter(l => !l.startsWith('tp/proto@dc-1-fetch\tcreatetxg\t'))
+        .join('\n')
+      expect(outputError(() => parseGetRows(dropped, legacyProps, getArgv)).message).toContain(
+        'no createtxg for tp/proto@dc-1-fetch',
+      )
     })
 
     test('a short line, a garbage number or a property given twice is refused', () => {
-      outputError(() => parseGetRows(get.replace('tp/proto@dc-1-fetch\tcreatetxg\t', 'tp/proto@dc-1-fetch createtxg '), legacyProps, getArgv))
-      outputError(() => parseGetRows(get.replace(/tp\/proto@dc-1-fetch\tcreatetxg\t\d+/, 'tp/proto@dc-1-fetch\tcreatetxg\tnone'), legacyProps, getArgv))
+      outputError(() =>
+        parseGetRows(
+          get.replace('tp/proto@dc-1-fetch\tcreatetxg\t', 'tp/proto@dc-1-fetch createtxg '),
+          legacyProps,
+          getArgv,
+        ),
+      )
+      outputError(() =>
+        parseGetRows(
+          get.replace(/tp\/proto@dc-1-fetch\tcreatetxg\t\d+/, 'tp/proto@dc-1-fetch\tcreatetxg\tnone'),
+          legacyProps,
+          getArgv,
+        ),
+      )
       outputError(() => parseGetRows(`${get}tp/proto@dc-1-fetch\tcreatetxg\t1\n`, legacyProps, getArgv))
     })
 
@@ -203,11 +368,41 @@ describe('output that does not parse is an error, never a default', () => {
     })
 
     test('a property missing or of the wrong type is refused', () => {
-      outputError(() => parseJson(edit(d => delete d.datasets['tp/proto@dc-1-build'].properties.createtxg), props, jArgv))
-      outputError(() => parseJson(edit(d => (d.datasets['tp/proto@dc-1-build'].properties.createtxg = {value: null})), props, jArgv))
-      outputError(() => parseJson(edit(d => (d.datasets['tp/proto@dc-1-build'].properties.used = {value: true})), props, jArgv))
-      outputError(() => parseJson(edit(d => (d.datasets['tp/proto@dc-1-build'].properties = [] as never)), props, jArgv))
-      outputError(() => parseJson(edit(d => (d.datasets['tp/proto@dc-1-build'].properties.creation = {value: '-'})), props, jArgv))
+      outputError(() =>
+        parseJson(
+          edit(d => delete d.datasets['tp/proto@dc-1-build'].properties.createtxg),
+          props,
+          jArgv,
+        ),
+      )
+      outputError(() =>
+        parseJson(
+          edit(d => (d.datasets['tp/proto@dc-1-build'].properties.createtxg = {value: null})),
+          props,
+          jArgv,
+        ),
+      )
+      outputError(() =>
+        parseJson(
+          edit(d => (d.datasets['tp/proto@dc-1-build'].properties.used = {value: true})),
+          props,
+          jArgv,
+        ),
+      )
+      outputError(() =>
+        parseJson(
+          edit(d => (d.datasets['tp/proto@dc-1-build'].properties = [] as never)),
+          props,
+          jArgv,
+        ),
+      )
+      outputError(() =>
+        parseJson(
+          edit(d => (d.datasets['tp/proto@dc-1-build'].properties.creation = {value: '-'})),
+          props,
+          jArgv,
+        ),
+      )
     })
 
     test('plain -j (human sizes and dates) is refused rather than misread', () => {
