@@ -129,6 +129,25 @@ export declare function diffProto(session: Session, from: string, to?: string, o
 // diffSteps (src/runner/resume-plan)
 export declare function diffSteps(recorded: readonly StepDefinition[], given: readonly StepDefinition[]): StepChange[];
 
+// Endpoint (src/replication/endpoint)
+export interface Endpoint {
+    host?: string;
+    dataset: string;
+}
+
+// EndpointZfs (src/replication/endpoint)
+export interface EndpointZfs {
+    endpoint: Endpoint;
+    zfs: Zfs;
+    invocation(argv: readonly string[]): ZfsInvocation;
+}
+
+// endpointZfs (src/replication/endpoint)
+export declare function endpointZfs(endpoint: Endpoint, opts?: {
+    env?: NodeJS.ProcessEnv;
+    debug?: (line: string) => void;
+}): EndpointZfs;
+
 // executeDestroy (src/operations/destroy)
 export declare function executeDestroy(session: Session, plan: DestroyPlan): Promise<void>;
 
@@ -336,6 +355,9 @@ export type ParsedName = {
     kind: 'manual';
 };
 
+// parseEndpoint (src/replication/endpoint)
+export declare function parseEndpoint(spec: string): Endpoint;
+
 // parseSnapshotName (src/snapshots/names)
 export declare function parseSnapshotName(snapshot: string): ParsedName;
 
@@ -348,6 +370,16 @@ export declare function planDestroy(session: Session, targets: string[], opts?: 
     wholeBuild?: boolean;
 }): Promise<DestroyPlan>;
 
+// PlannedStream (src/replication/replicate)
+export interface PlannedStream {
+    dataset: string;
+    send: StreamSpec | {
+        token: string;
+    };
+    label: string;
+    estimate?: number;
+}
+
 // planPrune (src/operations/destroy)
 export declare function planPrune(session: Session, keep: number): Promise<DestroyPlan>;
 
@@ -357,11 +389,30 @@ export declare function planResume(i: ResumeInputs): ResumePlan;
 // planRollback (src/operations/rollback)
 export declare function planRollback(inventory: Inventory, target: SnapshotSet, opts?: RollbackOptions): RollbackPlan;
 
+// planSeed (src/replication/seed)
+export declare function planSeed(session: Session, root: string, opts?: {
+    build?: string;
+    step?: {
+        name: string;
+        index: number;
+    };
+}): Promise<{
+    build: Build;
+    checkpoint: SnapshotSet;
+    upstreams: string[];
+}>;
+
+// planTransfer (src/replication/replicate)
+export declare function planTransfer(ends: TransferEnds, opts?: TransferOptions): Promise<TransferPlan>;
+
 // prepareRollback (src/operations/rollback)
 export declare function prepareRollback(session: Session, target: string, opts?: RollbackOptions): Promise<RollbackPlan>;
 
 // probeLocks (src/lock/probe)
 export declare function probeLocks(datasets: readonly string[], env?: NodeJS.ProcessEnv): LockReport;
+
+// quoteWord (src/replication/shell-quote)
+export declare function quoteWord(word: string): string;
 
 // RefusedError (src/errors)
 export declare class RefusedError extends DcsnapError {
@@ -381,6 +432,9 @@ export interface RenameResult {
 
 // renameSnapshot (src/operations/rename)
 export declare function renameSnapshot(session: Session, from: string, to: string): Promise<RenameResult>;
+
+// replicaSource (src/replication/replicate)
+export declare function replicaSource(source: EndpointZfs): Promise<string[]>;
 
 // resolveBuildTarget (src/targets)
 export declare function resolveBuildTarget(opts: {
@@ -482,6 +536,22 @@ export interface RunResult {
     }>;
 }
 
+// seedFromReplica (src/replication/seed)
+export declare function seedFromReplica(session: Session, root: string, opts?: {
+    build?: string;
+    step?: {
+        name: string;
+        index: number;
+    };
+}): Promise<SeedResult>;
+
+// SeedResult (src/replication/seed)
+export interface SeedResult {
+    build: string;
+    checkpoint: string;
+    cloned: boolean;
+}
+
 // selectBuild (src/snapshots/resolve)
 export declare function selectBuild(inventory: Inventory, id?: string): Build;
 
@@ -501,6 +571,9 @@ export declare function setHold(session: Session, target: string, hold: boolean,
     snapshot: SnapshotSet;
     changed: string[];
 }>;
+
+// shellCommand (src/replication/shell-quote)
+export declare function shellCommand(words: readonly string[]): string;
 
 // silentLogger (src/logger)
 export declare const silentLogger: Logger;
@@ -630,6 +703,47 @@ export interface StopResult {
 
 // takeSnapshots (src/operations/snapshot)
 export declare function takeSnapshots(session: Session, name: string, props?: Record<string, string>): Promise<string[]>;
+
+// transfer (src/replication/replicate)
+export declare function transfer(ends: TransferEnds, opts?: TransferOptions): Promise<TransferResult>;
+
+// TransferEnds (src/replication/replicate)
+export interface TransferEnds {
+    source: EndpointZfs;
+    sourceDatasets: string[];
+    destination: EndpointZfs;
+    root: string;
+}
+
+// TransferOptions (src/replication/replicate)
+export interface TransferOptions {
+    build?: string;
+    all?: boolean;
+    onProgress?: (stream: PlannedStream, p: PipeProgress) => void;
+    logger?: Logger;
+    signal?: AbortSignal;
+    env?: NodeJS.ProcessEnv;
+    depth?: number;
+}
+
+// TransferPlan (src/replication/replicate)
+export interface TransferPlan {
+    source: string;
+    destination: string;
+    build?: string;
+    upTo: string;
+    createRoot: boolean;
+    moveTo?: string;
+    streams: PlannedStream[];
+    notes: string[];
+}
+
+// TransferResult (src/replication/replicate)
+export interface TransferResult extends TransferPlan {
+    bytes: number;
+    seconds: number;
+    keptLine?: string;
+}
 
 // UsageError (src/errors)
 export declare class UsageError extends DcsnapError {
@@ -858,6 +972,18 @@ export interface ManualSnapshotResult {
     existing: string[];
 }
 
+// ZfsInvocation (src/replication/endpoint)
+export interface ZfsInvocation {
+    file: string;
+    args: string[];
+}
+
+// PipeProgress (src/replication/pipe)
+export interface PipeProgress {
+    bytes: number;
+    startedAt: number;
+}
+
 // BuildRecord (src/runner/record)
 export interface BuildRecord {
     build: string;
@@ -911,6 +1037,14 @@ export interface ZfsResult {
 
 // ZfsRunner (src/zfs/command)
 export type ZfsRunner = (argv: readonly string[]) => Promise<ZfsResult>;
+
+// StreamSpec (src/zfs/send)
+export interface StreamSpec {
+    snapshot: string;
+    from?: string;
+    mode?: 'I' | 'i';
+    raw?: boolean;
+}
 
 // ObjectState (src/zfs/zfs)
 export interface ObjectState {

@@ -238,3 +238,45 @@ export {
   /** Runs a function holding the locks of every build dataset of a session (re-entrant; exit 4 when busy). */
   withLock,
 } from './operations/session.js'
+export {
+  /** Parses a replica's place, `[USER@HOST:]POOL/PATH` (a colon before the first slash names an ssh host). */
+  parseEndpoint,
+  /** The zfs of an endpoint: local (DCSNAP_ZFS) or through the system's ssh (DCSNAP_SSH, DCSNAP_REMOTE_ZFS). */
+  endpointZfs,
+  /** A replica's place: a dataset, here or on an ssh host. */
+  type Endpoint,
+  /** How zfs runs at an endpoint: a Zfs client for calls, and the invocation for send and receive streams. */
+  type EndpointZfs,
+} from './replication/endpoint.js'
+export {
+  /** Brings a replica (ROOT/proto, ROOT/cache) up to date with build datasets by zfs send/receive (push and pull). */
+  transfer,
+  /** What a transfer would send, and whether the replica's head would move first; changes nothing. */
+  planTransfer,
+  /** The build datasets of a replica that is a transfer's source (pull). */
+  replicaSource,
+  /** Both ends of a transfer: the source's build datasets and the replica's root on the destination. */
+  type TransferEnds,
+  /** Options of a transfer: the build (or all), progress, logger, signal. */
+  type TransferOptions,
+  /** A transfer's plan: the streams, a move of the replica's head, notes. */
+  type TransferPlan,
+  /** What a transfer did: its plan, the bytes sent and how long it took. */
+  type TransferResult,
+  /** One stream of a transfer: into which replica dataset, what is sent, its estimated size. */
+  type PlannedStream,
+} from './replication/replicate.js'
+export {
+  /** Makes the build datasets clones of a replica's checkpoint (never promoted), so `resume` goes on from it. */
+  seedFromReplica,
+  /** What seeding would clone, changing nothing. */
+  planSeed,
+  /** What seeding did: the build, the replica's checkpoint, whether anything was cloned. */
+  type SeedResult,
+} from './replication/seed.js'
+export {
+  /** A word quoted for a POSIX shell: the one place dcsnap quotes (remote zfs commands through ssh). */
+  quoteWord,
+  /** A POSIX shell command line that runs exactly these words. */
+  shellCommand,
+} from './replication/shell-quote.js'

@@ -1,4 +1,7 @@
 // zfs on another machine through the system's OpenSSH: the remote command is one string quoted by shellCommand.
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {basename, join} from 'node:path'
 import {execInvocationRunner, type ZfsRunner} from '../zfs/command.js'
 import {ZfsError} from '../zfs/errors.js'
 import {ExitCode} from '../errors.js'
@@ -16,14 +19,38 @@ export function remoteZfsWords(env: NodeJS.ProcessEnv = process.env): string[] {
   return words.length > 0 ? words : ['zfs']
 }
 
-/** The ssh argument vector that runs `zfs ARGV` on `host`: options from the user's ssh config, the command quoted. */
+/**
+ * The ssh argument vector that runs `zfs ARGV` on `host`: options from the user's ssh config, the command quoted.
+ * With `controlDir`, OpenSSH shares one connection between the calls of this process (ControlMaster), unless the
+ * ssh command words set their own ControlPath.
+ */
 export function sshInvocation(
   host: string,
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  controlDir?: string,
 ): {file: string; args: string[]} {
   const [file, ...opts] = sshCommandWords(env)
-  return {file, args: [...opts, host, '--', shellCommand(['env', 'LC_ALL=C', ...remoteZfsWords(env), ...argv])]}
+  const share =
+    controlDir !== undefined && basename(file) === 'ssh' && !opts.some(o => /control/i.test(o) || o === '-S')
+      ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(controlDir, '%C')}`, '-o', 'ControlPersist=10']
+      : []
+  return {
+    file,
+    args: [...opts, ...share, host, '--', shellCommand(['env', 'LC_ALL=C', ...remoteZfsWords(env), ...argv])],
+  }
+}
+
+let controlDir: string | undefined
+
+/** A private directory for this process's ssh control sockets, removed when the process exits. */
+export function sshControlDir(): string {
+  if (controlDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'dcsnap-ssh-'))
+    controlDir = dir
+    process.once('exit', () => rmSync(dir, {recursive: true, force: true}))
+  }
+  return controlDir
 }
 
 /** ssh's own exit status for a failure to connect or authenticate (the remote command's status otherwise). */
@@ -35,7 +62,7 @@ export function sshZfsRunner(
   env: NodeJS.ProcessEnv,
   debug?: (line: string) => void,
 ): {run: ZfsRunner; invocation: (argv: readonly string[]) => {file: string; args: string[]}} {
-  const invocation = (argv: readonly string[]) => sshInvocation(host, argv, env)
+  const invocation = (argv: readonly string[]) => sshInvocation(host, argv, env, sshControlDir())
   const inner = execInvocationRunner(invocation, sshCommandWords(env), {
     env,
     debug: debug && (line => debug(`${host}: ${line}`)),
