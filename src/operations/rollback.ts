@@ -54,6 +54,13 @@ export function planRollback(inventory: Inventory, target: SnapshotSet, opts: Ro
       'Roll back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).',
     )
   }
+  if (!inventory.ownsMembers(target)) {
+    throw new RefusedError(
+      'TARGET_IN_REPLICA',
+      `${target.name} lies in the replica the build datasets were cloned from: rolling back to it would take it out of the replica`,
+      'Resume from it with new build datasets instead: rename these away, then `dcsnap resume STEP --from REPLICA`.',
+    )
+  }
   const steps = inventory.datasets.map(dataset => ({
     dataset,
     target: `${dataset}@${target.name}`,

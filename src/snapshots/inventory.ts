@@ -124,6 +124,17 @@ export class Inventory {
     return this.lines.find(l => l.line === line)
   }
 
+  /**
+   * Whether every member of a set lies in the build datasets' own family (a head or one of its kept lines), not in a
+   * replica a head was cloned from (`resume --from`): going back to one there would have to promote it out of the replica.
+   */
+  ownsMembers(set: SnapshotSet): boolean {
+    return set.members.every((m, i) => {
+      const head = this.heads[i] ?? this.heads[0]
+      return m.dataset === head || lineOf(head, m.dataset) !== undefined
+    })
+  }
+
   /** The head's line and every kept line. */
   everywhere(): Inventory[] {
     return [this, ...this.lines]

@@ -260,6 +260,11 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     const list = await dcsnapJson<{snapshots: Array<{name: string}>}>(['list'], {cwd: coB})
     expect(list.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-compile', 'dc-1-package'])
 
+    // Going back on B to a checkpoint that lies in the replica would take it out of the replica: refused.
+    const back = await dcsnapJson<Transfer>(['rollback', 'dc-1'], {cwd: coB})
+    expect(back.exitCode).toBe(3)
+    expect(back.json.error?.code).toBe('TARGET_IN_REPLICA')
+
     // A clean build of the fixed manifest on A gives the same files.
     writeFileSync(join(coA, 'fixed'), '')
     expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: coA})).exitCode).toBe(0)
