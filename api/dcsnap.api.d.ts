@@ -180,6 +180,7 @@ export declare class Inventory {
     readonly listing: ZfsListing;
     constructor(heads: readonly string[], listing: ZfsListing, line?: string, upstreams?: ReadonlyArray<string | undefined>);
     view(line: string): Inventory | undefined;
+    ownsMembers(set: SnapshotSet): boolean;
     everywhere(): Inventory[];
     allBuildIds(): string[];
     lineOfBuild(id: string): Inventory | undefined;
@@ -543,6 +544,7 @@ export declare function seedFromReplica(session: Session, root: string, opts?: {
         name: string;
         index: number;
     };
+    logs?: string;
 }): Promise<SeedResult>;
 
 // SeedResult (src/replication/seed)
@@ -713,6 +715,7 @@ export interface TransferEnds {
     sourceDatasets: string[];
     destination: EndpointZfs;
     root: string;
+    fromReplica?: boolean;
 }
 
 // TransferOptions (src/replication/replicate)

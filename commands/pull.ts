@@ -46,6 +46,7 @@ export default class Pull extends DcsnapCommand {
       sourceDatasets: await replicaSource(src),
       destination: endpointZfs(into, {debug}),
       root: into.dataset,
+      fromReplica: true,
     }
     return transferCommand(this, ends, flags)
   }

@@ -30,7 +30,7 @@ export async function seedCommand(
       )
     return {build: plan.build.id, from: plan.checkpoint.name, into: runner.session.datasets, dryRun: true}
   }
-  const r = await seedFromReplica(runner.session, root, {build: opts.build, step})
+  const r = await seedFromReplica(runner.session, root, {build: opts.build, step, logs: runner.manifest.logs})
   if (r.cloned) cmd.logger.info(`build ${r.build}: the build datasets are clones of ${root}'s ${r.checkpoint}`)
   return {build: r.build, from: r.checkpoint, into: runner.session.datasets}
 }

@@ -53,7 +53,9 @@ export async function planMove(
     )
   }
   if (!inventory.ownsMembers(target)) {
-    const from = target.members.find(m => !inventory.heads.includes(m.dataset) && !inventory.heads.some(h => lineOf(h, m.dataset)))
+    const from = target.members.find(
+      m => !inventory.heads.includes(m.dataset) && !inventory.heads.some(h => lineOf(h, m.dataset)),
+    )
     throw new RefusedError(
       'TARGET_IN_REPLICA',
       `${target.name} lies in ${from?.dataset ?? 'a replica'}, which the build datasets were cloned from: going back to it would take it out of the replica`,

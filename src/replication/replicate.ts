@@ -1,5 +1,7 @@
 // push and pull: bring a replica (`ROOT/proto`, `ROOT/cache`) up to date with a build's datasets, by zfs send/receive.
 import {randomBytes} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
+import {basename} from 'node:path'
 import {formatBytes} from '../cli/format.js'
 import {DcsnapError, ExitCode, RefusedError, UsageError} from '../errors.js'
 import {executeMove, planMove} from '../lines/move.js'
@@ -20,6 +22,8 @@ import {
 import {describeEndpoint, type EndpointZfs} from './endpoint.js'
 import {pipeSendReceive, type PipeProgress} from './pipe.js'
 import {planDataset, type ChainSnapshot, type RoleDecision} from './plan.js'
+import {decodeStoppedLog, encodeStoppedLog, STOPPED_LOG_PROPERTY, type StoppedLog} from './stopped-log.js'
+import {readRecord, stoppedIn} from '../runner/record.js'
 
 /** The roles of a build's datasets, in manifest order: a replica keeps each under `ROOT/<role>`. */
 export const ROLES = ['proto', 'cache'] as const
@@ -49,6 +53,8 @@ export interface TransferEnds {
   sourceDatasets: string[]
   destination: EndpointZfs
   root: string
+  /** The source is a replica (pull): the stopped attempt's log is its property, not a file of a record. */
+  fromReplica?: boolean
 }
 
 /** One stream of a transfer, as planned. */
@@ -157,6 +163,7 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
           ),
         )
   }
+  await carryStoppedLog(ends, destDatasets, plan.build, logger)
   const done: TransferResult = {...plan, bytes, seconds: (Date.now() - started) / 1000, ...(keptLine ? {keptLine} : {})}
   // What followed the stream an interrupted transfer was cut in can be planned only now that it arrived.
   if (!plan.streams.some(s => 'token' in s.send) || (opts.depth ?? 0) > 0) return done
@@ -391,4 +398,54 @@ function explain(error: unknown, s: PlannedStream, ends: TransferEnds): unknown 
     )
   }
   return error
+}
+
+/**
+ * The log of the attempt the build stopped in is in no checkpoint: its tail goes into a property of the replica's
+ * last dataset (the cache), and a push of a build that did not stop clears it. From a local build, it is read from
+ * the record in the data cache; from a replica (pull), it is the source replica's property.
+ */
+async function carryStoppedLog(
+  ends: TransferEnds,
+  destDatasets: string[],
+  build: string | undefined,
+  logger: Logger,
+): Promise<void> {
+  if (build === undefined) return
+  const target = destDatasets[destDatasets.length - 1]
+  const from = ends.sourceDatasets[ends.sourceDatasets.length - 1]
+  let value: string | undefined
+  if (!ends.fromReplica) {
+    const log = await stoppedAttemptLog(ends, from, build)
+    value = log && encodeStoppedLog(log)
+  } else {
+    value = await ends.source.zfs.userProperty(from, STOPPED_LOG_PROPERTY)
+    if (value !== undefined && decodeStoppedLog(value)?.build !== build) value = undefined
+  }
+  try {
+    if (value !== undefined) await ends.destination.zfs.set(target, {[STOPPED_LOG_PROPERTY]: value})
+    else await ends.destination.zfs.inherit(target, STOPPED_LOG_PROPERTY)
+  } catch (error) {
+    logger.warn(`could not record the stopped step's log on ${target}: ${(error as Error).message}`)
+  }
+}
+
+/** The log of the attempt `build` stopped in, from the record in the data cache's mountpoint (local builds only). */
+async function stoppedAttemptLog(
+  ends: TransferEnds,
+  cacheDataset: string,
+  build: string,
+): Promise<StoppedLog | undefined> {
+  const st = (await ends.source.zfs.states([cacheDataset])).get(cacheDataset)
+  if (!st?.mounted || !st.mountpoint?.startsWith('/')) return undefined
+  const rec = (await readRecord(st.mountpoint))?.record
+  const step = rec?.build === build ? rec.steps.find(s => stoppedIn(s.status) && s.log) : undefined
+  if (!step?.log) return undefined
+  try {
+    const text = await readFile(step.log, 'utf8')
+    const tail = text.length > 256 * 1024 ? text.slice(-256 * 1024) : text
+    return {build, file: basename(step.log), text: tail, truncated: tail.length < text.length}
+  } catch {
+    return undefined
+  }
 }

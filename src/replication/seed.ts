@@ -1,5 +1,11 @@
 // `dcsnap resume --from REPLICA`: the build datasets here become clones of a received checkpoint, never promoted.
+import {existsSync} from 'node:fs'
+import {copyFile, readdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import {RefusedError, UsageError} from '../errors.js'
+import {ensurePrivateDir} from '../fs/private-dir.js'
+import {cachedLogsDir} from '../runner/logs.js'
+import {decodeStoppedLog, STOPPED_LOG_PROPERTY} from './stopped-log.js'
 import {loadInventory, openSession, type Session, UPSTREAM_PROPERTY, withLock} from '../operations/session.js'
 import type {Build, SnapshotSet} from '../snapshots/inventory.js'
 import {replicaDatasets} from './replicate.js'
@@ -57,7 +63,7 @@ export async function planSeed(
 export async function seedFromReplica(
   session: Session,
   root: string,
-  opts: {build?: string; step?: {name: string; index: number}} = {},
+  opts: {build?: string; step?: {name: string; index: number}; logs?: string} = {},
 ): Promise<SeedResult> {
   const {build, checkpoint, upstreams} = await planSeed(session, root, opts)
   const {zfs} = session
@@ -89,6 +95,7 @@ export async function seedFromReplica(
       if ((await zfs.capabilities()).multiSnapshot) await zfs.snapshot(missing, props)
       else for (const n of missing) await zfs.snapshot([n], props)
     }
+    if (opts.logs !== undefined) await bringLogs(session, upstreams, build.id, opts.logs)
     return {build: build.id, checkpoint: checkpoint.name, cloned}
   })
 }
@@ -109,4 +116,26 @@ function startingPoint(
     )
   }
   return before
+}
+
+/**
+ * The build's logs, into this manifest's logs directory (what is there already stays): the attempts the checkpoint's
+ * data cache holds copies of, and the attempt the build stopped in, which the replica carries in a property.
+ */
+async function bringLogs(session: Session, upstreams: string[], build: string, logs: string): Promise<void> {
+  const dir = await ensurePrivateDir(join(logs, build), 'Set `logs:` in the manifest to a directory of your own.')
+  const have = new Set(await readdir(dir))
+  const cache = session.datasets[1]
+  const st = cache === undefined ? undefined : (await session.zfs.states([cache])).get(cache)
+  if (st?.mounted && st.mountpoint?.startsWith('/')) {
+    const from = cachedLogsDir(st.mountpoint, build)
+    const files = await readdir(from).catch(() => [] as string[])
+    for (const f of files) if (f.endsWith('.log') && !have.has(f)) await copyFile(join(from, f), join(dir, f))
+  }
+  const value = await session.zfs.userProperty(upstreams[upstreams.length - 1], STOPPED_LOG_PROPERTY)
+  const stopped = value === undefined ? undefined : decodeStoppedLog(value)
+  if (stopped?.build === build && !have.has(stopped.file) && !existsSync(join(dir, stopped.file))) {
+    const note = stopped.truncated ? '[dcsnap: the end of this log only, as the replica carried it]\n' : ''
+    await writeFile(join(dir, stopped.file), note + stopped.text, {mode: 0o600})
+  }
 }

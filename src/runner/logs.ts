@@ -1,6 +1,7 @@
 // Step logs, one file per attempt under `<logs>/<build>/`: `3-compile.log` for the first, `3-compile.2.log` after.
-import {readdir} from 'node:fs/promises'
-import {join} from 'node:path'
+import {copyFile, readdir} from 'node:fs/promises'
+import {basename, join} from 'node:path'
+import {ensurePrivateDir} from '../fs/private-dir.js'
 
 /** One attempt's log of a step. */
 export interface StepLog {
@@ -40,4 +41,18 @@ export async function stepLogs(logs: string, build: string, step: {index: number
 export async function nextStepLog(logs: string, build: string, step: {index: number; name: string}): Promise<StepLog> {
   const attempt = ((await stepLogs(logs, build, step)).at(-1)?.attempt ?? 0) + 1
   return {attempt, path: stepLogPath(logs, build, step, attempt)}
+}
+
+/** Where a data cache keeps copies of its build's logs (`.dcsnap/logs/<build>/`): each checkpoint then carries them. */
+export function cachedLogsDir(cacheDir: string, build: string): string {
+  return join(cacheDir, '.dcsnap', 'logs', build)
+}
+
+/** Copies an attempt's log into the data cache (a private directory), so that checkpoints and replicas carry it. */
+export async function keepLogInCache(cacheDir: string, build: string, log: string): Promise<void> {
+  const dir = await ensurePrivateDir(
+    cachedLogsDir(cacheDir, build),
+    'Remove it: dcsnap keeps copies of the logs there.',
+  )
+  await copyFile(log, join(dir, basename(log)))
 }

@@ -36,7 +36,7 @@ import {tmpDataCache, zfsDataCache, type DataCache} from './data-cache.js'
 import {readRecord, stoppedIn, writeRecord, type BuildRecord, type StepRecord} from './record.js'
 import {planResume, type ResumeInputs, type ResumePlan, type StepChange} from './resume-plan.js'
 import {runStep, type ResolvedMount} from './step-process.js'
-import {nextStepLog} from './logs.js'
+import {keepLogInCache, nextStepLog} from './logs.js'
 import {diffKeyInputs, stepKey} from '../cache/key.js'
 import {describeMiss, planCache, qualified, type CachePlan} from '../cache/plan.js'
 
@@ -729,6 +729,12 @@ export class Runner {
       locks.setStep(undefined)
       rec.finishedAt = new Date().toISOString()
       rec.exitCode = outcome.exitCode
+      // A copy in the data cache: the checkpoint (and a replica of it, SPEC 8) carries the step's log.
+      if (cache.kind === 'zfs') {
+        await keepLogInCache(cache.dir, id, log).catch((error: unknown) =>
+          this.session.logger.warn(`could not copy ${log} into the data cache: ${(error as Error).message}`),
+        )
+      }
       if (outcome.status !== 'succeeded') {
         rec.status = outcome.status
         await this.saveRecord(cache, record)

@@ -260,6 +260,14 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     const list = await dcsnapJson<{snapshots: Array<{name: string}>}>(['list'], {cwd: coB})
     expect(list.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-compile', 'dc-1-package'])
 
+    // The logs came along: fetch's from the checkpoint's data cache, and A's failed attempt of compile from the
+    // replica's property; B's own attempt of compile is the second.
+    expect((await dcsnap(['log', 'compile', '--attempt', '1'], {cwd: coB})).stdout).toContain(
+      'compile: missing ./fixed',
+    )
+    expect((await dcsnap(['log', 'compile', '--attempt', '2'], {cwd: coB})).exitCode).toBe(0)
+    expect((await dcsnap(['log', 'fetch'], {cwd: coB})).exitCode).toBe(0)
+
     // Going back on B to a checkpoint that lies in the replica would take it out of the replica: refused.
     const back = await dcsnapJson<Transfer>(['rollback', 'dc-1'], {cwd: coB})
     expect(back.exitCode).toBe(3)
