@@ -6,6 +6,7 @@ import {parseArgs} from 'node:util'
 import {cache} from './benchmarks/cache.js'
 import {checkpoint} from './benchmarks/checkpoint.js'
 import {list} from './benchmarks/list.js'
+import {replication} from './benchmarks/replication.js'
 import {resume} from './benchmarks/resume.js'
 import {startup} from './benchmarks/startup.js'
 import type {BenchContext} from './context.js'
@@ -15,7 +16,7 @@ import {saveResults, updateDoc} from './report.js'
 import type {Row, RunResults} from './results.js'
 import {makeTier, run, runOk, vmRunDir, vmRunning, vmTool, zfsVersion, type Tier} from './tier.js'
 
-const BENCHMARKS = {startup, list, checkpoint, resume, cache} as const
+const BENCHMARKS = {startup, list, checkpoint, resume, cache, replication} as const
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(',')}] [--runs N] [--tier zfs-fuse|openzfs]... [--openzfs] [--no-save] [--report]
   --only      benchmarks to run (default: all)
