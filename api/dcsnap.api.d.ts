@@ -782,6 +782,7 @@ export declare class Zfs {
     allow(dataset: string, grant: readonly string[]): Promise<void>;
     writtenOf(names: readonly string[]): Promise<Map<string, number>>;
     resumeTokens(datasets: readonly string[]): Promise<Map<string, string>>;
+    encrypted(names: readonly string[]): Promise<Set<string>>;
     ownSnapshots(dataset: string): Promise<string[]>;
     localProperties(dataset: string): Promise<Record<string, string>>;
     snapshot(names: readonly string[], props?: Record<string, string>): Promise<void>;
@@ -985,6 +986,7 @@ export interface ZfsInvocation {
 export interface PipeProgress {
     bytes: number;
     startedAt: number;
+    done?: boolean;
 }
 
 // BuildRecord (src/runner/record)

@@ -60,19 +60,30 @@ export function describePlan(plan: TransferPlan): string {
 function progressPrinter(): (s: PlannedStream, p: PipeProgress) => void {
   const tty = process.stderr.isTTY === true
   let lastLine = 0
+  let shown = false
   return (s, p) => {
     const now = Date.now()
     const seconds = Math.max((now - p.startedAt) / 1000, 0.001)
     const rate = p.bytes / seconds
     const eta =
-      s.estimate !== undefined && rate > 0 && s.estimate > p.bytes
+      !p.done && s.estimate !== undefined && rate > 0 && s.estimate > p.bytes
         ? `, ETA ${formatDuration((s.estimate - p.bytes) / rate)}`
         : ''
-    const total = s.estimate === undefined ? '' : ` of ~${formatBytes(s.estimate)}`
-    const text = `  ${s.label}: ${formatBytes(p.bytes)}${total}, ${formatBytes(rate)}/s${eta}`
-    if (tty) process.stderr.write(`\r\u001B[K${text}`)
-    else if (now - lastLine >= 10_000) {
+    const total = s.estimate === undefined || p.done ? '' : ` of ~${formatBytes(s.estimate)}`
+    const text = `  ${s.label}: ${formatBytes(p.bytes)}${total}, ${formatBytes(rate)}/s${eta}${p.done ? `, ${formatDuration(seconds)}` : ''}`
+    // A stream that ends within its first report's time says nothing more than the line that announced it.
+    if (p.done) {
+      if (shown) process.stderr.write(tty ? `\r\u001B[K${text}\n` : `${text}\n`)
+      shown = false
+      lastLine = 0
+      return
+    }
+    if (tty) {
+      process.stderr.write(`\r\u001B[K${text}`)
+      shown = true
+    } else if (now - p.startedAt >= 10_000 && now - lastLine >= 10_000) {
       lastLine = now
+      shown = true
       process.stderr.write(`${text}\n`)
     }
   }

@@ -18,6 +18,8 @@ export interface PipeEnd {
 export interface PipeProgress {
   bytes: number
   startedAt: number
+  /** The last report of the stream: it ended (or failed). */
+  done?: boolean
 }
 
 /** What the pipe moved. */
@@ -87,7 +89,7 @@ export async function pipeSendReceive(
   } finally {
     if (timer) clearInterval(timer)
     opts.signal?.removeEventListener('abort', stop)
-    opts.onProgress?.(progress)
+    opts.onProgress?.({...progress, done: true})
   }
 }
 

@@ -199,6 +199,7 @@ async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepa
     present.length > 0 && sendFeatures(await dst.capabilities()).resumable
       ? await dst.resumeTokens(present)
       : new Map<string, string>()
+  const encrypted = await encryptedDatasets(ends, inventory.heads)
   const streams: PlannedStream[] = []
   const decisions: RoleDecision[] = []
   for (const [i, head] of inventory.heads.entries()) {
@@ -218,7 +219,7 @@ async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepa
     if (token !== undefined) continue
     const d = planDataset(`${describeEndpoint(ends.destination.endpoint)}:${dataset}`, chain, own, sourceGuids)
     decisions.push(d)
-    streams.push(...streamsOf(d, dataset))
+    streams.push(...streamsOf(d, dataset, encrypted.has(head)))
   }
   const moves = decisions.filter((d): d is Extract<RoleDecision, {kind: 'move'}> => d.kind === 'move')
   let moveTo: string | undefined
@@ -307,16 +308,21 @@ function toChain(s: ZfsSnapshot): ChainSnapshot {
 }
 
 /** The streams that carry out one dataset's decision. */
-function streamsOf(d: RoleDecision, dataset: string): PlannedStream[] {
+function streamsOf(d: RoleDecision, dataset: string, raw: boolean): PlannedStream[] {
   if (d.kind === 'up-to-date') return []
+  const w = raw ? {raw: true} : {}
   if (d.kind === 'full') {
-    const full: PlannedStream = {dataset, send: {snapshot: d.first.name}, label: `${d.first.snapshot} (full)`}
+    const full: PlannedStream = {
+      dataset,
+      send: {snapshot: d.first.name, ...w},
+      label: `${d.first.snapshot} (full${raw ? ', raw' : ''})`,
+    }
     if (d.first.guid === d.last.guid) return [full]
     return [
       full,
       {
         dataset,
-        send: {from: d.first.name, snapshot: d.last.name, mode: 'I'},
+        send: {from: d.first.name, snapshot: d.last.name, mode: 'I', ...w},
         label: `${d.first.snapshot}..${d.last.snapshot}`,
       },
     ]
@@ -324,7 +330,7 @@ function streamsOf(d: RoleDecision, dataset: string): PlannedStream[] {
   return [
     {
       dataset,
-      send: {from: d.from.name, snapshot: d.last.name, mode: 'I'},
+      send: {from: d.from.name, snapshot: d.last.name, mode: 'I', ...w},
       label: `${d.from.snapshot}..${d.last.snapshot}`,
     },
   ]
@@ -448,4 +454,20 @@ async function stoppedAttemptLog(
   } catch {
     return undefined
   }
+}
+
+/**
+ * The source datasets that are encrypted: they are sent raw (`send -w`), as they are on disk, so the replica never
+ * needs their keys and holds nothing in clear. Only OpenZFS has encryption; a receiving ZFS without it is refused.
+ */
+async function encryptedDatasets(ends: TransferEnds, heads: readonly string[]): Promise<Set<string>> {
+  const found = await ends.source.zfs.encrypted(heads)
+  if (found.size > 0 && !sendFeatures(await ends.destination.zfs.capabilities()).raw) {
+    throw new RefusedError(
+      'ENCRYPTED_TO_LEGACY_ZFS',
+      `${[...found].join(', ')} ${found.size === 1 ? 'is' : 'are'} encrypted, and the receiving ZFS has no raw receive: it would get the data in clear`,
+      'Push to a replica on OpenZFS 0.8 or later.',
+    )
+  }
+  return found
 }

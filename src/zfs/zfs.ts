@@ -313,6 +313,21 @@ export class Zfs {
     return found
   }
 
+  /** The datasets of `names` that are encrypted (`encryption` other than off); none where ZFS has no encryption. */
+  async encrypted(names: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>()
+    if (names.length === 0 || (await this.capabilities()).flavour !== 'openzfs') return found
+    const argv = ['get', '-H', '-o', 'name,value', 'encryption', ...names]
+    for (const line of (await this.exec(argv)).split('\n')) {
+      if (line === '') continue
+      const [name, value] = line.split('\t')
+      if (value === undefined)
+        throw zfsUnsupportedOutput(argv, 'a line is not a dataset and a value separated by a tab', line)
+      if (value !== 'off' && value !== '-') found.add(name)
+    }
+    return found
+  }
+
   /** The names of a dataset's own snapshots. */
   async ownSnapshots(dataset: string): Promise<string[]> {
     const out = await this.exec(['list', '-H', '-t', 'snapshot', '-d', '1', '-o', 'name', dataset])

@@ -205,6 +205,38 @@ describeWhere(
   },
 )
 
+describeWhere(has.written, 'encrypted build datasets', 'zfs-fuse has no encryption', () => {
+  test('are sent raw: the replica holds them encrypted, without their keys', async () => {
+    const key = `/tmp/${a.name}.key`
+    await shOk(`printf '%s' 'correct horse battery staple' > ${key}`)
+    const enc = `${a.name}/enc`
+    await zfsOk('create', '-o', 'encryption=on', '-o', 'keyformat=passphrase', '-o', `keylocation=file://${key}`, enc)
+    await zfsOk('create', `${enc}/proto`)
+    await zfsOk('create', `${enc}/cache`)
+    const src = {
+      ...a,
+      proto: `${enc}/proto`,
+      cache: `${enc}/cache`,
+      mountpoint: `${a.mountpoint}/enc`,
+      flags: ['-d', `${enc}/proto`, '-d', `${enc}/cache`],
+    }
+    await fakeBuild(src, '1', ['fetch'])
+    const rep = `${b.name}/rep`
+    const r = await dcsnapJson<Transfer>(['push', rep, ...src.flags])
+    expect(r.exitCode).toBe(0)
+    expect(r.json.streams.map(s => s.label)).toEqual([
+      'dc-1 (full, raw)',
+      'dc-1..dc-1-fetch',
+      'dc-1 (full, raw)',
+      'dc-1..dc-1-fetch',
+    ])
+    expect(await prop(`${rep}/proto`, 'encryption')).toBe('aes-256-gcm')
+    expect(await prop(`${rep}/proto`, 'keystatus')).toBe('unavailable')
+    expect(await snapshotsOf(`${rep}/cache`)).toEqual(['dc-1', 'dc-1-fetch'])
+    await shOk(`rm -f ${key}`)
+  })
+})
+
 describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
   let dir: string
   beforeEach(() => {
