@@ -4,6 +4,7 @@
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {openSession, seedFromReplica, Zfs} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, snapshotsOf} from '../support/checkpoints.js'
 import {writeManifest} from '../support/manifest.js'
@@ -235,6 +236,38 @@ describeWhere(has.written, 'encrypted build datasets', 'zfs-fuse has no encrypti
     expect(await snapshotsOf(`${rep}/cache`)).toEqual(['dc-1', 'dc-1-fetch'])
     await shOk(`rm -f ${key}`)
   })
+})
+
+test('resume --from: the build datasets become clones of the checkpoint, which their line reads from the replica', async () => {
+  // The ZFS side of the scenario below, on every tier (there the runner runs the steps; here the library seeds).
+  await fakeBuild(a, '1', ['fetch', 'build'])
+  const rep = `${b.name}/rep`
+  expect((await push(rep)).exitCode).toBe(0)
+  await zfsOk('create', `${b.name}/work`)
+  const heads = [`${b.name}/work/proto`, `${b.name}/work/cache`]
+  const session = openSession(heads, {zfs: new Zfs({env: {...process.env, ...host.env}, capabilitiesCache: false})})
+  const seeded = await seedFromReplica(session, rep)
+  expect(seeded).toEqual({build: '1', checkpoint: 'dc-1-build', cloned: true})
+  expect(await prop(heads[0], 'origin')).toBe(`${rep}/proto@dc-1-build`)
+  expect(await snapshotsOf(heads[0])).toEqual(['dc-1-build'])
+  // Again: nothing changes; the heads already are those clones.
+  expect((await seedFromReplica(session, rep)).cloned).toBe(false)
+  const flags = ['-d', heads[0], '-d', heads[1]]
+  const list = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>(['list', ...flags])
+  expect(list.json.snapshots.map(s => `${s.line}:${s.name}`)).toEqual([
+    'head:dc-1',
+    'head:dc-1-fetch',
+    'head:dc-1-build',
+  ])
+  const back = await dcsnapJson<Transfer>(['rollback', 'fetch', ...flags])
+  expect(back.json.error?.code).toBe('TARGET_IN_REPLICA')
+  // The replica is unchanged, and the next push still applies.
+  await fakeBuild(a, '2', ['fetch'])
+  expect((await push(rep)).json.streams.map(s => s.label)).toEqual(['dc-1-build..dc-2-fetch', 'dc-1-build..dc-2-fetch'])
+  // Existing build datasets of another origin are refused.
+  await expect(
+    seedFromReplica(openSession([`${a.name}/proto`, `${a.name}/cache`], {zfs: session.zfs}), rep),
+  ).rejects.toMatchObject({exitCode: 2})
 })
 
 describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
