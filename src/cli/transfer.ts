@@ -1,7 +1,6 @@
 // The shared body of `dcsnap push` and `dcsnap pull`: plan or transfer, progress on stderr, the result for --json.
 import type {DcsnapCommand} from './base-command.js'
 import {formatBytes, formatDuration} from './format.js'
-import {interruptSignal} from './signals.js'
 import {
   planTransfer,
   transfer,
@@ -25,7 +24,13 @@ export async function transferCommand(
     return {...plan, dryRun: true} as TransferPlan
   }
   const progress = cmd.jsonEnabled() ? undefined : progressPrinter()
-  const r = await transfer(ends, {...opts, signal: interruptSignal(cmd.logger), onProgress: progress})
+  const stop = stopOnSignals(cmd)
+  let r: TransferResult
+  try {
+    r = await transfer(ends, {...opts, signal: stop.signal, onProgress: progress})
+  } finally {
+    stop.dispose()
+  }
   if (!cmd.jsonEnabled()) {
     for (const n of r.notes) cmd.logger.info(`note: ${n}`)
     if (r.keptLine)
@@ -87,4 +92,27 @@ function progressPrinter(): (s: PlannedStream, p: PipeProgress) => void {
       process.stderr.write(`${text}\n`)
     }
   }
+}
+
+/**
+ * The first SIGINT, SIGTERM or SIGHUP stops the stream under way (the transfer then releases its holds and fails,
+ * exit 1); a second one ends dcsnap at once. A transfer holds no lock, so the CLI's usual handler would end it at once.
+ */
+function stopOnSignals(cmd: DcsnapCommand): {signal: AbortSignal; dispose(): void} {
+  const controller = new AbortController()
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  const on = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      dispose()
+      process.kill(process.pid, sig)
+      return
+    }
+    cmd.logger.warn(`${sig}: stopping the transfer (its holds are released; again to quit at once)`)
+    controller.abort(sig)
+  }
+  const dispose = () => {
+    for (const s of signals) process.off(s, on)
+  }
+  for (const s of signals) process.on(s, on)
+  return {signal: controller.signal, dispose}
 }

@@ -76,7 +76,15 @@ export async function pipeSendReceive(
     },
   })
   const timer = opts.onProgress ? setInterval(() => opts.onProgress?.(progress), opts.everyMs ?? 1000) : undefined
-  const stop = () => snd.child.kill('SIGTERM')
+  // The sender's whole process group (a wrapper such as `sudo zfs` or ssh has children of its own).
+  const stop = () => {
+    try {
+      if (snd.child.pid !== undefined) process.kill(-snd.child.pid, 'SIGTERM')
+    } catch {
+      // The sender has exited already: nothing to stop.
+    }
+  }
+  if (opts.signal?.aborted) stop()
   opts.signal?.addEventListener('abort', stop, {once: true})
   try {
     // A receiver that exits early breaks the pipe; its own exit status says why, so the pipe's error is not the story.

@@ -3,7 +3,7 @@ import {randomBytes} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 import {basename} from 'node:path'
 import {formatBytes} from '../cli/format.js'
-import {DcsnapError, ExitCode, RefusedError, UsageError} from '../errors.js'
+import {DcsnapError, ExitCode, InterruptedError, RefusedError, UsageError} from '../errors.js'
 import {executeMove, planMove} from '../lines/move.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {loadInventory, openSession, withLock} from '../operations/session.js'
@@ -149,6 +149,14 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
         )
         bytes += r.bytes
       } catch (error) {
+        if (opts.signal?.aborted) {
+          throw new InterruptedError(
+            `interrupted by ${String(opts.signal.reason ?? 'a signal')} while sending ${s.label}; the streams before it arrived`,
+            features.resumable
+              ? 'Run the push again: it goes on from where the stream stopped (the receive kept a resume token).'
+              : 'Run the push again: this ZFS keeps nothing of a cut stream, so it is sent again.',
+          )
+        }
         if (!(await arrivedDespite(error, ends, s, features.noMount))) throw explain(error, s, ends)
       }
       if (!features.noMount && !('token' in s.send) && s.send.from === undefined) await unmountReceived(ends, s.dataset)
