@@ -7,12 +7,13 @@ export default class Pull extends DcsnapCommand {
   static override description = `SRC is a replica that \`dcsnap push\` made ([USER@HOST:]POOL/PATH, holding SRC/proto and SRC/cache); --into names the replica here. Everything \`push\` does applies: a full stream first, then only what is new, matched by guid; the replica here is created readonly and never mounted, never modified and never overwritten; holds on the source snapshots while they are sent; an interrupted pull goes on from its resume token on OpenZFS. Then \`dcsnap resume --from INTO\` goes on with the build here.`
   static override examples = [
     {
-      description: "Copy the build farm's replica of livecd here",
-      command: '<%= config.bin %> pull builder@farm:tank/replicas/livecd --into tank/replicas/livecd',
+      description:
+        'Show what copying the replica would send; change nothing (SOURCE may be builder@farm:tank/replicas/os)',
+      command: '<%= config.bin %> pull dcsandbox/replica --into dcsandbox/copy --dry-run',
     },
     {
-      description: 'Show what would be copied; change nothing',
-      command: '<%= config.bin %> pull builder@farm:tank/replicas/livecd --into tank/replicas/livecd --dry-run',
+      description: "Copy the replica into another one, as a second machine would copy the build farm's",
+      command: '<%= config.bin %> pull dcsandbox/replica --into dcsandbox/copy',
     },
   ]
   static override args = {
