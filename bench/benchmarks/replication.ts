@@ -1,4 +1,4 @@
-// Replication: `dcsnap push` against the raw `zfs send -p | zfs receive` of the same snapshots, in the same run: the
+// Replication: `dcsnap push` against the raw `zfs send -p` into `zfs receive` of the same snapshots, in the same run: the
 // first push of a build with 1 GiB in the proto area, and one new 8 MiB checkpoint after it (with 10 and with 200
 // earlier builds on the datasets), into a replica in another pool; on zfs-fuse also over ssh to 127.0.0.1.
 import type {BenchContext} from '../context.js'
@@ -92,7 +92,7 @@ async function firstPush(ctx: BenchContext): Promise<Row> {
     return ratioRow({
       id: 'push-1G',
       benchmark: '`dcsnap push` of a build with 1 GiB in the proto area into a new replica in another pool',
-      baseline: 'raw `zfs send -p | zfs receive` of the same streams (full, then -I), same pools',
+      baseline: 'raw `zfs send -p` into `zfs receive` of the same streams (full, then -I), same pools',
       runs,
       dcsnap: t.dcsnap,
       base: t.raw,
@@ -193,7 +193,7 @@ async function newCheckpoint(ctx: BenchContext, builds: number, sshd: TestSshd |
         ...ratioRow({
           id: `push-8M-${builds}-${over}`,
           benchmark: `\`dcsnap push\` of one new 8 MiB checkpoint, ${builds} earlier builds, ${over === 'ssh' ? 'over ssh to 127.0.0.1' : 'into another local pool'}`,
-          baseline: `raw \`zfs send -p -I | ${over === 'ssh' ? 'ssh zfs receive' : 'zfs receive'}\` of the same snapshot`,
+          baseline: `raw \`zfs send -p -I\` into \`${over === 'ssh' ? 'ssh zfs receive' : 'zfs receive'}\` of the same snapshot`,
           runs,
           dcsnap: t.dcsnap,
           base: t.raw,
