@@ -15,6 +15,7 @@ import {
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
+import {bulkSnapshots, type BulkSnapshot} from '../test/support/bulk-snapshots.js'
 import {attach, benchDir, destroyPool, poolName, type BenchPool} from './pool.js'
 import {execOk, runOk, vmTool, zfsOk, zpoolOk, type Tier} from './tier.js'
 
@@ -39,6 +40,10 @@ interface ImageMeta {
   snapshots: number
   createdAt: string
   setupSeconds: number
+  /** Of which making the snapshots. */
+  snapshotSeconds?: number
+  /** How the snapshots were made: `zfs program` (channel programs, OpenZFS) or `zfs snapshot` (one call per step). */
+  madeWith?: string
 }
 
 /** Imports a copy of the cached 10k-snapshot pool (making and caching it first if needed); `destroy()` removes the copy. */
@@ -72,12 +77,30 @@ async function makeImage(tier: Tier, image: string, log: (line: string) => void)
     await execOk(tier, ['truncate', '-s', IMAGE_SIZE, vdev])
     await zpoolOk(tier, ['create', '-O', 'compression=off', '-m', 'none', name, vdev])
     for (const ds of LAYOUT.datasets) await zfsOk(tier, ['create', `${name}/${ds}`])
-    // ZFS takes one snapshot of a dataset per transaction group, so parallel calls on the same datasets only contend:
-    // one build after the other; on ZFS without multi-dataset snapshots, the datasets' calls run side by side.
-    for (let b = 1; b <= LAYOUT.builds; b++) {
-      for (let i = 0; i < LAYOUT.perBuild; i++) await snapshotStep(tier, name, b, i)
-      if (b % 20 === 0) log(`  ${b} builds of ${LAYOUT.builds} (${Math.round((Date.now() - t0) / 1000)} s)`)
+    const t1 = Date.now()
+    const progress = (b: number) => log(`  ${b} builds of ${LAYOUT.builds} (${Math.round((Date.now() - t0) / 1000)} s)`)
+    const datasets = LAYOUT.datasets.map(ds => `${name}/${ds}`)
+    if (tier.kind === 'openzfs') {
+      // Channel programs in the VM, one step (both datasets, their properties) per transaction group: see bulkSnapshots.
+      const steps = []
+      for (let b = 1; b <= LAYOUT.builds; b++) for (let i = 0; i < LAYOUT.perBuild; i++) steps.push(layoutStep(b, i))
+      const chunk = 20 * LAYOUT.perBuild
+      await bulkSnapshots({
+        datasets,
+        snapshots: steps,
+        env: tier.env,
+        chunk,
+        progress: n => progress(n / LAYOUT.perBuild),
+      })
+    } else {
+      // ZFS takes one snapshot of a dataset per transaction group, so parallel calls on the same datasets only
+      // contend: one build after the other; without multi-dataset snapshots, the datasets' calls run side by side.
+      for (let b = 1; b <= LAYOUT.builds; b++) {
+        for (let i = 0; i < LAYOUT.perBuild; i++) await snapshotStep(tier, datasets, layoutStep(b, i))
+        if (b % 20 === 0) progress(b)
+      }
     }
+    const snapshotSeconds = Math.round((Date.now() - t1) / 1000)
     await zpoolOk(tier, ['export', name])
     mkdirSync(imageCacheDir(), {recursive: true})
     if (tier.kind === 'openzfs') await streamFromVm(tier, vdev, `${image}.tmp`)
@@ -89,30 +112,38 @@ async function makeImage(tier: Tier, image: string, log: (line: string) => void)
       snapshots: LAYOUT_SNAPSHOTS,
       createdAt: new Date().toISOString(),
       setupSeconds: Math.round((Date.now() - t0) / 1000),
+      snapshotSeconds,
+      madeWith: tier.kind === 'openzfs' ? 'zfs program' : 'zfs snapshot',
     }
     writeFileSync(`${image}.json.tmp`, JSON.stringify(meta, null, 2) + '\n')
     renameSync(`${image}.json.tmp`, `${image}.json`)
-    log(`  made in ${meta.setupSeconds} s`)
+    log(`  made in ${meta.setupSeconds} s (snapshots: ${meta.snapshotSeconds} s, with ${meta.madeWith})`)
   } finally {
     await destroyPool(tier, name, dir).catch(() => {})
   }
 }
 
-/** Snapshot `i` of build `b` (0: the baseline) on every dataset, with the user properties dcsnap sets. */
-async function snapshotStep(tier: Tier, pool: string, b: number, i: number): Promise<void> {
+/** Snapshot `i` of build `b` (0: the baseline): its name and the user properties dcsnap sets. */
+function layoutStep(b: number, i: number): BulkSnapshot {
   const step = i === 0 ? undefined : `step${String(i).padStart(2, '0')}`
-  const snap = step ? `dc-${b}-${step}` : `dc-${b}`
   const hash = (s: string) => createHash('sha256').update(s).digest('hex')
-  const props = {
-    'dcsnap:build': String(b),
-    ...(step ? {'dcsnap:step': step} : {}),
-    'dcsnap:index': String(i),
-    'dcsnap:manifest': hash('manifest'),
-    'dcsnap:steps': hash(`steps ${i}`),
-    'dcsnap:cache': 'zfs',
+  return {
+    name: step ? `dc-${b}-${step}` : `dc-${b}`,
+    props: {
+      'dcsnap:build': String(b),
+      ...(step ? {'dcsnap:step': step} : {}),
+      'dcsnap:index': String(i),
+      'dcsnap:manifest': hash('manifest'),
+      'dcsnap:steps': hash(`steps ${i}`),
+      'dcsnap:cache': 'zfs',
+    },
   }
-  const opts = Object.entries(props).flatMap(([k, v]) => ['-o', `${k}=${v}`])
-  const names = LAYOUT.datasets.map(ds => `${pool}/${ds}@${snap}`)
+}
+
+/** One step on every dataset with `zfs snapshot -o ...`: one call where ZFS takes several datasets, else one each. */
+async function snapshotStep(tier: Tier, datasets: string[], step: BulkSnapshot): Promise<void> {
+  const opts = Object.entries(step.props ?? {}).flatMap(([k, v]) => ['-o', `${k}=${v}`])
+  const names = datasets.map(ds => `${ds}@${step.name}`)
   if (tier.multiSnapshot) await zfsOk(tier, ['snapshot', ...opts, ...names])
   else await Promise.all(names.map(n => zfsOk(tier, ['snapshot', ...opts, n])))
 }

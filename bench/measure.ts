@@ -9,6 +9,8 @@ export interface Command {
   words: string[]
   env?: Record<string, string>
   cwd?: string
+  /** Whether a non-zero exit counts as done (by its code and stderr); by default only 0 does. */
+  accept?: (code: number | null, stderr: string) => boolean
 }
 
 /** Something measured in alternation with the others of its benchmark. */
@@ -42,7 +44,7 @@ export function timeCommand(cmd: Command): Promise<number> {
     child.on('error', reject)
     child.on('close', code => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-      if (code === 0) resolve(seconds)
+      if (code === 0 || cmd.accept?.(code, stderr)) resolve(seconds)
       else reject(new Error(`${cmd.words.join(' ')} exited ${code}: ${stderr.trim().slice(-2000)}`))
     })
   })
