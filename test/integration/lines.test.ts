@@ -223,7 +223,7 @@ describe('kill -9 between any two zfs calls of a move', () => {
 
   // Small ranges (smaller in the VM, where every zfs call is slower): each test stays well under two minutes on a
   // busy machine. A move makes about 22 changing calls; the last range takes whatever there is beyond 24.
-  const width = host.tier === 'openzfs' ? 2 : 4
+  const width = host.tier === 'openzfs' ? 1 : 4
   const ranges: Array<[number, number]> = []
   for (let a = 1; a <= 24; a += width) ranges.push([a, a + width - 1])
   ranges.push([25, 60])
