@@ -24,10 +24,13 @@ export async function transferCommand(
     return {...plan, dryRun: true} as TransferPlan
   }
   const progress = cmd.jsonEnabled() ? undefined : progressPrinter()
+  // On a terminal dcsnap counts what a silent sender (zfs-fuse) sends, for the progress line; elsewhere the stream
+  // goes straight from zfs send to zfs receive.
+  const countBytes = progress !== undefined && process.stderr.isTTY === true
   const stop = stopOnSignals(cmd)
   let r: TransferResult
   try {
-    r = await transfer(ends, {...opts, signal: stop.signal, onProgress: progress})
+    r = await transfer(ends, {...opts, signal: stop.signal, onProgress: progress, countBytes})
   } finally {
     stop.dispose()
   }
@@ -38,7 +41,7 @@ export async function transferCommand(
     cmd.log(
       r.streams.length === 0
         ? `${r.destination} is up to date (${r.upTo})`
-        : `sent ${r.streams.length} stream(s), ${formatBytes(r.bytes)} in ${formatDuration(r.seconds)}: ${r.destination} has ${r.upTo}`,
+        : `sent ${r.streams.length} stream(s)${r.bytes === undefined ? '' : `, ${formatBytes(r.bytes)}`} in ${formatDuration(r.seconds)}: ${r.destination} has ${r.upTo}`,
     )
   }
   return r
@@ -70,11 +73,12 @@ function progressPrinter(): (s: PlannedStream, p: PipeProgress) => void {
     const now = Date.now()
     const seconds = Math.max((now - p.startedAt) / 1000, 0.001)
     const rate = p.bytes / seconds
+    const estimate = p.estimate ?? s.estimate
     const eta =
-      !p.done && s.estimate !== undefined && rate > 0 && s.estimate > p.bytes
-        ? `, ETA ${formatDuration((s.estimate - p.bytes) / rate)}`
+      !p.done && estimate !== undefined && rate > 0 && estimate > p.bytes
+        ? `, ETA ${formatDuration((estimate - p.bytes) / rate)}`
         : ''
-    const total = s.estimate === undefined || p.done ? '' : ` of ~${formatBytes(s.estimate)}`
+    const total = estimate === undefined || p.done ? '' : ` of ~${formatBytes(estimate)}`
     const text = `  ${s.label}: ${formatBytes(p.bytes)}${total}, ${formatBytes(rate)}/s${eta}${p.done ? `, ${formatDuration(seconds)}` : ''}`
     // A stream that ends within its first report's time says nothing more than the line that announced it.
     if (p.done) {

@@ -88,7 +88,8 @@ export interface TransferPlan {
 
 /** What a transfer did. */
 export interface TransferResult extends TransferPlan {
-  bytes: number
+  /** Bytes sent: counted (`countBytes`) or as the sending ZFS reports them (OpenZFS); absent when neither. */
+  bytes?: number
   seconds: number
   /** The replica's kept line made by the move, when there was one. */
   keptLine?: string
@@ -100,8 +101,13 @@ export interface TransferOptions {
   build?: string
   /** Every snapshot on the head's line instead of one build's. */
   all?: boolean
-  /** Progress of each stream. */
+  /** Progress of each stream, where its bytes are counted or reported. */
   onProgress?: (stream: PlannedStream, p: PipeProgress) => void
+  /**
+   * Where the sending ZFS does not report a stream's progress (zfs-fuse), dcsnap copies the stream itself to count it:
+   * progress to show, at the cost of the copy. Off: the receiver reads the sender's output directly.
+   */
+  countBytes?: boolean
   logger?: Logger
   signal?: AbortSignal
   env?: NodeJS.ProcessEnv
@@ -111,17 +117,19 @@ export interface TransferOptions {
 
 /** Reads both ends and plans the streams; changes nothing. */
 export async function planTransfer(ends: TransferEnds, opts: TransferOptions = {}): Promise<TransferPlan> {
-  return (await prepare(ends, opts)).plan
+  return (await prepare(ends, opts, {estimate: true})).plan
 }
 
 /** Brings the replica up to date: creates its root, moves its head if the source's moved, and runs the streams. */
 export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): Promise<TransferResult> {
   const logger = opts.logger ?? silentLogger
-  const {plan, destDatasets} = await prepare(ends, opts)
+  // The sender's own size reports (OpenZFS `send -vP`) replace a separate estimate of each stream.
+  const {plan, destDatasets, sourceCacheMount} = await prepare(ends, opts, {estimate: false})
   const dst = ends.destination.zfs
   const features = sendFeatures(await dst.capabilities())
+  const reports = sendFeatures(await ends.source.zfs.capabilities()).reports
   const started = Date.now()
-  let bytes = 0
+  let bytes: number | undefined = 0
   let keptLine: string | undefined
   if (plan.createRoot) await dst.create(ends.root, {readonly: 'on', mountpoint: 'none'})
   if (plan.moveTo !== undefined) keptLine = await moveReplica(ends, destDatasets, plan.moveTo, logger, opts.signal)
@@ -136,7 +144,9 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
   if (held.length > 0) await ends.source.zfs.hold(tag, held)
   try {
     for (const s of plan.streams) {
-      const sendV = 'token' in s.send ? resumeSendArgv(s.send.token) : sendArgv(s.send)
+      // A resumed send is not asked for reports: with -v it prints the token's contents too.
+      const reported = reports && !('token' in s.send)
+      const sendV = 'token' in s.send ? resumeSendArgv(s.send.token) : sendArgv(s.send, {report: reported})
       const recvV = receiveArgv(s.dataset, features)
       logger.info(
         `sending ${s.label} to ${describeEndpoint(ends.destination.endpoint)}:${s.dataset.slice(ends.root.length + 1)}${s.estimate === undefined ? '' : ` (${formatBytes(s.estimate)})`}`,
@@ -145,9 +155,15 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
         const r = await pipeSendReceive(
           {invocation: ends.source.invocation(sendV), argv: sendV, host: ends.source.endpoint.host},
           {invocation: ends.destination.invocation(recvV), argv: recvV, host: ends.destination.endpoint.host},
-          {env: opts.env, signal: opts.signal, onProgress: opts.onProgress && (p => opts.onProgress?.(s, p))},
+          {
+            env: opts.env,
+            signal: opts.signal,
+            onProgress: opts.onProgress && (p => opts.onProgress?.(s, p)),
+            count: opts.countBytes === true && !reported,
+            reports: reported,
+          },
         )
-        bytes += r.bytes
+        bytes = bytes === undefined || r.bytes === undefined ? undefined : bytes + r.bytes
       } catch (error) {
         if (opts.signal?.aborted) {
           throw new InterruptedError(
@@ -171,8 +187,13 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
           ),
         )
   }
-  await carryStoppedLog(ends, destDatasets, plan.build, logger)
-  const done: TransferResult = {...plan, bytes, seconds: (Date.now() - started) / 1000, ...(keptLine ? {keptLine} : {})}
+  await carryStoppedLog(ends, destDatasets, plan.build, sourceCacheMount, logger)
+  const done: TransferResult = {
+    ...plan,
+    ...(bytes === undefined ? {} : {bytes}),
+    seconds: (Date.now() - started) / 1000,
+    ...(keptLine ? {keptLine} : {}),
+  }
   // What followed the stream an interrupted transfer was cut in can be planned only now that it arrived.
   if (!plan.streams.some(s => 'token' in s.send) || (opts.depth ?? 0) > 0) return done
   const rest = await transfer(ends, {...opts, depth: 1})
@@ -180,7 +201,7 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
     ...rest,
     streams: [...done.streams, ...rest.streams],
     notes: [...done.notes, ...rest.notes],
-    bytes: done.bytes + rest.bytes,
+    bytes: done.bytes !== undefined && rest.bytes !== undefined ? done.bytes + rest.bytes : undefined,
     seconds: (Date.now() - started) / 1000,
     createRoot: done.createRoot,
     ...((done.keptLine ?? rest.keptLine) ? {keptLine: done.keptLine ?? rest.keptLine} : {}),
@@ -190,9 +211,11 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
 interface Prepared {
   plan: TransferPlan
   destDatasets: string[]
+  /** The source's data cache where it is mounted, as listed: its record names the attempt a build stopped in. */
+  sourceCacheMount?: string
 }
 
-async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepared> {
+async function prepare(ends: TransferEnds, opts: TransferOptions, want: {estimate: boolean}): Promise<Prepared> {
   const source = openSession(ends.sourceDatasets, {zfs: ends.source.zfs, logger: opts.logger, env: opts.env})
   const inventory = await loadInventory(source)
   const {build, last} = chosenEnd(inventory, opts)
@@ -254,8 +277,11 @@ async function prepare(ends: TransferEnds, opts: TransferOptions): Promise<Prepa
     streams,
     notes,
   }
-  if ((await ends.source.zfs.capabilities()).flavour === 'openzfs') await addEstimates(ends, plan.streams)
-  return {plan, destDatasets}
+  if (want.estimate && sendFeatures(await ends.source.zfs.capabilities()).estimate)
+    await addEstimates(ends, plan.streams)
+  const cache = inventory.listing.datasets.find(d => d.name === ends.sourceDatasets[ends.sourceDatasets.length - 1])
+  const sourceCacheMount = cache?.mounted && cache.mountpoint?.startsWith('/') ? cache.mountpoint : undefined
+  return {plan, destDatasets, sourceCacheMount}
 }
 
 /** The build and snapshot a transfer ends at: the build's newest snapshot (or, with --all, the head's newest). */
@@ -423,6 +449,7 @@ async function carryStoppedLog(
   ends: TransferEnds,
   destDatasets: string[],
   build: string | undefined,
+  sourceCacheMount: string | undefined,
   logger: Logger,
 ): Promise<void> {
   if (build === undefined) return
@@ -430,7 +457,7 @@ async function carryStoppedLog(
   const from = ends.sourceDatasets[ends.sourceDatasets.length - 1]
   let value: string | undefined
   if (!ends.fromReplica) {
-    const log = await stoppedAttemptLog(ends, from, build)
+    const log = sourceCacheMount === undefined ? undefined : await stoppedAttemptLog(sourceCacheMount, build)
     value = log && encodeStoppedLog(log)
   } else {
     value = await ends.source.zfs.userProperty(from, STOPPED_LOG_PROPERTY)
@@ -445,14 +472,8 @@ async function carryStoppedLog(
 }
 
 /** The log of the attempt `build` stopped in, from the record in the data cache's mountpoint (local builds only). */
-async function stoppedAttemptLog(
-  ends: TransferEnds,
-  cacheDataset: string,
-  build: string,
-): Promise<StoppedLog | undefined> {
-  const st = (await ends.source.zfs.states([cacheDataset])).get(cacheDataset)
-  if (!st?.mounted || !st.mountpoint?.startsWith('/')) return undefined
-  const rec = (await readRecord(st.mountpoint))?.record
+async function stoppedAttemptLog(cacheMount: string, build: string): Promise<StoppedLog | undefined> {
+  const rec = (await readRecord(cacheMount))?.record
   const step = rec?.build === build ? rec.steps.find(s => stoppedIn(s.status) && s.log) : undefined
   if (!step?.log) return undefined
   try {

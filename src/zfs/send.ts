@@ -14,12 +14,14 @@ export interface SendFeatures {
   raw: boolean
   /** `send -nP` prints the stream's size before sending. */
   estimate: boolean
+  /** `send -vP` reports on stderr each snapshot's size before sending, then each second the bytes sent of it. */
+  reports: boolean
 }
 
 /** The send and receive features of a ZFS, from its probed flavour. */
 export function sendFeatures(caps: ZfsCapabilities): SendFeatures {
   const openzfs = caps.flavour === 'openzfs'
-  return {resumable: openzfs, noMount: openzfs, exclude: openzfs, raw: openzfs, estimate: openzfs}
+  return {resumable: openzfs, noMount: openzfs, exclude: openzfs, raw: openzfs, estimate: openzfs, reports: openzfs}
 }
 
 /** One stream: a full one of `snapshot`, or an incremental from `from` (`-I` with every snapshot between, `-i` for a clone's first). */
@@ -32,9 +34,19 @@ export interface StreamSpec {
   raw?: boolean
 }
 
-/** `zfs send` of a stream: properties (`-p`: dcsnap's keys travel as snapshot properties) and, for encrypted data, raw. */
-export function sendArgv(s: StreamSpec): string[] {
-  return ['send', '-p', ...(s.raw ? ['-w'] : []), ...(s.from ? [`-${s.mode ?? 'I'}`, s.from] : []), s.snapshot]
+/**
+ * `zfs send` of a stream: properties (`-p`: dcsnap's keys travel as snapshot properties) and, for encrypted data, raw;
+ * with `report`, `-vP` (where `SendFeatures.reports`): sizes and progress on stderr, read by `parseSendReport`.
+ */
+export function sendArgv(s: StreamSpec, opts: {report?: boolean} = {}): string[] {
+  return [
+    'send',
+    '-p',
+    ...(opts.report ? ['-v', '-P'] : []),
+    ...(s.raw ? ['-w'] : []),
+    ...(s.from ? [`-${s.mode ?? 'I'}`, s.from] : []),
+    s.snapshot,
+  ]
 }
 
 /** `zfs send -t TOKEN`: the rest of an interrupted stream. */
@@ -54,6 +66,63 @@ export function parseEstimate(out: string, argv: readonly string[]): number | un
   const n = line.slice('size\t'.length).trim()
   if (!/^\d+$/.test(n)) throw zfsUnsupportedOutput(argv, 'the size line does not hold a number of bytes', line)
   return Number(n)
+}
+
+/** One line of `zfs send -vP`'s stderr: a snapshot's estimated size, the whole stream's, or the bytes sent so far. */
+export type SendReport =
+  | {kind: 'snapshot'; snapshot: string; size: number}
+  | {kind: 'total'; size: number}
+  | {kind: 'progress'; snapshot: string; bytes: number}
+
+/**
+ * Reads one line of `zfs send -vP`'s stderr (OpenZFS): `full SNAP SIZE` or `incremental FROM SNAP SIZE`, then `size
+ * TOTAL`, then each second `HH:MM:SS BYTES SNAP` (BYTES of that snapshot alone), tab-separated. Undefined for any
+ * other line (an error message, say).
+ */
+export function parseSendReport(line: string): SendReport | undefined {
+  const f = line.split('\t')
+  const n = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined)
+  if (f[0] === 'size' && f.length === 2) {
+    const size = n(f[1])
+    return size === undefined ? undefined : {kind: 'total', size}
+  }
+  if ((f[0] === 'full' && f.length === 3) || (f[0] === 'incremental' && f.length === 4)) {
+    const size = n(f[f.length - 1])
+    return size === undefined ? undefined : {kind: 'snapshot', snapshot: f[f.length - 2], size}
+  }
+  if (f.length === 3 && /^\d\d:\d\d:\d\d$/.test(f[0])) {
+    const bytes = n(f[1])
+    return bytes === undefined ? undefined : {kind: 'progress', snapshot: f[2], bytes}
+  }
+  return undefined
+}
+
+/** What `zfs send -vP` said so far: each snapshot's size, the whole stream's, and the bytes of the one being sent. */
+export class SendReports {
+  total?: number
+  private readonly size = new Map<string, number>()
+  private done = 0
+  private current?: {snapshot: string; bytes: number}
+
+  /** Takes a line of the sender's stderr; false when it is not a report. */
+  take(line: string): boolean {
+    const r = parseSendReport(line)
+    if (!r) return false
+    if (r.kind === 'total') this.total = r.size
+    else if (r.kind === 'snapshot') this.size.set(r.snapshot, r.size)
+    else {
+      // Each snapshot of an incremental stream is counted from 0: the ones before it are sent whole.
+      if (this.current && this.current.snapshot !== r.snapshot)
+        this.done += Math.max(this.size.get(this.current.snapshot) ?? 0, this.current.bytes)
+      this.current = {snapshot: r.snapshot, bytes: r.bytes}
+    }
+    return true
+  }
+
+  /** Bytes sent so far, as reported. */
+  sent(): number {
+    return this.done + (this.current?.bytes ?? 0)
+  }
 }
 
 /**
