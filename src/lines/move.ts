@@ -52,16 +52,7 @@ export async function planMove(
       'Go back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).',
     )
   }
-  if (!inventory.ownsMembers(target)) {
-    const from = target.members.find(
-      m => !inventory.heads.includes(m.dataset) && !inventory.heads.some(h => lineOf(h, m.dataset)),
-    )
-    throw new RefusedError(
-      'TARGET_IN_REPLICA',
-      `${target.name} lies in ${from?.dataset ?? 'a replica'}, which the build datasets were cloned from: going back to it would take it out of the replica`,
-      `Resume from it with new build datasets instead: rename these away, then \`dcsnap resume STEP --from REPLICA\`.`,
-    )
-  }
+  refuseTargetInReplica(inventory, target)
   for (const head of inventory.heads) {
     if (!head.includes('/')) {
       throw new RefusedError(
@@ -326,4 +317,20 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
     }
   }
   await clearJournal(zfs, j.heads[0].head)
+}
+
+/**
+ * Refuses a target whose snapshots lie in the replica the build datasets were cloned from (`resume --from`): going
+ * back to it would promote it out of the replica, or roll the replica back.
+ */
+export function refuseTargetInReplica(inventory: Inventory, target: SnapshotSet): void {
+  if (inventory.ownsMembers(target)) return
+  const from = target.members.find(
+    m => !inventory.heads.includes(m.dataset) && !inventory.heads.some(h => lineOf(h, m.dataset)),
+  )
+  throw new RefusedError(
+    'TARGET_IN_REPLICA',
+    `${target.name} lies in ${from?.dataset ?? 'a replica'}, which the build datasets were cloned from: going back to it would take it out of the replica`,
+    `Resume from it with new build datasets instead: rename these away, then \`dcsnap resume STEP --from REPLICA\`.`,
+  )
 }

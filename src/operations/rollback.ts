@@ -2,7 +2,7 @@
 import {RefusedError, UsageError} from '../errors.js'
 import {refuseForeignMounts} from '../fs/mounts.js'
 import {HEAD_LINE} from '../lines/names.js'
-import {executeMove, planMove, type MovePlan} from '../lines/move.js'
+import {executeMove, planMove, refuseTargetInReplica, type MovePlan} from '../lines/move.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {resolveTarget} from '../snapshots/resolve.js'
 import {ensureClones, loadInventory, type Session, withLock} from './session.js'
@@ -54,13 +54,7 @@ export function planRollback(inventory: Inventory, target: SnapshotSet, opts: Ro
       'Roll back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).',
     )
   }
-  if (!inventory.ownsMembers(target)) {
-    throw new RefusedError(
-      'TARGET_IN_REPLICA',
-      `${target.name} lies in the replica the build datasets were cloned from: rolling back to it would take it out of the replica`,
-      'Resume from it with new build datasets instead: rename these away, then `dcsnap resume STEP --from REPLICA`.',
-    )
-  }
+  refuseTargetInReplica(inventory, target)
   const steps = inventory.datasets.map(dataset => ({
     dataset,
     target: `${dataset}@${target.name}`,

@@ -219,43 +219,23 @@ export class Zfs {
     await this.exec(['destroy', dataset])
   }
 
-  /** What line moves read of datasets or snapshots that may or may not exist: those that do, by name. */
+  /**
+   * What line moves read of datasets or snapshots that may or may not exist: those that do, by name. One call: zfs
+   * prints the ones that exist and names each missing one on stderr (exit 1, OpenZFS and zfs-fuse alike); its output
+   * is taken only when every line of stderr names a missing one, else the missing ones are left out and asked again.
+   */
   async states(names: readonly string[]): Promise<Map<string, ObjectState>> {
-    let asked = [...new Set(names)]
-    const props = ['guid', 'origin', 'mounted', 'canmount', 'mountpoint']
-    for (;;) {
-      if (asked.length === 0) return new Map()
-      const argv = ['get', '-H', '-p', '-o', 'name,property,value', props.join(','), ...asked]
-      let out: string
-      try {
-        out = await this.exec(argv)
-      } catch (error) {
-        const gone =
-          error instanceof ZfsError && error.kind === 'no-such-dataset' ? missingNames(error.stderr, asked) : []
-        if (gone.length === 0) throw error
-        asked = asked.filter(n => !gone.includes(n))
-        continue
-      }
-      const found = new Map<string, ObjectState>()
-      for (const line of out.split('\n')) {
-        if (line === '') continue
-        const [name, prop, value] = line.split('\t')
-        if (value === undefined || !asked.includes(name))
-          throw zfsUnsupportedOutput(
-            argv,
-            'a line is not a name asked for, a property and a value separated by tabs',
-            line,
-          )
-        let st = found.get(name)
-        if (!st) found.set(name, (st = {guid: ''}))
-        if (prop === 'guid') st.guid = value
-        else if (prop === 'origin') st.origin = value === '-' ? undefined : value
-        else if (prop === 'mounted') st.mounted = value === 'yes'
-        else if (prop === 'canmount') st.canmount = value === '-' ? undefined : value
-        else if (prop === 'mountpoint') st.mountpoint = value === '-' ? undefined : value
-      }
-      return found
-    }
+    const asked = [...new Set(names)]
+    if (asked.length === 0) return new Map()
+    const argv = ['get', '-H', '-p', '-o', 'name,property,value', STATE_PROPERTIES.join(','), ...asked]
+    const r = await this.run(argv)
+    if (r.exitCode === 0) return parseStates(r.stdout, asked, argv)
+    const gone = missingNames(r.stderr, asked)
+    const complaints = r.stderr.split('\n').filter(l => l.trim() !== '')
+    if (gone.length === 0) throw zfsErrorFor(argv, r.stderr)
+    if (complaints.length === gone.length && complaints.every(l => /does not exist|no such pool/.test(l)))
+      return parseStates(r.stdout, asked, argv)
+    return this.states(asked.filter(n => !gone.includes(n)))
   }
 
   /** A user property's value on a dataset, or undefined when unset or the dataset does not exist. */
@@ -289,11 +269,8 @@ export class Zfs {
     const found = new Map<string, number>()
     if (names.length === 0) return found
     const argv = ['get', '-H', '-p', '-o', 'name,value', 'written', ...names]
-    for (const line of (await this.exec(argv)).split('\n')) {
-      if (line === '') continue
-      const [name, value] = line.split('\t')
-      if (!/^\d+$/.test(value ?? ''))
-        throw zfsUnsupportedOutput(argv, 'a line is not a snapshot and a number of bytes', line)
+    for (const [name, value, line] of await this.namedValues(argv)) {
+      if (!/^\d+$/.test(value)) throw zfsUnsupportedOutput(argv, 'a line is not a snapshot and a number of bytes', line)
       found.set(name, Number(value))
     }
     return found
@@ -303,13 +280,7 @@ export class Zfs {
   async resumeTokens(datasets: readonly string[]): Promise<Map<string, string>> {
     const argv = ['get', '-H', '-o', 'name,value', 'receive_resume_token', ...datasets]
     const found = new Map<string, string>()
-    for (const line of (await this.exec(argv)).split('\n')) {
-      if (line === '') continue
-      const [name, value] = line.split('\t')
-      if (value === undefined)
-        throw zfsUnsupportedOutput(argv, 'a line is not a dataset and a value separated by a tab', line)
-      if (value !== '-' && value !== '') found.set(name, value)
-    }
+    for (const [name, value] of await this.namedValues(argv)) if (value !== '-' && value !== '') found.set(name, value)
     return found
   }
 
@@ -318,14 +289,20 @@ export class Zfs {
     const found = new Set<string>()
     if (names.length === 0 || (await this.capabilities()).flavour !== 'openzfs') return found
     const argv = ['get', '-H', '-o', 'name,value', 'encryption', ...names]
+    for (const [name, value] of await this.namedValues(argv)) if (value !== 'off' && value !== '-') found.add(name)
+    return found
+  }
+
+  /** Runs `zfs get -H -o name,value ...` and splits each line: [name, value, the line]. */
+  private async namedValues(argv: string[]): Promise<Array<[string, string, string]>> {
+    const rows: Array<[string, string, string]> = []
     for (const line of (await this.exec(argv)).split('\n')) {
       if (line === '') continue
-      const [name, value] = line.split('\t')
-      if (value === undefined)
-        throw zfsUnsupportedOutput(argv, 'a line is not a dataset and a value separated by a tab', line)
-      if (value !== 'off' && value !== '-') found.add(name)
+      const tab = line.indexOf('\t')
+      if (tab <= 0) throw zfsUnsupportedOutput(argv, 'a line is not a name and a value separated by a tab', line)
+      rows.push([line.slice(0, tab), line.slice(tab + 1), line])
     }
-    return found
+    return rows
   }
 
   /** The names of a dataset's own snapshots. */
@@ -455,4 +432,25 @@ export class Zfs {
 /** `-o name=value` for each property. */
 function propertyOptions(props: Record<string, string>): string[] {
   return Object.entries(props).flatMap(([k, v]) => ['-o', `${k}=${v}`])
+}
+
+const STATE_PROPERTIES = ['guid', 'origin', 'mounted', 'canmount', 'mountpoint']
+
+/** `zfs get -H -p -o name,property,value` of STATE_PROPERTIES, by name. */
+function parseStates(out: string, asked: readonly string[], argv: readonly string[]): Map<string, ObjectState> {
+  const found = new Map<string, ObjectState>()
+  for (const line of out.split('\n')) {
+    if (line === '') continue
+    const [name, prop, value] = line.split('\t')
+    if (value === undefined || !asked.includes(name))
+      throw zfsUnsupportedOutput(argv, 'a line is not a name asked for, a property and a value separated by tabs', line)
+    let st = found.get(name)
+    if (!st) found.set(name, (st = {guid: ''}))
+    if (prop === 'guid') st.guid = value
+    else if (prop === 'origin') st.origin = value === '-' ? undefined : value
+    else if (prop === 'mounted') st.mounted = value === 'yes'
+    else if (prop === 'canmount') st.canmount = value === '-' ? undefined : value
+    else if (prop === 'mountpoint') st.mountpoint = value === '-' ? undefined : value
+  }
+  return found
 }
