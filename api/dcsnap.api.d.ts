@@ -723,6 +723,7 @@ export interface TransferOptions {
     build?: string;
     all?: boolean;
     onProgress?: (stream: PlannedStream, p: PipeProgress) => void;
+    countBytes?: boolean;
     logger?: Logger;
     signal?: AbortSignal;
     env?: NodeJS.ProcessEnv;
@@ -743,7 +744,7 @@ export interface TransferPlan {
 
 // TransferResult (src/replication/replicate)
 export interface TransferResult extends TransferPlan {
-    bytes: number;
+    bytes?: number;
     seconds: number;
     keptLine?: string;
 }
@@ -986,6 +987,7 @@ export interface ZfsInvocation {
 export interface PipeProgress {
     bytes: number;
     startedAt: number;
+    estimate?: number;
     done?: boolean;
 }
 

@@ -4,12 +4,15 @@ import {readFile} from 'node:fs/promises'
 import {basename} from 'node:path'
 import {formatBytes} from '../cli/format.js'
 import {DcsnapError, ExitCode, InterruptedError, RefusedError, UsageError} from '../errors.js'
+import {JOURNAL_PROPERTY} from '../lines/journal.js'
 import {executeMove, planMove} from '../lines/move.js'
+import {linesContainer} from '../lines/names.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {loadInventory, openSession, withLock} from '../operations/session.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
 import type {ZfsListing, ZfsSnapshot} from '../zfs/listing.js'
+import type {ObjectState} from '../zfs/zfs.js'
 import {
   estimateArgv,
   parseEstimate,
@@ -208,6 +211,25 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
   }
 }
 
+/**
+ * What of the replica exists, after finishing a head move that a killed dcsnap left unfinished there (its journal is on
+ * the lines container, which exists only once the replica has had a move: only then is the journal read).
+ */
+async function finishedReplica(
+  ends: TransferEnds,
+  destDatasets: string[],
+  opts: TransferOptions,
+): Promise<Map<string, ObjectState>> {
+  const dst = ends.destination.zfs
+  const container = linesContainer(destDatasets[0])
+  const read = () => dst.states([ends.root, ...destDatasets, container])
+  const existing = await read()
+  if (!existing.has(container) || (await dst.userProperty(container, JOURNAL_PROPERTY)) === undefined) return existing
+  // Listing the replica as build datasets finishes the move, under the replica's locks, as any dcsnap does.
+  await loadInventory(openSession(destDatasets, {zfs: dst, logger: opts.logger, signal: opts.signal}))
+  return read()
+}
+
 interface Prepared {
   plan: TransferPlan
   destDatasets: string[]
@@ -222,7 +244,7 @@ async function prepare(ends: TransferEnds, opts: TransferOptions, want: {estimat
   const sourceGuids = new Set(inventory.listing.snapshots.map(s => s.guid).filter((g): g is string => g !== undefined))
   const destDatasets = replicaDatasets(ends.root, ends.sourceDatasets.length)
   const dst = ends.destination.zfs
-  const existing = await dst.states([ends.root, ...destDatasets])
+  const existing = await finishedReplica(ends, destDatasets, opts)
   const notes: string[] = []
   const present = destDatasets.filter(d => existing.has(d))
   const destListing = present.length > 0 ? await dst.list(present) : undefined

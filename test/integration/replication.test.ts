@@ -22,7 +22,7 @@ interface Transfer {
   createRoot: boolean
   moveTo?: string
   keptLine?: string
-  bytes: number
+  bytes?: number
   streams: Array<{dataset: string; label: string}>
   notes: string[]
 }

@@ -1,0 +1,107 @@
+// kill -9 between any two changing zfs calls of a push whose replica's head moves back (the source moved its head):
+// the next push finishes the move or finds it undone, and the replica ends as an uninterrupted push leaves it, with
+// nothing it had lost. The move is the journalled line move, swept on both tiers by lines.test on build datasets;
+// here it runs on a replica, from push, on zfs-fuse, where a kill point costs seconds instead of half a minute.
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {dcsnap, dcsnapJson} from '../support/cli.js'
+import {fakeBuild, snapshotsOf} from '../support/checkpoints.js'
+import {repoRoot} from '../support/paths.js'
+import {createTestPool, type TestPool} from '../support/pool.js'
+import {describeWhere, host, zfsOk} from '../support/zfs-host.js'
+
+const kill = join(repoRoot, 'fixtures', 'bin', 'kill-dcsnap-after-zfs')
+const zfsWords = host.env.DCSNAP_ZFS ?? 'zfs'
+
+/** Every snapshot guid under a dataset (its kept lines included). */
+async function guids(dataset: string): Promise<string[]> {
+  const out = await zfsOk('list', '-H', '-r', '-t', 'snapshot', '-o', 'guid', dataset)
+  return out.split('\n').filter(Boolean)
+}
+
+/** Build 1 pushed to a replica (in the same pool: one pool per kill point), then the source moved back to fetch with
+ * a new checkpoint after it. */
+async function scene(): Promise<{a: TestPool; rep: string}> {
+  const a = await createTestPool()
+  const rep = `${a.name}/rep`
+  await fakeBuild(a, '1', ['fetch', 'build'])
+  expect((await dcsnap(['push', rep, ...a.flags])).exitCode).toBe(0)
+  expect((await dcsnap(['rollback', 'fetch', ...a.flags])).exitCode).toBe(0)
+  for (const ds of [a.proto, a.cache]) await zfsOk('snapshot', '-o', 'dcsnap:build=1', `${ds}@dc-1-other`)
+  return {a, rep}
+}
+
+describeWhere(
+  host.tier === 'zfs-fuse',
+  'kill -9 between any two zfs calls of a push that moves the replica',
+  'a kill point costs about 30 s in the VM; the move itself is swept there by lines.test',
+  () => {
+    let dir: string
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'dcsnap-push-kill-'))
+    })
+    afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+    /** Pushes with dcsnap killed after its `at`-th changing zfs call (0: never); returns how many it made. */
+    async function killedPush(s: {a: TestPool; rep: string}, at: number): Promise<{calls: number; exitCode: number}> {
+      const count = join(dir, `count-${at}-${Math.random().toString(36).slice(2)}`)
+      const r = await dcsnap(['push', s.rep, '--all', ...s.a.flags], {
+        env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)},
+      })
+      return {calls: Number(readFileSync(count, 'utf8').trim()), exitCode: r.exitCode}
+    }
+
+    let counted: Promise<number> | undefined
+    async function callsOfPush(): Promise<number> {
+      const s = await scene()
+      try {
+        const r = await killedPush(s, 0)
+        expect(r.exitCode).toBe(0)
+        return r.calls
+      } finally {
+        await s.a.destroy()
+      }
+    }
+
+    // A push that moves the replica makes about 20 changing calls (holds, the move's steps, the stopped-log property).
+    const ranges: Array<[number, number]> = []
+    for (let from = 1; from <= 24; from += 2) ranges.push([from, from + 1])
+    ranges.push([25, 60])
+    test.each(ranges)(
+      'killed after each changing call from %i to %i, the next push leaves the replica as an uninterrupted one',
+      async (from, to) => {
+        const total = await (counted ??= callsOfPush())
+        expect(total).toBeGreaterThan(8)
+        expect(total).toBeLessThan(61)
+        for (let at = from; at <= Math.min(to, total); at++) {
+          const s = await scene()
+          try {
+            const before = await guids(s.rep)
+            expect((await killedPush(s, at)).exitCode).not.toBe(0)
+            const again = await dcsnapJson<{moveTo?: string}>(['push', s.rep, '--all', ...s.a.flags])
+            try {
+              expect(again.exitCode).toBe(0)
+              expect(await snapshotsOf(`${s.rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-other'])
+              expect(await snapshotsOf(`${s.rep}/cache`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-other'])
+              expect(await snapshotsOf(`${s.rep}/proto.dclines/k1`)).toEqual(['dc-1-build'])
+              expect((await zfsOk('get', '-H', '-o', 'value', 'dcsnap:journal', `${s.rep}/proto.dclines`)).trim()).toBe(
+                '-',
+              )
+              const after = await guids(s.rep)
+              for (const g of before) expect(after).toContain(g)
+              // A third push has nothing to send.
+              expect(
+                (await dcsnapJson<{streams: unknown[]}>(['push', s.rep, '--all', ...s.a.flags])).json.streams,
+              ).toEqual([])
+            } catch (error) {
+              throw new Error(`killed after changing call ${at} of ${total}: ${(error as Error).message}`)
+            }
+          } finally {
+            await s.a.destroy()
+          }
+        }
+      },
+    )
+  },
+)
