@@ -40,7 +40,12 @@ function cacheDir(): string {
 
 let zfsVersion: Promise<string> | undefined
 async function imagePath(image: PoolImage): Promise<string> {
-  zfsVersion ??= zfsOk('version').then(v => v.split('\n')[0].trim().replace(/[^A-Za-z0-9.+~_-]/g, '_'))
+  zfsVersion ??= zfsOk('version').then(v =>
+    v
+      .split('\n')[0]
+      .trim()
+      .replace(/[^A-Za-z0-9.+~_-]/g, '_'),
+  )
   return join(cacheDir(), `${image.key}-${await zfsVersion}.img`)
 }
 
