@@ -1,5 +1,4 @@
 // push and pull: bring a replica (`ROOT/proto`, `ROOT/cache`) up to date with a build's datasets, by zfs send/receive.
-import {randomBytes} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 import {basename} from 'node:path'
 import {formatBytes} from '../cli/format.js'
@@ -24,6 +23,7 @@ import {
 } from '../zfs/send.js'
 import {describeEndpoint, type EndpointZfs} from './endpoint.js'
 import {pipeSendReceive, type PipeProgress} from './pipe.js'
+import {releaseStaleHolds, transferTag} from './transfer-holds.js'
 import {planDataset, type ChainSnapshot, type RoleDecision} from './plan.js'
 import {decodeStoppedLog, encodeStoppedLog, STOPPED_LOG_PROPERTY, type StoppedLog} from './stopped-log.js'
 import {readRecord, stoppedIn} from '../runner/record.js'
@@ -127,18 +127,21 @@ export async function planTransfer(ends: TransferEnds, opts: TransferOptions = {
 export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): Promise<TransferResult> {
   const logger = opts.logger ?? silentLogger
   // The sender's own size reports (OpenZFS `send -vP`) replace a separate estimate of each stream.
-  const {plan, destDatasets, sourceCacheMount} = await prepare(ends, opts, {estimate: false})
+  const {plan, destDatasets, sourceCacheMount, heldSource} = await prepare(ends, opts, {estimate: false})
   const dst = ends.destination.zfs
   const features = sendFeatures(await dst.capabilities())
   const reports = sendFeatures(await ends.source.zfs.capabilities()).reports
   const started = Date.now()
   let bytes: number | undefined = 0
   let keptLine: string | undefined
+  // Holds a killed transfer from this machine left on the source: their process is gone, so they are released.
+  if (!ends.fromReplica && ends.source.endpoint.host === undefined)
+    await releaseStaleHolds(ends.source.zfs, heldSource, logger)
   if (plan.createRoot) await dst.create(ends.root, {readonly: 'on', mountpoint: 'none'})
   if (plan.moveTo !== undefined) keptLine = await moveReplica(ends, destDatasets, plan.moveTo, logger, opts.signal)
   // Holds keep every snapshot a stream starts or ends at until it is received (prune cannot take the incremental
   // source away meanwhile); the tag is this transfer's own, released whatever happens.
-  const tag = `dcsnap-send-${process.pid}-${randomBytes(3).toString('hex')}`
+  const tag = transferTag()
   const held = [
     ...new Set(
       plan.streams.flatMap(s => ('token' in s.send ? [] : [s.send.snapshot, ...(s.send.from ? [s.send.from] : [])])),
@@ -235,6 +238,8 @@ interface Prepared {
   destDatasets: string[]
   /** The source's data cache where it is mounted, as listed: its record names the attempt a build stopped in. */
   sourceCacheMount?: string
+  /** The source's snapshots that have holds, as listed. */
+  heldSource: string[]
 }
 
 async function prepare(ends: TransferEnds, opts: TransferOptions, want: {estimate: boolean}): Promise<Prepared> {
@@ -303,7 +308,8 @@ async function prepare(ends: TransferEnds, opts: TransferOptions, want: {estimat
     await addEstimates(ends, plan.streams)
   const cache = inventory.listing.datasets.find(d => d.name === ends.sourceDatasets[ends.sourceDatasets.length - 1])
   const sourceCacheMount = cache?.mounted && cache.mountpoint?.startsWith('/') ? cache.mountpoint : undefined
-  return {plan, destDatasets, sourceCacheMount}
+  const heldSource = inventory.listing.snapshots.filter(s => s.userrefs > 0).map(s => s.name)
+  return {plan, destDatasets, sourceCacheMount, heldSource}
 }
 
 /** The build and snapshot a transfer ends at: the build's newest snapshot (or, with --all, the head's newest). */

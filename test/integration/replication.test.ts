@@ -254,6 +254,35 @@ describeWhere(
   },
 )
 
+describeWhere(has.holdsListing, 'holds a killed transfer left', 'zfs-fuse cannot list hold tags', () => {
+  test('are released by the next push when their process is gone; any other hold stays', async () => {
+    await fakeBuild(a, '1', ['fetch'])
+    // A process that has ended: its pid names the killed transfer.
+    const gone = execa('true')
+    await gone
+    const stale = `dcsnap-send-${gone.pid}-abcdef`
+    const live = `dcsnap-send-${process.pid}-abcdef`
+    await zfsOk('hold', stale, `${a.proto}@dc-1-fetch`, `${a.cache}@dc-1`)
+    await zfsOk('hold', live, `${a.proto}@dc-1-fetch`)
+    await zfsOk('hold', 'keep', `${a.cache}@dc-1`)
+    const rep = `${b.name}/rep`
+    const r = await dcsnap(['push', rep, ...a.flags])
+    expect(r.exitCode).toBe(0)
+    expect(r.stderr).toContain('released the holds of transfers that were killed: ')
+    expect(r.stderr).toContain(`${stale} on ${a.proto}@dc-1-fetch`)
+    expect(r.stderr).toContain(`${stale} on ${a.cache}@dc-1`)
+    const tags = async (snapshot: string) =>
+      (await zfsOk('holds', '-H', snapshot))
+        .split('\n')
+        .filter(Boolean)
+        .map(l => l.split('\t')[1])
+    expect(await tags(`${a.proto}@dc-1-fetch`)).toEqual([live])
+    expect(await tags(`${a.cache}@dc-1`)).toEqual(['keep'])
+    await zfsOk('release', live, `${a.proto}@dc-1-fetch`)
+    await zfsOk('release', 'keep', `${a.cache}@dc-1`)
+  })
+})
+
 describeWhere(has.written, 'encrypted build datasets', 'zfs-fuse has no encryption', () => {
   test('are sent raw: the replica holds them encrypted, without their keys', async () => {
     const key = `/tmp/${a.name}.key`

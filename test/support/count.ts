@@ -9,9 +9,14 @@ import {host} from './zfs-host.js'
 
 /**
  * Runs `dcsnap args` and returns its result and the zfs argument lines it ran. A first `dcsnap list` on the
- * datasets warms the remembered capabilities, so the probe's calls are not counted.
+ * datasets (or on `warm`, small ones of the same zfs, where listing them all is slow) warms the remembered
+ * capabilities, so the probe's calls are not counted.
  */
-export async function countZfsCalls(args: string[], datasets: string[]): Promise<{result: Result; calls: string[]}> {
+export async function countZfsCalls(
+  args: string[],
+  datasets: string[],
+  warm: string[] = datasets,
+): Promise<{result: Result; calls: string[]}> {
   const dir = mkdtempSync(join(tmpdir(), 'dcsnap-count-'))
   const file = join(dir, 'calls')
   const env = {
@@ -20,7 +25,7 @@ export async function countZfsCalls(args: string[], datasets: string[]): Promise
     XDG_CACHE_HOME: dir,
   }
   const lines = () => readFileSync(file, 'utf8').split('\n').filter(Boolean)
-  await dcsnap(['list', ...datasets.flatMap(d => ['-d', d])], {env})
+  await dcsnap(['list', ...warm.flatMap(d => ['-d', d])], {env})
   const before = lines().length
   const result = await dcsnap(args, {env})
   return {result, calls: lines().slice(before)}

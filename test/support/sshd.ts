@@ -50,7 +50,9 @@ export async function startSshd(): Promise<TestSshd> {
       'UsePAM no',
       'StrictModes no',
       `PidFile ${join(dir, 'sshd.pid')}`,
-      'SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      // HOME is the server's own directory: bash sources ~/.bashrc in every ssh session, and this machine's root has a
+      // slow one (pyenv init: 2-3 s per remote call on a busy machine, which the ControlMaster connection cannot save).
+      `SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=${dir}`,
       '',
     ].join('\n'),
   )
