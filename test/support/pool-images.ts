@@ -11,7 +11,7 @@ import {pipeline} from 'node:stream/promises'
 import {pathToFileURL} from 'node:url'
 import {bulkSnapshots} from './bulk-snapshots.js'
 import {repoRoot} from './paths.js'
-import type {TestPool} from './pool.js'
+import {destroyPool, type TestPool} from './pool.js'
 import {host, shOk, zfsOk} from './zfs-host.js'
 
 /** A pool made by a recipe: its datasets under the pool, and what makes their snapshots. */
@@ -115,13 +115,7 @@ export async function importPoolImage(image: PoolImage): Promise<TestPool> {
     mountpoint: 'none',
     flags: ['-d', `${name}/proto`, '-d', `${name}/cache`],
     async destroy() {
-      // zfs-fuse can answer "busy" for a moment after the pool was used: retry.
-      for (let attempt = 1; ; attempt++) {
-        const r = await host.zpool(['destroy', '-f', name])
-        if (r.exitCode === 0 || /no such pool/.test(r.stderr)) break
-        if (attempt >= 20) throw new Error(`zpool destroy ${name} failed: ${r.stderr}`)
-        await new Promise(res => setTimeout(res, 250 * attempt))
-      }
+      await destroyPool(name)
       await shOk(`rm -rf ${dir}`)
     },
   }

@@ -40,16 +40,20 @@ export async function createTestPool(size = '128M'): Promise<TestPool> {
     mountpoint,
     flags: ['-d', `${name}/proto`, '-d', `${name}/cache`],
     async destroy() {
-      // zfs-fuse can answer "busy" for a moment after files in the pool were used: retry.
-      for (let attempt = 1; ; attempt++) {
-        const r = await host.zpool(['destroy', '-f', name])
-        if (r.exitCode === 0 || /no such pool/.test(r.stderr)) break
-        if (attempt >= 20) throw new Error(`zpool destroy ${name} failed: ${r.stderr}`)
-        await new Promise(res => setTimeout(res, 250 * attempt))
-      }
+      await destroyPool(name)
       if (local) rmSync(dir, {recursive: true, force: true})
       else await shOk(`rm -rf ${dir}`)
     },
   }
   return pool
+}
+
+/** Destroys a test's pool; zfs-fuse can answer "busy" for a moment after files in the pool were used: retries. */
+export async function destroyPool(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await host.zpool(['destroy', '-f', name])
+    if (r.exitCode === 0 || /no such pool/.test(r.stderr)) return
+    if (attempt >= 20) throw new Error(`zpool destroy ${name} failed: ${r.stderr}`)
+    await new Promise(res => setTimeout(res, 250 * attempt))
+  }
 }
