@@ -64,13 +64,16 @@ export function describePlan(plan: TransferPlan): string {
   return lines.join('\n')
 }
 
-/** Progress on stderr: rewritten in place on a terminal, a line every 10 s otherwise; bytes, rate and ETA where known. */
+/**
+ * Progress on stderr: rewritten in place on a terminal, a line every 10 s otherwise; bytes, rate and ETA where known.
+ * The datasets' streams run side by side: the line shows each stream under way.
+ */
 function progressPrinter(): (s: PlannedStream, p: PipeProgress) => void {
   const tty = process.stderr.isTTY === true
+  const running = new Map<PlannedStream, PipeProgress>()
   let lastLine = 0
   let shown = false
-  return (s, p) => {
-    const now = Date.now()
+  const describe = (s: PlannedStream, p: PipeProgress, now: number): string => {
     const seconds = Math.max((now - p.startedAt) / 1000, 0.001)
     const rate = p.bytes / seconds
     const estimate = p.estimate ?? s.estimate
@@ -79,14 +82,23 @@ function progressPrinter(): (s: PlannedStream, p: PipeProgress) => void {
         ? `, ETA ${formatDuration((estimate - p.bytes) / rate)}`
         : ''
     const total = estimate === undefined || p.done ? '' : ` of ~${formatBytes(estimate)}`
-    const text = `  ${s.label}: ${formatBytes(p.bytes)}${total}, ${formatBytes(rate)}/s${eta}${p.done ? `, ${formatDuration(seconds)}` : ''}`
-    // A stream that ends within its first report's time says nothing more than the line that announced it.
+    const where = s.dataset.slice(s.dataset.lastIndexOf('/') + 1)
+    return `${where} ${s.label}: ${formatBytes(p.bytes)}${total}, ${formatBytes(rate)}/s${eta}${p.done ? `, ${formatDuration(seconds)}` : ''}`
+  }
+  return (s, p) => {
+    const now = Date.now()
     if (p.done) {
-      if (shown) process.stderr.write(tty ? `\r\u001B[K${text}\n` : `${text}\n`)
-      shown = false
-      lastLine = 0
+      running.delete(s)
+      // A stream that ends within its first report's time says nothing more than the line that announced it.
+      if (shown) process.stderr.write(tty ? `\r\u001B[K  ${describe(s, p, now)}\n` : `  ${describe(s, p, now)}\n`)
+      if (running.size === 0) {
+        shown = false
+        lastLine = 0
+      }
       return
     }
+    running.set(s, p)
+    const text = `  ${[...running].map(([r, q]) => describe(r, q, now)).join('; ')}`
     if (tty) {
       process.stderr.write(`\r\u001B[K${text}`)
       shown = true

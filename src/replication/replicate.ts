@@ -11,7 +11,6 @@ import {loadInventory, openSession, withLock} from '../operations/session.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {ZfsError} from '../zfs/errors.js'
 import type {ZfsListing, ZfsSnapshot} from '../zfs/listing.js'
-import type {ObjectState} from '../zfs/zfs.js'
 import {
   estimateArgv,
   parseEstimate,
@@ -149,40 +148,24 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
   ]
   if (held.length > 0) await ends.source.zfs.hold(tag, held)
   try {
-    for (const s of plan.streams) {
-      // A resumed send is not asked for reports: with -v it prints the token's contents too.
-      const reported = reports && !('token' in s.send)
-      const sendV = 'token' in s.send ? resumeSendArgv(s.send.token) : sendArgv(s.send, {report: reported})
-      const recvV = receiveArgv(s.dataset, features)
-      logger.info(
-        `sending ${s.label} to ${describeEndpoint(ends.destination.endpoint)}:${s.dataset.slice(ends.root.length + 1)}${s.estimate === undefined ? '' : ` (${formatBytes(s.estimate)})`}`,
-      )
-      try {
-        const r = await pipeSendReceive(
-          {invocation: ends.source.invocation(sendV), argv: sendV, host: ends.source.endpoint.host},
-          {invocation: ends.destination.invocation(recvV), argv: recvV, host: ends.destination.endpoint.host},
-          {
-            env: opts.env,
-            signal: opts.signal,
-            onProgress: opts.onProgress && (p => opts.onProgress?.(s, p)),
-            count: opts.countBytes === true && !reported,
-            reports: reported,
-          },
-        )
-        bytes = bytes === undefined || r.bytes === undefined ? undefined : bytes + r.bytes
-      } catch (error) {
-        if (opts.signal?.aborted) {
-          throw new InterruptedError(
-            `interrupted by ${String(opts.signal.reason ?? 'a signal')} while sending ${s.label}; the streams before it arrived`,
-            features.resumable
-              ? 'Run the push again: it goes on from where the stream stopped (the receive kept a resume token).'
-              : 'Run the push again: this ZFS keeps nothing of a cut stream, so it is sent again.',
-          )
+    // Each replica dataset's streams go in order; the datasets' go side by side (a small checkpoint's transfer is mostly
+    // each zfs process's fixed cost, which they then share). One that fails does not stop the other: what arrived is kept.
+    const byDataset = new Map<string, PlannedStream[]>()
+    for (const s of plan.streams) byDataset.set(s.dataset, [...(byDataset.get(s.dataset) ?? []), s])
+    const settled = await Promise.allSettled(
+      [...byDataset.values()].map(async chain => {
+        let sent: number | undefined = 0
+        for (const s of chain) {
+          const n = await sendStream(ends, s, features, reports, opts, logger)
+          sent = sent === undefined || n === undefined ? undefined : sent + n
         }
-        if (!(await arrivedDespite(error, ends, s, features.noMount))) throw explain(error, s, ends)
-      }
-      if (!features.noMount && !('token' in s.send) && s.send.from === undefined) await unmountReceived(ends, s.dataset)
-    }
+        return sent
+      }),
+    )
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
+    for (const r of settled as Array<PromiseFulfilledResult<number | undefined>>)
+      bytes = bytes === undefined || r.value === undefined ? undefined : bytes + r.value
   } finally {
     if (held.length > 0)
       await ends.source.zfs
@@ -214,20 +197,70 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
   }
 }
 
+/** Sends one stream into its replica dataset; returns its bytes where counted or reported. */
+async function sendStream(
+  ends: TransferEnds,
+  s: PlannedStream,
+  features: ReturnType<typeof sendFeatures>,
+  reports: boolean,
+  opts: TransferOptions,
+  logger: Logger,
+): Promise<number | undefined> {
+  // A resumed send is not asked for reports: with -v it prints the token's contents too.
+  const reported = reports && !('token' in s.send)
+  const sendV = 'token' in s.send ? resumeSendArgv(s.send.token) : sendArgv(s.send, {report: reported})
+  const recvV = receiveArgv(s.dataset, features)
+  logger.info(
+    `sending ${s.label} to ${describeEndpoint(ends.destination.endpoint)}:${s.dataset.slice(ends.root.length + 1)}${s.estimate === undefined ? '' : ` (${formatBytes(s.estimate)})`}`,
+  )
+  let bytes: number | undefined
+  try {
+    bytes = (
+      await pipeSendReceive(
+        {invocation: ends.source.invocation(sendV), argv: sendV, host: ends.source.endpoint.host},
+        {invocation: ends.destination.invocation(recvV), argv: recvV, host: ends.destination.endpoint.host},
+        {
+          env: opts.env,
+          signal: opts.signal,
+          onProgress: opts.onProgress && (p => opts.onProgress?.(s, p)),
+          count: opts.countBytes === true && !reported,
+          reports: reported,
+        },
+      )
+    ).bytes
+  } catch (error) {
+    if (opts.signal?.aborted) {
+      throw new InterruptedError(
+        `interrupted by ${String(opts.signal.reason ?? 'a signal')} while sending ${s.label} to ${s.dataset}; the streams before it arrived`,
+        features.resumable
+          ? 'Run the push again: it goes on from where the stream stopped (the receive kept a resume token).'
+          : 'Run the push again: this ZFS keeps nothing of a cut stream, so it is sent again.',
+      )
+    }
+    if (!(await arrivedDespite(error, ends, s, features.noMount))) throw explain(error, s, ends)
+  }
+  if (!features.noMount && !('token' in s.send) && s.send.from === undefined) await unmountReceived(ends, s.dataset)
+  return bytes
+}
+
 /**
- * What of the replica exists, after finishing a head move that a killed dcsnap left unfinished there (its journal is on
- * the lines container, which exists only once the replica has had a move: only then is the journal read).
+ * The replica as it is (its root, datasets, lines containers and the datasets' snapshots: one zfs call), after
+ * finishing a head move that a killed dcsnap left unfinished there (its journal is on the lines container). Undefined
+ * when the root does not exist.
  */
 async function finishedReplica(
   ends: TransferEnds,
   destDatasets: string[],
   opts: TransferOptions,
-): Promise<Map<string, ObjectState>> {
+): Promise<ZfsListing | undefined> {
   const dst = ends.destination.zfs
-  const container = linesContainer(destDatasets[0])
-  const read = () => dst.states([ends.root, ...destDatasets, container])
-  const existing = await read()
-  if (!existing.has(container) || (await dst.userProperty(container, JOURNAL_PROPERTY)) === undefined) return existing
+  const read = async () => {
+    const listing = await dst.list([], [ends.root])
+    return listing.datasets.some(d => d.name === ends.root) ? listing : undefined
+  }
+  const listing = await read()
+  const container = listing?.datasets.find(d => d.name === linesContainer(destDatasets[0]))
+  if (container?.user[JOURNAL_PROPERTY] === undefined) return listing
   // Listing the replica as build datasets finishes the move, under the replica's locks, as any dcsnap does.
   await loadInventory(openSession(destDatasets, {zfs: dst, logger: opts.logger, signal: opts.signal}))
   return read()
@@ -244,20 +277,16 @@ interface Prepared {
 
 async function prepare(ends: TransferEnds, opts: TransferOptions, want: {estimate: boolean}): Promise<Prepared> {
   const source = openSession(ends.sourceDatasets, {zfs: ends.source.zfs, logger: opts.logger, env: opts.env})
-  const inventory = await loadInventory(source)
-  const {build, last} = chosenEnd(inventory, opts)
-  const sourceGuids = new Set(inventory.listing.snapshots.map(s => s.guid).filter((g): g is string => g !== undefined))
   const destDatasets = replicaDatasets(ends.root, ends.sourceDatasets.length)
   const dst = ends.destination.zfs
-  const existing = await finishedReplica(ends, destDatasets, opts)
+  // The two ends are read side by side: each read is a zfs call, or an ssh round trip.
+  const [inventory, destListing] = await Promise.all([loadInventory(source), finishedReplica(ends, destDatasets, opts)])
+  const {build, last} = chosenEnd(inventory, opts)
+  const sourceGuids = new Set(inventory.listing.snapshots.map(s => s.guid).filter((g): g is string => g !== undefined))
   const notes: string[] = []
+  const existing = new Set(destListing?.datasets.map(d => d.name))
   const present = destDatasets.filter(d => existing.has(d))
-  const destListing = present.length > 0 ? await dst.list(present) : undefined
-  const tokens =
-    present.length > 0 && sendFeatures(await dst.capabilities()).resumable
-      ? await dst.resumeTokens(present)
-      : new Map<string, string>()
-  const encrypted = await encryptedDatasets(ends, inventory.heads)
+  const [tokens, encrypted] = await Promise.all([resumeTokens(dst, present), encryptedDatasets(ends, inventory.heads)])
   const streams: PlannedStream[] = []
   const decisions: RoleDecision[] = []
   for (const [i, head] of inventory.heads.entries()) {
@@ -310,6 +339,12 @@ async function prepare(ends: TransferEnds, opts: TransferOptions, want: {estimat
   const sourceCacheMount = cache?.mounted && cache.mountpoint?.startsWith('/') ? cache.mountpoint : undefined
   const heldSource = inventory.listing.snapshots.filter(s => s.userrefs > 0).map(s => s.name)
   return {plan, destDatasets, sourceCacheMount, heldSource}
+}
+
+/** The resume tokens of interrupted receives into `datasets`, where ZFS keeps them (none otherwise, without a call). */
+async function resumeTokens(dst: EndpointZfs['zfs'], datasets: string[]): Promise<Map<string, string>> {
+  if (datasets.length === 0 || !sendFeatures(await dst.capabilities()).resumable) return new Map()
+  return dst.resumeTokens(datasets)
 }
 
 /** The build and snapshot a transfer ends at: the build's newest snapshot (or, with --all, the head's newest). */

@@ -128,6 +128,8 @@ export class Zfs {
     const depth = containers.length > 0 ? '2' : '1'
     const scope = ['-t', 'filesystem,volume,snapshot', '-d', depth]
     const names = [...datasets, ...containers]
+    // No name would list every dataset of every pool.
+    if (names.length === 0) return {datasets: [], snapshots: []}
     let argv: string[]
     let parse: (out: string) => ZfsListing
     // `zfs list -j` prints nothing at all when one name is missing (a lines container before the first line is
