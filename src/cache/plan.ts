@@ -125,7 +125,7 @@ function candidatesByKey(inventory: Inventory): Map<string, SnapshotSet[]> {
   for (const view of inventory.everywhere()) {
     for (const s of [...view.snapshots].reverse()) {
       const key = s.user['dcsnap:key']
-      if (!key || !s.complete || seen.has(s.members[0].name) || !inventory.ownsMembers(s)) continue
+      if (!key || !s.complete || seen.has(s.members[0].name)) continue
       seen.add(s.members[0].name)
       if (!s.members.every(m => m.user['dcsnap:key'] === key && m.user['dcsnap:tainted'] === undefined)) continue
       let list = byKey.get(key)

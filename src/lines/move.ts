@@ -52,7 +52,6 @@ export async function planMove(
       'Go back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).',
     )
   }
-  refuseTargetInReplica(inventory, target)
   for (const head of inventory.heads) {
     if (!head.includes('/')) {
       throw new RefusedError(
@@ -80,7 +79,8 @@ export async function planMove(
     (inventory.view(target.line) ?? inventory).snapshots.filter(s => s.txg <= target.txg).map(s => s.members[0].name),
   )
   const fork = Math.max(-1, ...inventory.snapshots.filter(s => onTarget.has(s.members[0].name)).map(s => s.txg))
-  const keeps = inventory.snapshots.filter(s => s.txg > fork)
+  // What the head's line holds in a replica it was cloned from stays there: only its own snapshots move to the line.
+  const keeps = inventory.snapshots.filter(s => s.txg > fork && inventory.ownsMembers(s))
   // Always snapshotted when changes are kept: a dataset's `written` lags until its transaction group syncs, so a
   // change made a moment ago can read as 0. The snapshot's own `written` is exact; one of 0 bytes is destroyed.
   const hand = opts.keepChanges ? handSnapshotName(keptLine) : undefined
@@ -320,8 +320,9 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
 }
 
 /**
- * Refuses a target whose snapshots lie in the replica the build datasets were cloned from (`resume --from`): going
- * back to it would promote it out of the replica, or roll the replica back.
+ * Refuses --discard for a target whose snapshots lie in the replica the build datasets were cloned from (`resume
+ * --from`): destroying what follows it would roll the replica back. Going back to it without --discard is a line move
+ * whose clone of the target is never promoted (its origin is outside the head's family), so the replica stays as it is.
  */
 export function refuseTargetInReplica(inventory: Inventory, target: SnapshotSet): void {
   if (inventory.ownsMembers(target)) return
@@ -330,7 +331,7 @@ export function refuseTargetInReplica(inventory: Inventory, target: SnapshotSet)
   )
   throw new RefusedError(
     'TARGET_IN_REPLICA',
-    `${target.name} lies in ${from?.dataset ?? 'a replica'}, which the build datasets were cloned from: going back to it would take it out of the replica`,
-    `Resume from it with new build datasets instead: rename these away, then \`dcsnap resume STEP --from REPLICA\`.`,
+    `${target.name} lies in ${from?.dataset ?? 'a replica'}, which the build datasets were cloned from: --discard would roll the replica back`,
+    'Go back without --discard: the head becomes a new clone of it, and what it holds now is kept on a line.',
   )
 }

@@ -54,7 +54,9 @@ export function planRollback(inventory: Inventory, target: SnapshotSet, opts: Ro
       'Roll back to a snapshot that every build dataset has (`dcsnap list` marks incomplete ones).',
     )
   }
-  refuseTargetInReplica(inventory, target)
+  // A checkpoint in the replica the head was cloned from (`resume --from`) is reached by a line move that clones it
+  // again, never by rolling back: the replica is never modified.
+  if (!inventory.ownsMembers(target)) return {target, destroy: [], steps: [], blockers: []}
   const steps = inventory.datasets.map(dataset => ({
     dataset,
     target: `${dataset}@${target.name}`,
@@ -107,7 +109,9 @@ export async function keepOrDiscard(
   opts: RollbackOptions,
 ): Promise<RollbackPlan> {
   const onLine = plan.target.line !== HEAD_LINE
+  const inReplica = !inventory.ownsMembers(plan.target)
   if (opts.discard) {
+    if (inReplica) refuseTargetInReplica(inventory, plan.target)
     if (onLine) {
       throw new UsageError(
         'DISCARD_ON_LINE',
@@ -119,10 +123,10 @@ export async function keepOrDiscard(
     await ensureClones(session, inventory)
     return planRollback(inventory, plan.target, opts)
   }
-  if (!onLine && plan.destroy.length === 0 && !opts.forceMove) return plan
+  if (!onLine && !inReplica && plan.destroy.length === 0 && !opts.forceMove) return plan
   const move = await planMove(session, inventory, plan.target, {keepChanges: opts.keepChanges ?? true})
   // Nothing to keep (no later snapshot, and ZFS says the head has no changes): a plain rollback does it.
-  if (!onLine && move.keeps.length === 0 && !move.journal.hand) return plan
+  if (!onLine && !inReplica && move.keeps.length === 0 && !move.journal.hand) return plan
   return {target: plan.target, destroy: [], steps: [], blockers: [], move}
 }
 

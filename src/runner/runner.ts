@@ -29,6 +29,7 @@ import {ensurePrivateDir} from '../fs/private-dir.js'
 import {refuseForeignMounts} from '../fs/mounts.js'
 import {takeSnapshots} from '../operations/snapshot.js'
 import type {Build, Inventory, SnapshotSet} from '../snapshots/inventory.js'
+import type {ZfsSnapshot} from '../zfs/listing.js'
 import {assertBuildId, checkpointName} from '../snapshots/names.js'
 import {selectBuild} from '../snapshots/resolve.js'
 import {Zfs} from '../zfs/zfs.js'
@@ -327,9 +328,8 @@ export class Runner {
 
   /** `dcsnap:from` on a cache-hit baseline: the proto guids of the checkpoints its reused steps came from, which prune keeps. */
   private sourceGuids(reused: CachePlan['steps']): Record<string, string> {
-    const proto = this.manifest.datasets.proto
     const guids = reused
-      .map(p => p.hitSet?.members.find(m => m.dataset === proto || m.dataset.startsWith(`${proto}.dclines/`))?.guid)
+      .map(p => p.hitSet && this.protoMember(p.hitSet)?.guid)
       .filter((g): g is string => g !== undefined)
     return guids.length > 0 ? {'dcsnap:from': guids.join(' ')} : {}
   }
@@ -506,8 +506,18 @@ export class Runner {
 
   /** The base's identity from the listing (`guid:N` of the base on the proto area), or undefined before a first build. */
   private baseGuid(inventory: Inventory): string | undefined {
-    const guid = this.base(inventory)?.members.find(m => m.dataset === this.manifest.datasets.proto)?.guid
+    const base = this.base(inventory)
+    const guid = base && this.protoMember(base)?.guid
     return guid ? `guid:${guid}` : undefined
+  }
+
+  /**
+   * A complete set's snapshot of the proto area, by position: on the head, a kept line, or in the replica the head was
+   * cloned from (`resume --from`), whose received snapshots keep the sender's guids, so keys match on both machines.
+   */
+  private protoMember(set: SnapshotSet): ZfsSnapshot | undefined {
+    const at = this.session.datasets.indexOf(this.manifest.datasets.proto)
+    return set.complete && at >= 0 ? set.members[at] : undefined
   }
 
   /** Frees the temp-dir data cache (kept copies stay when DCSNAP_UNSUPPORTED_TMP_RESUME=1). */

@@ -126,7 +126,7 @@ export class Inventory {
 
   /**
    * Whether every member of a set lies in the build datasets' own family (a head or one of its kept lines), not in a
-   * replica a head was cloned from (`resume --from`): going back to one there would have to promote it out of the replica.
+   * replica a head was cloned from (`resume --from`): going back to one there clones it again (never promoted).
    */
   ownsMembers(set: SnapshotSet): boolean {
     return set.members.every((m, i) => {

@@ -315,7 +315,7 @@ describeWhere(has.written, 'encrypted build datasets', 'zfs-fuse has no encrypti
   })
 })
 
-test('resume --from: the build datasets become clones of the checkpoint, which their line reads from the replica', async () => {
+test('resume --from: the build datasets become clones of the checkpoint, which their line reads from the replica; going back there clones it again', async () => {
   // The ZFS side of the scenario below, on every tier (there the runner runs the steps; here the library seeds).
   await fakeBuild(a, '1', ['fetch', 'build'])
   const rep = `${b.name}/rep`
@@ -336,8 +336,24 @@ test('resume --from: the build datasets become clones of the checkpoint, which t
     'head:dc-1-fetch',
     'head:dc-1-build',
   ])
-  const back = await dcsnapJson<Transfer>(['rollback', 'fetch', ...flags])
-  expect(back.json.error?.code).toBe('TARGET_IN_REPLICA')
+  // Going back to a checkpoint that lies in the replica clones it again: the replica is not rolled back, and the
+  // head's own checkpoint is kept on a line.
+  const received = await guids(rep)
+  const discard = await dcsnapJson<Transfer>(['rollback', 'fetch', '--discard', ...flags])
+  expect(discard.json.error?.code).toBe('TARGET_IN_REPLICA')
+  const back = await dcsnapJson<{keptLine?: string}>(['rollback', 'fetch', ...flags])
+  expect(back.exitCode).toBe(0)
+  expect(await prop(heads[0], 'origin')).toBe(`${rep}/proto@dc-1-fetch`)
+  expect(await prop(heads[0], 'dcsnap:upstream')).toBe(`${rep}/proto`)
+  expect(await snapshotsOf(heads[0])).toEqual([])
+  // (with hand-k1 where ZFS cannot tell that the head had no changes: zfs-fuse has no `written`)
+  expect((await snapshotsOf(`${heads[0]}.dclines/k1`)).filter(n => n !== 'hand-k1')).toEqual(['dc-1-build'])
+  const after = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>(['list', '--all', ...flags])
+  expect(after.json.snapshots.map(s => `${s.line}:${s.name}`)).toEqual(
+    expect.arrayContaining(['head:dc-1', 'head:dc-1-fetch', 'k1:dc-1-build']),
+  )
+  expect(after.json.snapshots.some(s => s.line === 'head' && s.name === 'dc-1-build')).toBe(false)
+  expect(await guids(rep)).toEqual(received)
   // The replica is unchanged, and the next push still applies.
   await fakeBuild(a, '2', ['fetch'])
   expect((await push(rep)).json.streams.map(s => s.label)).toEqual(['dc-1-build..dc-2-fetch', 'dc-1-build..dc-2-fetch'])
@@ -354,22 +370,34 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
   })
   afterEach(() => rmSync(dir, {recursive: true, force: true}))
 
-  function checkout(name: string, pool: TestPool): string {
+  /** A checkout of the manifest: `gate` fails without ./fixed; `changed` changes compile's command. */
+  function checkout(name: string, pool: TestPool, gate = 'compile', changed = false): string {
     const co = join(dir, name)
     mkdirSync(co, {recursive: true})
+    const guard = (step: string) =>
+      step === gate ? `test -f fixed || { echo "${step}: missing ./fixed" >&2; exit 7; }; ` : ''
     writeManifest(
       pool,
       [
         {name: 'fetch', run: 'echo sources > "$DCSNAP_PROTO/sources" && echo 1 > "$DCSNAP_DATA_CACHE/counter"'},
         {
           name: 'compile',
-          run: 'test -f fixed || { echo "compile: missing ./fixed" >&2; exit 7; }; cat "$DCSNAP_PROTO/sources" > "$DCSNAP_PROTO/binary"; echo 2 >> "$DCSNAP_DATA_CACHE/counter"',
+          run: `${guard('compile')}cat "$DCSNAP_PROTO/sources" > "$DCSNAP_PROTO/binary"; echo 2 >> "$DCSNAP_DATA_CACHE/counter"${changed ? '; echo changed >> "$DCSNAP_PROTO/binary"' : ''}`,
         },
-        {name: 'package', run: 'cat "$DCSNAP_PROTO/binary" "$DCSNAP_DATA_CACHE/counter" > "$DCSNAP_PROTO/package"'},
+        {
+          name: 'package',
+          run: `${guard('package')}cat "$DCSNAP_PROTO/binary" "$DCSNAP_DATA_CACHE/counter" > "$DCSNAP_PROTO/package"`,
+        },
       ],
       {dir: co},
     )
     return co
+  }
+
+  /** B: build datasets of its own in the replica's pool. */
+  async function machineB(): Promise<TestPool> {
+    await zfsOk('create', `${b.name}/work`)
+    return {...b, proto: `${b.name}/work/proto`, cache: `${b.name}/work/cache`, mountpoint: `${b.mountpoint}/work`}
   }
 
   test('fails on A; push; on B fix and resume --from the replica: the result equals a clean build, the replica unchanged', async () => {
@@ -380,13 +408,7 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     const received = await guids(rep)
 
     // B: its own build datasets in the replica's pool, the fix, and resume from the replica.
-    const bHeads = {
-      ...b,
-      proto: `${b.name}/work/proto`,
-      cache: `${b.name}/work/cache`,
-      mountpoint: `${b.mountpoint}/work`,
-    }
-    await zfsOk('create', `${b.name}/work`)
+    const bHeads = await machineB()
     const coB = checkout('b', bHeads)
     writeFileSync(join(coB, 'fixed'), '')
     const dry = await dcsnap(['resume', '--from', rep, '--dry-run'], {cwd: coB})
@@ -410,8 +432,8 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     expect((await dcsnap(['log', 'compile', '--attempt', '2'], {cwd: coB})).exitCode).toBe(0)
     expect((await dcsnap(['log', 'fetch'], {cwd: coB})).exitCode).toBe(0)
 
-    // Going back on B to a checkpoint that lies in the replica would take it out of the replica: refused.
-    const back = await dcsnapJson<Transfer>(['rollback', 'dc-1'], {cwd: coB})
+    // Destroying what follows a checkpoint that lies in the replica would roll the replica back: refused.
+    const back = await dcsnapJson<Transfer>(['rollback', 'dc-1', '--discard'], {cwd: coB})
     expect(back.exitCode).toBe(3)
     expect(back.json.error?.code).toBe('TARGET_IN_REPLICA')
 
@@ -430,6 +452,47 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     const all = new Set(now.values())
     for (const g of received.values()) expect(all.has(g)).toBe(true)
     expect(existsSync(join(bHeads.mountpoint, 'proto', 'package'))).toBe(true)
+  })
+
+  test("a new build on B reuses A's checkpoints from the replica: the head becomes a new clone of where it starts", async () => {
+    // A: fetch and compile ran, package stopped.
+    const coA = checkout('a', a, 'package')
+    expect((await dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
+    const rep = `${b.name}/rep`
+    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+    const received = await guids(rep)
+    const bHeads = await machineB()
+    const coB = checkout('b', bHeads, 'package')
+    writeFileSync(join(coB, 'fixed'), '')
+    expect((await dcsnap(['resume', '--from', rep, '-q'], {cwd: coB})).exitCode).toBe(0)
+
+    // B changes compile: fetch's checkpoint is A's, in the replica; the head becomes a clone of it, B's first build
+    // is kept on a line.
+    checkout('b', bHeads, 'package', true)
+    const hit = await dcsnapJson<{status: string; ran: string[]; cached: Array<{step: string; from: string}>}>(
+      ['build', '-q'],
+      {cwd: coB},
+    )
+    expect(hit.exitCode).toBe(0)
+    expect(hit.json).toMatchObject({status: 'completed', ran: ['compile', 'package'], cached: [{step: 'fetch'}]})
+    expect(hit.json.cached[0].from).toContain('dc-1-fetch')
+    expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1-fetch`)
+    expect(await prop(bHeads.cache, 'origin')).toBe(`${rep}/cache@dc-1-fetch`)
+    expect(readFileSync(join(bHeads.mountpoint, 'proto', 'binary'), 'utf8')).toBe('sources\nchanged\n')
+    expect(readFileSync(join(bHeads.mountpoint, 'proto', 'package'), 'utf8')).toBe('sources\nchanged\n1\n2\n')
+    const lines = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>(['list', '--all'], {cwd: coB})
+    expect(lines.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(
+      expect.arrayContaining(['dc-1-compile', 'dc-1-package']),
+    )
+
+    // A new build from the base starts from the baseline, also in the replica: cloned again.
+    const clean = await dcsnapJson<{status: string}>(['build', '-q', '--no-cache'], {cwd: coB})
+    expect(clean.json.status).toBe('completed')
+    expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1`)
+
+    // The replica is as it was received, and A's next push still applies.
+    expect(await guids(rep)).toEqual(received)
+    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
   })
 })
 
