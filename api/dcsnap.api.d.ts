@@ -176,10 +176,12 @@ export declare class Inventory {
     readonly datasetInfo: ZfsDataset[];
     readonly snapshots: SnapshotSet[];
     readonly lines: Inventory[];
+    readonly upstream?: Inventory;
     readonly journal?: string;
     readonly listing: ZfsListing;
     constructor(heads: readonly string[], listing: ZfsListing, line?: string, upstreams?: ReadonlyArray<string | undefined>);
     view(line: string): Inventory | undefined;
+    viewOf(set: SnapshotSet): Inventory | undefined;
     ownsMembers(set: SnapshotSet): boolean;
     everywhere(): Inventory[];
     allBuildIds(): string[];

@@ -122,7 +122,7 @@ export async function planCache(i: CachePlanInputs): Promise<CachePlan> {
 function candidatesByKey(inventory: Inventory): Map<string, SnapshotSet[]> {
   const seen = new Set<string>()
   const byKey = new Map<string, SnapshotSet[]>()
-  for (const view of inventory.everywhere()) {
+  for (const view of withReplica(inventory)) {
     for (const s of [...view.snapshots].reverse()) {
       const key = s.user['dcsnap:key']
       if (!key || !s.complete || seen.has(s.members[0].name)) continue
@@ -138,12 +138,20 @@ function candidatesByKey(inventory: Inventory): Map<string, SnapshotSet[]> {
 
 /** Every key's sets including tainted or mismatched ones (to say why a key that exists does not hit). */
 function anyWithKey(inventory: Inventory, key: string): SnapshotSet[] {
-  return inventory.everywhere().flatMap(v => v.snapshots.filter(s => s.user['dcsnap:key'] === key))
+  return withReplica(inventory).flatMap(v => v.snapshots.filter(s => s.user['dcsnap:key'] === key))
+}
+
+/**
+ * Where hits are looked for: the head's line, the kept lines, then the line of the replica the heads were cloned from
+ * (`resume --from`), with what later pushes brought; restoring one of its checkpoints clones it (never promoted).
+ */
+function withReplica(inventory: Inventory): Inventory[] {
+  return inventory.upstream ? [...inventory.everywhere(), inventory.upstream] : inventory.everywhere()
 }
 
 /** The checkpoint where a step last ran in the history of `restore` (its line's lineage, up to it). */
 function sourceOf(inventory: Inventory, restore: SnapshotSet, key: string): SnapshotSet | undefined {
-  const view = inventory.view(restore.line) ?? inventory
+  const view = inventory.viewOf(restore) ?? inventory
   return [...view.snapshots]
     .reverse()
     .find(s => s.txg <= restore.txg && s.kind === 'checkpoint' && s.user['dcsnap:key'] === key)

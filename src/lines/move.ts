@@ -76,7 +76,7 @@ export async function planMove(
     .filter((n): n is number => n !== undefined)
   const keptLine = `${LINE_PREFIX}${Math.max(0, ...inventory.lines.map(l => lineNumber(l.line)), ...handNumbers) + 1}`
   const onTarget = new Set(
-    (inventory.view(target.line) ?? inventory).snapshots.filter(s => s.txg <= target.txg).map(s => s.members[0].name),
+    (inventory.viewOf(target) ?? inventory).snapshots.filter(s => s.txg <= target.txg).map(s => s.members[0].name),
   )
   const fork = Math.max(-1, ...inventory.snapshots.filter(s => onTarget.has(s.members[0].name)).map(s => s.txg))
   // What the head's line holds in a replica it was cloned from stays there: only its own snapshots move to the line.
@@ -114,7 +114,8 @@ export async function planMove(
     op: 'move',
     keptLine,
     hand,
-    fromLine: target.line === HEAD_LINE ? undefined : target.line,
+    // A kept line the head leaves empty is dropped; a replica is never a line of the head's.
+    fromLine: target.line === HEAD_LINE || !inventory.ownsMembers(target) ? undefined : target.line,
     heads,
   }
   return {target, keptLine, keeps, journal}

@@ -7,6 +7,12 @@ export const LINE_PREFIX = 'k'
 /** The name of the head's own line in listings and in `LINE:NAME` targets. */
 export const HEAD_LINE = 'head'
 
+/**
+ * The name, in cache hits and messages, of the line of the replica the heads were cloned from (`resume --from`): what
+ * it received, later pushes included. Never a kept line: nothing but a line move's clone reads from it.
+ */
+export const REPLICA_LINE = 'replica'
+
 /** The dataset that holds a head's kept lines (never mounted): `pool/proto` -> `pool/proto.dclines`. */
 export function linesContainer(head: string): string {
   return `${head}.dclines`

@@ -1,5 +1,5 @@
 // The snapshot model: snapshots grouped by name across the build datasets, into builds, checkpoints and manual ones.
-import {HEAD_LINE, lineDataset, lineNumber, lineOf, linesContainer} from '../lines/names.js'
+import {HEAD_LINE, lineDataset, lineNumber, lineOf, linesContainer, REPLICA_LINE} from '../lines/names.js'
 import type {ZfsDataset, ZfsListing, ZfsSnapshot} from '../zfs/listing.js'
 import {parseSnapshotName} from './names.js'
 
@@ -63,6 +63,11 @@ export class Inventory {
   readonly snapshots: SnapshotSet[]
   /** The kept lines, oldest first (empty on a kept line's view). */
   readonly lines: Inventory[]
+  /**
+   * On the head's view of heads cloned from a replica (`resume --from`): the replica's own line, named
+   * `REPLICA_LINE`, with what it received after the heads' origins (later pushes). Only cache hits read it.
+   */
+  readonly upstream?: Inventory
   /** The unfinished line move recorded on the proto's lines container, if any (section 7). */
   readonly journal?: string
   /** The whole listing this was made from. */
@@ -82,7 +87,7 @@ export class Inventory {
     this.heads = heads
     this.line = line
     this.listing = listing
-    this.datasets = line === HEAD_LINE ? heads : heads.map(h => lineDataset(h, line))
+    this.datasets = line === HEAD_LINE || line === REPLICA_LINE ? heads : heads.map(h => lineDataset(h, line))
     this.datasetInfo = this.datasets
       .map(d => listing.datasets.find(x => x.name === d))
       .filter((d): d is ZfsDataset => Boolean(d))
@@ -113,6 +118,8 @@ export class Inventory {
       this.lines = [...names]
         .sort((a, b) => lineNumber(a) - lineNumber(b))
         .map(l => new Inventory(heads, listing, l, upstreams))
+      const from = upstreams.filter((u): u is string => u !== undefined)
+      if (from.length === heads.length && from.length > 0) this.upstream = new Inventory(from, listing, REPLICA_LINE)
     } else {
       this.lines = []
     }
@@ -122,6 +129,11 @@ export class Inventory {
   view(line: string): Inventory | undefined {
     if (line === this.line) return this
     return this.lines.find(l => l.line === line)
+  }
+
+  /** The view a set was seen on: the head's line, a kept line, or the replica's (`upstream`). */
+  viewOf(set: SnapshotSet): Inventory | undefined {
+    return set.line === REPLICA_LINE && this.upstream ? this.upstream : this.view(set.line)
   }
 
   /**
@@ -142,7 +154,9 @@ export class Inventory {
 
   /** Every build id on any line. */
   allBuildIds(): string[] {
-    return [...new Set(this.everywhere().flatMap(v => v.builds().map(b => b.id)))]
+    // The replica's builds too: a build made here takes an id the other machine has not used.
+    const views = this.upstream ? [...this.everywhere(), this.upstream] : this.everywhere()
+    return [...new Set(views.flatMap(v => v.builds().map(b => b.id)))]
   }
 
   /** The line whose lineage holds the newest snapshot of a build (the head's when tied), or undefined. */

@@ -5,6 +5,7 @@
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {openSession, seedFromReplica, Zfs} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, snapshotsOf} from '../support/checkpoints.js'
 import {repoRoot} from '../support/paths.js'
@@ -103,6 +104,107 @@ describeWhere(
               expect(
                 (await dcsnapJson<{streams: unknown[]}>(['push', s.rep, '--all', ...s.a.flags])).json.streams,
               ).toEqual([])
+            } catch (error) {
+              throw new Error(`killed after changing call ${at} of ${total}: ${(error as Error).message}`)
+            }
+          } finally {
+            await s.a.destroy()
+          }
+        }
+      },
+    )
+  },
+)
+
+/** Build 1 pushed to a replica, and build datasets of B's seeded from its last checkpoint (one pool per kill point). */
+async function seeded(): Promise<{a: TestPool; rep: string; heads: string[]}> {
+  const a = await createTestPool()
+  const rep = `${a.name}/rep`
+  await fakeBuild(a, '1', ['fetch', 'build'])
+  expect((await dcsnap(['push', rep, ...a.flags])).exitCode).toBe(0)
+  await zfsOk('create', `${a.name}/work`)
+  const heads = [`${a.name}/work/proto`, `${a.name}/work/cache`]
+  const zfs = new Zfs({env: {...process.env, ...host.env}, capabilitiesCache: false})
+  await seedFromReplica(openSession(heads, {zfs}), rep)
+  return {a, rep, heads}
+}
+
+describeWhere(
+  host.tier === 'zfs-fuse',
+  'kill -9 between any two zfs calls of a rollback into the replica the build datasets were cloned from',
+  'a kill point costs about 30 s in the VM; the move is swept there by lines.test on build datasets',
+  () => {
+    let dir: string
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'dcsnap-replica-move-kill-'))
+    })
+    afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+    /** `rollback fetch` (in the replica) with dcsnap killed after its `at`-th changing zfs call (0: never). */
+    async function killedRollback(s: {heads: string[]}, at: number): Promise<{calls: number; exitCode: number}> {
+      const count = join(dir, `count-${at}-${Math.random().toString(36).slice(2)}`)
+      const r = await dcsnap(['rollback', 'fetch', '-d', s.heads[0], '-d', s.heads[1]], {
+        env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)},
+      })
+      return {calls: Number(readFileSync(count, 'utf8').trim()), exitCode: r.exitCode}
+    }
+
+    let counted: Promise<number> | undefined
+    async function callsOfRollback(): Promise<number> {
+      const s = await seeded()
+      try {
+        const r = await killedRollback(s, 0)
+        expect(r.exitCode).toBe(0)
+        return r.calls
+      } finally {
+        await s.a.destroy()
+      }
+    }
+
+    // Every changing call of the move (about 18 on zfs-fuse: containers, journal, hand snapshots, clones, renames,
+    // properties, mounts, the journal cleared): a scene costs a few seconds here.
+    const points: Array<[string, number[]]> = [
+      ['1 to 6', [1, 2, 3, 4, 5, 6]],
+      ['7 to 12', [7, 8, 9, 10, 11, 12]],
+      ['13 and each after it', Array.from({length: 28}, (_, i) => 13 + i)],
+    ]
+    test.each(points)(
+      'killed after changing call %s, the next dcsnap finishes the move or finds it undone; the replica is untouched',
+      async (_title, ats) => {
+        const total = await (counted ??= callsOfRollback())
+        expect(total).toBeGreaterThan(6)
+        expect(total).toBeLessThan(41)
+        for (const at of ats.filter(n => n <= total)) {
+          const s = await seeded()
+          try {
+            const replica = await guids(s.rep)
+            const own = (await zfsOk('get', '-H', '-o', 'value', 'guid', `${s.heads[0]}@dc-1-build`)).trim()
+            expect((await killedRollback(s, at)).exitCode).not.toBe(0)
+            const list = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>([
+              'list',
+              '--all',
+              '-d',
+              s.heads[0],
+              '-d',
+              s.heads[1],
+            ])
+            try {
+              expect(list.exitCode).toBe(0)
+              const origin = (await zfsOk('get', '-H', '-o', 'value', 'origin', s.heads[0])).trim()
+              const moved = origin === `${s.rep}/proto@dc-1-fetch`
+              if (!moved) expect(origin).toBe(`${s.rep}/proto@dc-1-build`)
+              // B's own checkpoint is on the head (not moved) or on a kept line (moved); never lost, never twice.
+              const where = list.json.snapshots.filter(x => x.name === 'dc-1-build').map(x => x.line)
+              expect(where).toEqual([moved ? 'k1' : 'head'])
+              expect(await guids(`${s.a.name}/work`)).toContain(own)
+              expect(await guids(s.rep)).toEqual(replica)
+              const names = (await zfsOk('list', '-H', '-r', '-o', 'name', `${s.a.name}/work`)).split('\n')
+              expect(names.filter(n => n.endsWith('/moving'))).toEqual([])
+              expect(
+                (
+                  await zfsOk('get', '-H', '-o', 'value', 'dcsnap:journal', `${s.heads[0]}.dclines`).catch(() => '-')
+                ).trim(),
+              ).toBe('-')
             } catch (error) {
               throw new Error(`killed after changing call ${at} of ${total}: ${(error as Error).message}`)
             }

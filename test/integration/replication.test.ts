@@ -494,6 +494,48 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     expect(await guids(rep)).toEqual(received)
     expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
   })
+
+  test('what A builds and pushes later is a cache hit on B: the head becomes a clone of it, nothing runs', async () => {
+    const coA = checkout('a', a)
+    expect((await dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
+    const rep = `${b.name}/rep`
+    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+    // B finishes the build with a compile of its own.
+    const bHeads = await machineB()
+    const coB = checkout('b', bHeads, 'compile', true)
+    writeFileSync(join(coB, 'fixed'), '')
+    expect((await dcsnap(['resume', '--from', rep, '-q'], {cwd: coB})).exitCode).toBe(0)
+    // A fixes it its way, builds again and pushes.
+    writeFileSync(join(coA, 'fixed'), '')
+    expect((await dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(0)
+    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+    const received = await guids(rep)
+
+    // B goes back to A's compile: every step is A's latest build, in the replica.
+    checkout('b', bHeads)
+    const why = await dcsnap(['why'], {cwd: coB})
+    expect(why.stdout).toContain('replica:dc-2-package')
+    const hit = await dcsnapJson<{build: string; ran: string[]; cached: Array<{step: string; from: string}>}>(
+      ['build', '-q'],
+      {cwd: coB},
+    )
+    expect(hit.exitCode).toBe(0)
+    // Build 2 is A's (its snapshots are on the replica's line): B's is 3.
+    expect(hit.json).toMatchObject({build: '3', ran: []})
+    expect(hit.json.cached.map(c => c.step)).toEqual(['fetch', 'compile', 'package'])
+    expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-2-package`)
+    for (const f of ['sources', 'binary', 'package']) {
+      expect(readFileSync(join(bHeads.mountpoint, 'proto', f), 'utf8')).toBe(
+        readFileSync(join(a.mountpoint, 'proto', f), 'utf8'),
+      )
+    }
+    // B's own build is kept on a line; the replica is as received.
+    const list = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>(['list', '--all'], {cwd: coB})
+    expect(list.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(
+      expect.arrayContaining(['dc-1-compile', 'dc-1-package']),
+    )
+    expect(await guids(rep)).toEqual(received)
+  })
 })
 
 describeWhere(
