@@ -319,20 +319,3 @@ async function rollForward(session: Session, j: MoveJournal, firstRun: boolean):
   }
   await clearJournal(zfs, j.heads[0].head)
 }
-
-/**
- * Refuses --discard for a target whose snapshots lie in the replica the build datasets were cloned from (`resume
- * --from`): destroying what follows it would roll the replica back. Going back to it without --discard is a line move
- * whose clone of the target is never promoted (its origin is outside the head's family), so the replica stays as it is.
- */
-export function refuseTargetInReplica(inventory: Inventory, target: SnapshotSet): void {
-  if (inventory.ownsMembers(target)) return
-  const from = target.members.find(
-    m => !inventory.heads.includes(m.dataset) && !inventory.heads.some(h => lineOf(h, m.dataset)),
-  )
-  throw new RefusedError(
-    'TARGET_IN_REPLICA',
-    `${target.name} lies in ${from?.dataset ?? 'a replica'}, which the build datasets were cloned from: --discard would roll the replica back`,
-    'Go back without --discard: the head becomes a new clone of it, and what it holds now is kept on a line.',
-  )
-}

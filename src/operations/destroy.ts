@@ -3,6 +3,7 @@ import {UsageError} from '../errors.js'
 import {lineNumberOfDataset} from '../lines/names.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {resolveTarget} from '../snapshots/resolve.js'
+import {refuseInReplica} from './replica-guard.js'
 import {blockersOf, refuseBlockers, type Blocker} from './rollback.js'
 import {ensureClones, loadInventory, type Session, withLock} from './session.js'
 
@@ -12,6 +13,9 @@ export interface DestroyPlan {
   /** Kept by prune because they are held or cloned. */
   kept: Blocker[]
 }
+
+const REPLICA_HINT =
+  'It is what `dcsnap push` sent, and later pushes build on it: destroy it on the replica itself, with `zfs destroy`, only if you mean to.'
 
 /** Plans `dcsnap destroy`: named snapshots or steps, or every snapshot of the named builds. */
 export async function planDestroy(
@@ -31,6 +35,7 @@ export async function planDestroy(
     const sets = opts.wholeBuild ? buildSnapshots(inventory, t) : [resolveTarget(inventory, t, opts.build)]
     for (const s of sets) picked.set(s.members[0].name, s)
   }
+  refuseInReplica(inventory, [...picked.values()], 'destroying it', REPLICA_HINT)
   await ensureClones(session, inventory)
   const destroy = [...picked.values()].sort((a, b) => a.txg - b.txg)
   // Naming a manual snapshot is consent to destroy it; holds and clones still refuse.
@@ -86,9 +91,15 @@ function emptiedLines(inventory: Inventory, sets: SnapshotSet[]): Set<string> {
   return going
 }
 
-/** Every snapshot once: the head's line, then each kept line's own. */
+/**
+ * Every snapshot once: the head's line, then each kept line's own; never one that lies in the replica the heads were
+ * cloned from (`resume --from`), which reads on their line but is the replica's, not theirs.
+ */
 function everySnapshot(inventory: Inventory): SnapshotSet[] {
-  return inventory.everywhere().flatMap(v => v.ownSnapshots())
+  return inventory
+    .everywhere()
+    .flatMap(v => v.ownSnapshots())
+    .filter(s => inventory.ownsMembers(s))
 }
 
 /** Destroys every member of the planned snapshots, dataset by dataset. */
@@ -113,9 +124,13 @@ async function executeDestroyLocked(session: Session, plan: DestroyPlan): Promis
   }
 }
 
-/** Every snapshot of a build, on whatever lines hold it. */
+/** Every snapshot of a build, on whatever lines hold it; refused when some of it lies in the replica the heads were cloned from. */
 function buildSnapshots(inventory: Inventory, id: string): SnapshotSet[] {
-  const sets = everySnapshot(inventory).filter(s => s.build === id)
+  const sets = inventory
+    .everywhere()
+    .flatMap(v => v.ownSnapshots())
+    .filter(s => s.build === id)
+  refuseInReplica(inventory, sets, 'destroying it', REPLICA_HINT)
   if (sets.length === 0)
     throw new UsageError(
       'NO_SUCH_BUILD',

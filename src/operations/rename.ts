@@ -1,6 +1,7 @@
 // Renames a snapshot on every build dataset, all or nothing; completes (or undoes) a rename left half done.
 import {UsageError} from '../errors.js'
 import {sameDcsnapProperties} from '../snapshots/inventory.js'
+import {refuseInReplica} from './replica-guard.js'
 import {assertSnapshotName} from '../snapshots/names.js'
 import {loadInventory, type Session, withLock} from './session.js'
 
@@ -57,6 +58,12 @@ async function renameSnapshotLocked(session: Session, from: string, to: string):
       )
     }
   }
+  refuseInReplica(
+    inventory,
+    [source],
+    'renaming it',
+    'Take a snapshot of your own under the new name instead (`dcsnap snapshot NAME`).',
+  )
   const pairs = source.members.map(m => ({from: m.name, to: `${m.dataset}@${to}`}))
   const done: typeof pairs = []
   try {

@@ -2,7 +2,8 @@
 import {RefusedError, UsageError} from '../errors.js'
 import {refuseForeignMounts} from '../fs/mounts.js'
 import {HEAD_LINE} from '../lines/names.js'
-import {executeMove, planMove, refuseTargetInReplica, type MovePlan} from '../lines/move.js'
+import {executeMove, planMove, type MovePlan} from '../lines/move.js'
+import {refuseInReplica} from './replica-guard.js'
 import type {Inventory, SnapshotSet} from '../snapshots/inventory.js'
 import {resolveTarget} from '../snapshots/resolve.js'
 import {ensureClones, loadInventory, type Session, withLock} from './session.js'
@@ -111,7 +112,12 @@ export async function keepOrDiscard(
   const onLine = plan.target.line !== HEAD_LINE
   const inReplica = !inventory.ownsMembers(plan.target)
   if (opts.discard) {
-    if (inReplica) refuseTargetInReplica(inventory, plan.target)
+    refuseInReplica(
+      inventory,
+      [plan.target],
+      '--discard (destroying what follows it)',
+      'Go back without --discard: the head becomes a new clone of it, and what it holds now is kept on a line.',
+    )
     if (onLine) {
       throw new UsageError(
         'DISCARD_ON_LINE',

@@ -354,6 +354,18 @@ test('resume --from: the build datasets become clones of the checkpoint, which t
   )
   expect(after.json.snapshots.some(s => s.line === 'head' && s.name === 'dc-1-build')).toBe(false)
   expect(await guids(rep)).toEqual(received)
+  // Nothing else changes the replica from here: destroy and rename of its snapshots are refused, prune passes them by.
+  for (const args of [
+    ['destroy', 'dc-1'],
+    ['destroy', '1', '--whole-build'],
+    ['rename', 'dc-1-fetch', 'mine'],
+  ]) {
+    const refused = await dcsnapJson<Transfer>([...args, ...flags])
+    expect(refused.exitCode).toBe(3)
+    expect(refused.json.error?.code).toBe('TARGET_IN_REPLICA')
+  }
+  expect((await dcsnap(['prune', '--keep', '0', ...flags])).exitCode).toBe(0)
+  expect(await guids(rep)).toEqual(received)
   // The replica is unchanged, and the next push still applies.
   await fakeBuild(a, '2', ['fetch'])
   expect((await push(rep)).json.streams.map(s => s.label)).toEqual(['dc-1-build..dc-2-fetch', 'dc-1-build..dc-2-fetch'])
