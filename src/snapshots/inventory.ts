@@ -141,10 +141,8 @@ export class Inventory {
    * replica a head was cloned from (`resume --from`): going back to one there clones it again (never promoted).
    */
   ownsMembers(set: SnapshotSet): boolean {
-    return set.members.every((m, i) => {
-      const head = this.heads[i] ?? this.heads[0]
-      return m.dataset === head || lineOf(head, m.dataset) !== undefined
-    })
+    // By dataset, not by position: an incomplete set's members are only those that exist.
+    return set.members.every(m => this.heads.some(h => m.dataset === h || lineOf(h, m.dataset) !== undefined))
   }
 
   /** The head's line and every kept line. */
