@@ -21,6 +21,31 @@ async function guids(dataset: string): Promise<string[]> {
   return out.split('\n').filter(Boolean)
 }
 
+/** Runs `dcsnap args` with dcsnap killed after its `at`-th changing zfs call (0: never); returns how many it made. */
+async function killedAfter(dir: string, args: string[], at: number): Promise<{calls: number; exitCode: number}> {
+  const count = join(dir, `count-${at}-${Math.random().toString(36).slice(2)}`)
+  const r = await dcsnap(args, {
+    env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)},
+  })
+  return {calls: Number(readFileSync(count, 'utf8').trim()), exitCode: r.exitCode}
+}
+
+/** How many changing zfs calls `args` makes, uninterrupted, in a scene of its own. */
+async function callsOf<S extends {a: TestPool}>(
+  dir: string,
+  scene: () => Promise<S>,
+  args: (s: S) => string[],
+): Promise<number> {
+  const s = await scene()
+  try {
+    const r = await killedAfter(dir, args(s), 0)
+    expect(r.exitCode).toBe(0)
+    return r.calls
+  } finally {
+    await s.a.destroy()
+  }
+}
+
 /** Build 1 pushed to a replica (in the same pool: one pool per kill point), then the source moved back to fetch with
  * a new checkpoint after it. */
 async function scene(): Promise<{a: TestPool; rep: string}> {
@@ -44,26 +69,8 @@ describeWhere(
     })
     afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
-    /** Pushes with dcsnap killed after its `at`-th changing zfs call (0: never); returns how many it made. */
-    async function killedPush(s: {a: TestPool; rep: string}, at: number): Promise<{calls: number; exitCode: number}> {
-      const count = join(dir, `count-${at}-${Math.random().toString(36).slice(2)}`)
-      const r = await dcsnap(['push', s.rep, '--all', ...s.a.flags], {
-        env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)},
-      })
-      return {calls: Number(readFileSync(count, 'utf8').trim()), exitCode: r.exitCode}
-    }
-
+    const push = (s: {a: TestPool; rep: string}) => ['push', s.rep, '--all', ...s.a.flags]
     let counted: Promise<number> | undefined
-    async function callsOfPush(): Promise<number> {
-      const s = await scene()
-      try {
-        const r = await killedPush(s, 0)
-        expect(r.exitCode).toBe(0)
-        return r.calls
-      } finally {
-        await s.a.destroy()
-      }
-    }
 
     // A push that moves the replica makes 18 changing calls on zfs-fuse: the move's 16 (containers, journal, clones,
     // promotes, renames, canmount, the journal cleared), then hold and release. A kill point costs a scene of its own
@@ -81,14 +88,14 @@ describeWhere(
     test.each(points)(
       'killed after changing call %s, the next push leaves the replica as an uninterrupted one',
       async (_title, ats) => {
-        const total = await (counted ??= callsOfPush())
+        const total = await (counted ??= callsOf(dir, scene, push))
         expect(total).toBeGreaterThan(8)
         expect(total).toBeLessThan(61)
         for (const at of ats.filter(n => n <= total)) {
           const s = await scene()
           try {
             const before = await guids(s.rep)
-            expect((await killedPush(s, at)).exitCode).not.toBe(0)
+            expect((await killedAfter(dir, push(s), at)).exitCode).not.toBe(0)
             const again = await dcsnapJson<{moveTo?: string}>(['push', s.rep, '--all', ...s.a.flags])
             try {
               expect(again.exitCode).toBe(0)
@@ -140,31 +147,14 @@ describeWhere(
     })
     afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
-    /** `rollback fetch` (in the replica) with dcsnap killed after its `at`-th changing zfs call (0: never). */
-    async function killedRollback(s: {heads: string[]}, at: number): Promise<{calls: number; exitCode: number}> {
-      const count = join(dir, `count-${at}-${Math.random().toString(36).slice(2)}`)
-      const r = await dcsnap(['rollback', 'fetch', '-d', s.heads[0], '-d', s.heads[1]], {
-        env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)},
-      })
-      return {calls: Number(readFileSync(count, 'utf8').trim()), exitCode: r.exitCode}
-    }
-
+    /** `rollback fetch`: fetch lies in the replica. */
+    const rollback = (s: {heads: string[]}) => ['rollback', 'fetch', '-d', s.heads[0], '-d', s.heads[1]]
     let counted: Promise<number> | undefined
-    async function callsOfRollback(): Promise<number> {
-      const s = await seeded()
-      try {
-        const r = await killedRollback(s, 0)
-        expect(r.exitCode).toBe(0)
-        return r.calls
-      } finally {
-        await s.a.destroy()
-      }
-    }
 
     // The move makes about 23 changing calls on zfs-fuse (containers, journal, unmounts, hand snapshots, clones,
     // properties, renames, mounts, the journal cleared). Every call of a build datasets' move is swept by lines.test;
-    // here every other one and the last, two kill points a test (the first also counts the calls, with a push of its
-    // own: it takes one): a scene costs 7-25 s, up to 40 s on a busy machine.
+    // here every other one and the last, two kill points a test (the first also counts the calls, with a rollback of
+    // its own: it takes one): a scene costs 7-25 s, up to 40 s on a busy machine.
     const points: Array<[string, number[]]> = [
       ['1', [1]],
       ...[3, 7, 11, 15, 19, 23].map((n): [string, number[]] => [`${n} and ${n + 2}`, [n, n + 2]]),
@@ -173,7 +163,7 @@ describeWhere(
     test.each(points)(
       'killed after changing call %s, the next dcsnap finishes the move or finds it undone; the replica is untouched',
       async (_title, ats) => {
-        const total = await (counted ??= callsOfRollback())
+        const total = await (counted ??= callsOf(dir, seeded, rollback))
         expect(total).toBeGreaterThan(6)
         expect(total).toBeLessThan(29)
         for (const at of [...new Set(ats.map(n => (n < 0 ? total : n)))].filter(n => n <= total)) {
@@ -181,7 +171,7 @@ describeWhere(
           try {
             const replica = await guids(s.rep)
             const own = (await zfsOk('get', '-H', '-o', 'value', 'guid', `${s.heads[0]}@dc-1-build`)).trim()
-            expect((await killedRollback(s, at)).exitCode).not.toBe(0)
+            expect((await killedAfter(dir, rollback(s), at)).exitCode).not.toBe(0)
             const list = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>([
               'list',
               '--all',
