@@ -183,6 +183,7 @@ export declare class Inventory {
     view(line: string): Inventory | undefined;
     viewOf(set: SnapshotSet): Inventory | undefined;
     ownsMembers(set: SnapshotSet): boolean;
+    withUpstream(): Inventory[];
     everywhere(): Inventory[];
     allBuildIds(): string[];
     lineOfBuild(id: string): Inventory | undefined;

@@ -122,7 +122,8 @@ export async function planCache(i: CachePlanInputs): Promise<CachePlan> {
 function candidatesByKey(inventory: Inventory): Map<string, SnapshotSet[]> {
   const seen = new Set<string>()
   const byKey = new Map<string, SnapshotSet[]>()
-  for (const view of withReplica(inventory)) {
+  // The head's line, the kept lines, then the replica's (a hit there is cloned, never promoted).
+  for (const view of inventory.withUpstream()) {
     for (const s of [...view.snapshots].reverse()) {
       const key = s.user['dcsnap:key']
       if (!key || !s.complete || seen.has(s.members[0].name)) continue
@@ -138,15 +139,7 @@ function candidatesByKey(inventory: Inventory): Map<string, SnapshotSet[]> {
 
 /** Every key's sets including tainted or mismatched ones (to say why a key that exists does not hit). */
 function anyWithKey(inventory: Inventory, key: string): SnapshotSet[] {
-  return withReplica(inventory).flatMap(v => v.snapshots.filter(s => s.user['dcsnap:key'] === key))
-}
-
-/**
- * Where hits are looked for: the head's line, the kept lines, then the line of the replica the heads were cloned from
- * (`resume --from`), with what later pushes brought; restoring one of its checkpoints clones it (never promoted).
- */
-function withReplica(inventory: Inventory): Inventory[] {
-  return inventory.upstream ? [...inventory.everywhere(), inventory.upstream] : inventory.everywhere()
+  return inventory.withUpstream().flatMap(v => v.snapshots.filter(s => s.user['dcsnap:key'] === key))
 }
 
 /** The checkpoint where a step last ran in the history of `restore` (its line's lineage, up to it). */

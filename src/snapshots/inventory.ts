@@ -145,6 +145,11 @@ export class Inventory {
     return set.members.every(m => this.heads.some(h => m.dataset === h || lineOf(h, m.dataset) !== undefined))
   }
 
+  /** `everywhere()`, then the line of the replica the heads were cloned from (`upstream`), when they were. */
+  withUpstream(): Inventory[] {
+    return this.upstream ? [...this.everywhere(), this.upstream] : this.everywhere()
+  }
+
   /** The head's line and every kept line. */
   everywhere(): Inventory[] {
     return [this, ...this.lines]
@@ -153,8 +158,7 @@ export class Inventory {
   /** Every build id on any line. */
   allBuildIds(): string[] {
     // The replica's builds too: a build made here takes an id the other machine has not used.
-    const views = this.upstream ? [...this.everywhere(), this.upstream] : this.everywhere()
-    return [...new Set(views.flatMap(v => v.builds().map(b => b.id)))]
+    return [...new Set(this.withUpstream().flatMap(v => v.builds().map(b => b.id)))]
   }
 
   /** The line whose lineage holds the newest snapshot of a build (the head's when tied), or undefined. */
