@@ -2,18 +2,19 @@
 // only what is new sent again, the replica's head following a line move, refusals of a diverged replica, holds
 // released, an interrupted transfer, and the seed scenario: fail on A, push, fix and resume --from on B.
 import {execa} from 'execa'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {openSession, seedFromReplica, Zfs} from '../../src/index.js'
+import * as machine from '../support/build-machine.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {repoRoot} from '../support/paths.js'
 import {fakeBuild, snapshotsOf} from '../support/checkpoints.js'
 import {writeManifest} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {SSHD, startSshd, type TestSshd} from '../support/sshd.js'
-import {describeWhere, has, host, shOk, stepsSeeMounts, STEPS_WHY, zfsOk} from '../support/zfs-host.js'
+import {describeWhere, has, host, shOk, stepsSeeMounts, zfsOk} from '../support/zfs-host.js'
 
 interface Transfer {
   error?: {code: string; message: string}
@@ -375,15 +376,17 @@ test('resume --from: the build datasets become clones of the checkpoint, which t
   ).rejects.toMatchObject({exitCode: 2})
 })
 
-describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
+// The runner needs the datasets' mounts: on the OpenZFS tier, dcsnap and its steps run in the test VM (build-machine).
+describe('a build across two machines', () => {
+  beforeAll(machine.ready, machine.BUILD_TEST_TIMEOUT)
   let dir: string
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'dcsnap-repl-'))
   })
-  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+  afterEach(() => machine.removeThere(dir))
 
   /** A checkout of the manifest: `gate` fails without ./fixed; `changed` changes compile's command. */
-  function checkout(name: string, pool: TestPool, gate = 'compile', changed = false): string {
+  async function checkout(name: string, pool: TestPool, gate = 'compile', changed = false): Promise<string> {
     const co = join(dir, name)
     mkdirSync(co, {recursive: true})
     const guard = (step: string) =>
@@ -403,6 +406,7 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
       ],
       {dir: co},
     )
+    await machine.put(co)
     return co
   }
 
@@ -412,142 +416,161 @@ describeWhere(stepsSeeMounts, 'a build across two machines', STEPS_WHY, () => {
     return {...b, proto: `${b.name}/work/proto`, cache: `${b.name}/work/cache`, mountpoint: `${b.mountpoint}/work`}
   }
 
-  test('fails on A; push; on B fix and resume --from the replica: the result equals a clean build, the replica unchanged', async () => {
-    const coA = checkout('a', a)
-    expect((await dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
-    const rep = `${b.name}/rep`
-    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
-    const received = await guids(rep)
+  test(
+    'fails on A; push; on B fix and resume --from the replica: the result equals a clean build, the replica unchanged',
+    async () => {
+      const coA = await checkout('a', a)
+      expect((await machine.dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
+      const rep = `${b.name}/rep`
+      expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+      const received = await guids(rep)
 
-    // B: its own build datasets in the replica's pool, the fix, and resume from the replica.
-    const bHeads = await machineB()
-    const coB = checkout('b', bHeads)
-    writeFileSync(join(coB, 'fixed'), '')
-    const dry = await dcsnap(['resume', '--from', rep, '--dry-run'], {cwd: coB})
-    expect(dry.stdout).toContain(
-      `clones ${rep}/proto@dc-1-fetch, ${rep}/cache@dc-1-fetch into ${bHeads.proto}, ${bHeads.cache}`,
-    )
-    expect((await host.zfs(['list', bHeads.proto])).exitCode).not.toBe(0)
-    const resumed = await dcsnapJson<{status: string; ran: string[]}>(['resume', '--from', rep, '-q'], {cwd: coB})
-    expect(resumed.exitCode).toBe(0)
-    expect(resumed.json).toMatchObject({status: 'completed', ran: ['compile', 'package']})
-    expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1-fetch`)
-    // Every checkpoint of the build reads on B's head line, the first from the replica.
-    const list = await dcsnapJson<{snapshots: Array<{name: string}>}>(['list'], {cwd: coB})
-    expect(list.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-compile', 'dc-1-package'])
-
-    // The logs came along: fetch's from the checkpoint's data cache, and A's failed attempt of compile from the
-    // replica's property; B's own attempt of compile is the second.
-    expect((await dcsnap(['log', 'compile', '--attempt', '1'], {cwd: coB})).stdout).toContain(
-      'compile: missing ./fixed',
-    )
-    expect((await dcsnap(['log', 'compile', '--attempt', '2'], {cwd: coB})).exitCode).toBe(0)
-    expect((await dcsnap(['log', 'fetch'], {cwd: coB})).exitCode).toBe(0)
-
-    // Destroying what follows a checkpoint that lies in the replica would roll the replica back: refused.
-    const back = await dcsnapJson<Transfer>(['rollback', 'dc-1', '--discard'], {cwd: coB})
-    expect(back.exitCode).toBe(3)
-    expect(back.json.error?.code).toBe('TARGET_IN_REPLICA')
-
-    // A clean build of the fixed manifest on A gives the same files.
-    writeFileSync(join(coA, 'fixed'), '')
-    expect((await dcsnap(['build', '-q', '--no-cache'], {cwd: coA})).exitCode).toBe(0)
-    for (const f of ['sources', 'binary', 'package']) {
-      expect(readFileSync(join(bHeads.mountpoint, 'proto', f), 'utf8')).toBe(
-        readFileSync(join(a.mountpoint, 'proto', f), 'utf8'),
+      // B: its own build datasets in the replica's pool, the fix, and resume from the replica.
+      const bHeads = await machineB()
+      const coB = await checkout('b', bHeads)
+      await machine.writeThere(join(coB, 'fixed'), '')
+      const dry = await machine.dcsnap(['resume', '--from', rep, '--dry-run'], {cwd: coB})
+      expect(dry.stdout).toContain(
+        `clones ${rep}/proto@dc-1-fetch, ${rep}/cache@dc-1-fetch into ${bHeads.proto}, ${bHeads.cache}`,
       )
-    }
-    // The replica was never modified: a later push still applies, and what it had is all there.
-    const again = await dcsnapJson<Transfer>(['push', rep], {cwd: coA})
-    expect(again.exitCode).toBe(0)
-    const now = await guids(rep)
-    const all = new Set(now.values())
-    for (const g of received.values()) expect(all.has(g)).toBe(true)
-    expect(existsSync(join(bHeads.mountpoint, 'proto', 'package'))).toBe(true)
-  })
+      expect((await host.zfs(['list', bHeads.proto])).exitCode).not.toBe(0)
+      const resumed = await machine.dcsnapJson<{status: string; ran: string[]}>(['resume', '--from', rep, '-q'], {
+        cwd: coB,
+      })
+      expect(resumed.exitCode).toBe(0)
+      expect(resumed.json).toMatchObject({status: 'completed', ran: ['compile', 'package']})
+      expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1-fetch`)
+      // Every checkpoint of the build reads on B's head line, the first from the replica.
+      const list = await machine.dcsnapJson<{snapshots: Array<{name: string}>}>(['list'], {cwd: coB})
+      expect(list.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-compile', 'dc-1-package'])
 
-  test("a new build on B reuses A's checkpoints from the replica: the head becomes a new clone of where it starts", async () => {
-    // A: fetch and compile ran, package stopped.
-    const coA = checkout('a', a, 'package')
-    expect((await dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
-    const rep = `${b.name}/rep`
-    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
-    const received = await guids(rep)
-    const bHeads = await machineB()
-    const coB = checkout('b', bHeads, 'package')
-    writeFileSync(join(coB, 'fixed'), '')
-    expect((await dcsnap(['resume', '--from', rep, '-q'], {cwd: coB})).exitCode).toBe(0)
-
-    // B changes compile: fetch's checkpoint is A's, in the replica; the head becomes a clone of it, B's first build
-    // is kept on a line.
-    checkout('b', bHeads, 'package', true)
-    const hit = await dcsnapJson<{status: string; ran: string[]; cached: Array<{step: string; from: string}>}>(
-      ['build', '-q'],
-      {cwd: coB},
-    )
-    expect(hit.exitCode).toBe(0)
-    expect(hit.json).toMatchObject({status: 'completed', ran: ['compile', 'package'], cached: [{step: 'fetch'}]})
-    expect(hit.json.cached[0].from).toContain('dc-1-fetch')
-    expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1-fetch`)
-    expect(await prop(bHeads.cache, 'origin')).toBe(`${rep}/cache@dc-1-fetch`)
-    expect(readFileSync(join(bHeads.mountpoint, 'proto', 'binary'), 'utf8')).toBe('sources\nchanged\n')
-    expect(readFileSync(join(bHeads.mountpoint, 'proto', 'package'), 'utf8')).toBe('sources\nchanged\n1\n2\n')
-    const lines = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>(['list', '--all'], {cwd: coB})
-    expect(lines.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(
-      expect.arrayContaining(['dc-1-compile', 'dc-1-package']),
-    )
-
-    // A new build from the base starts from the baseline, also in the replica: cloned again.
-    const clean = await dcsnapJson<{status: string}>(['build', '-q', '--no-cache'], {cwd: coB})
-    expect(clean.json.status).toBe('completed')
-    expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1`)
-
-    // The replica is as it was received, and A's next push still applies.
-    expect(await guids(rep)).toEqual(received)
-    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
-  })
-
-  test('what A builds and pushes later is a cache hit on B: the head becomes a clone of it, nothing runs', async () => {
-    const coA = checkout('a', a)
-    expect((await dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
-    const rep = `${b.name}/rep`
-    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
-    // B finishes the build with a compile of its own.
-    const bHeads = await machineB()
-    const coB = checkout('b', bHeads, 'compile', true)
-    writeFileSync(join(coB, 'fixed'), '')
-    expect((await dcsnap(['resume', '--from', rep, '-q'], {cwd: coB})).exitCode).toBe(0)
-    // A fixes it its way, builds again and pushes.
-    writeFileSync(join(coA, 'fixed'), '')
-    expect((await dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(0)
-    expect((await dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
-    const received = await guids(rep)
-
-    // B goes back to A's compile: every step is A's latest build, in the replica.
-    checkout('b', bHeads)
-    const why = await dcsnap(['why'], {cwd: coB})
-    expect(why.stdout).toContain('replica:dc-2-package')
-    const hit = await dcsnapJson<{build: string; ran: string[]; cached: Array<{step: string; from: string}>}>(
-      ['build', '-q'],
-      {cwd: coB},
-    )
-    expect(hit.exitCode).toBe(0)
-    // Build 2 is A's (its snapshots are on the replica's line): B's is 3.
-    expect(hit.json).toMatchObject({build: '3', ran: []})
-    expect(hit.json.cached.map(c => c.step)).toEqual(['fetch', 'compile', 'package'])
-    expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-2-package`)
-    for (const f of ['sources', 'binary', 'package']) {
-      expect(readFileSync(join(bHeads.mountpoint, 'proto', f), 'utf8')).toBe(
-        readFileSync(join(a.mountpoint, 'proto', f), 'utf8'),
+      // The logs came along: fetch's from the checkpoint's data cache, and A's failed attempt of compile from the
+      // replica's property; B's own attempt of compile is the second.
+      expect((await machine.dcsnap(['log', 'compile', '--attempt', '1'], {cwd: coB})).stdout).toContain(
+        'compile: missing ./fixed',
       )
-    }
-    // B's own build is kept on a line; the replica is as received.
-    const list = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>(['list', '--all'], {cwd: coB})
-    expect(list.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(
-      expect.arrayContaining(['dc-1-compile', 'dc-1-package']),
-    )
-    expect(await guids(rep)).toEqual(received)
-  })
+      expect((await machine.dcsnap(['log', 'compile', '--attempt', '2'], {cwd: coB})).exitCode).toBe(0)
+      expect((await machine.dcsnap(['log', 'fetch'], {cwd: coB})).exitCode).toBe(0)
+
+      // Destroying what follows a checkpoint that lies in the replica would roll the replica back: refused.
+      const back = await machine.dcsnapJson<Transfer>(['rollback', 'dc-1', '--discard'], {cwd: coB})
+      expect(back.exitCode).toBe(3)
+      expect(back.json.error?.code).toBe('TARGET_IN_REPLICA')
+
+      // A clean build of the fixed manifest on A gives the same files.
+      await machine.writeThere(join(coA, 'fixed'), '')
+      expect((await machine.dcsnap(['build', '-q', '--no-cache'], {cwd: coA})).exitCode).toBe(0)
+      for (const f of ['sources', 'binary', 'package']) {
+        expect(await machine.readThere(join(bHeads.mountpoint, 'proto', f))).toBe(
+          await machine.readThere(join(a.mountpoint, 'proto', f)),
+        )
+      }
+      // The replica was never modified: a later push still applies, and what it had is all there.
+      const again = await machine.dcsnapJson<Transfer>(['push', rep], {cwd: coA})
+      expect(again.exitCode).toBe(0)
+      const now = await guids(rep)
+      const all = new Set(now.values())
+      for (const g of received.values()) expect(all.has(g)).toBe(true)
+      expect(await machine.existsThere(join(bHeads.mountpoint, 'proto', 'package'))).toBe(true)
+    },
+    machine.BUILD_TEST_TIMEOUT,
+  )
+
+  test(
+    "a new build on B reuses A's checkpoints from the replica: the head becomes a new clone of where it starts",
+    async () => {
+      // A: fetch and compile ran, package stopped.
+      const coA = await checkout('a', a, 'package')
+      expect((await machine.dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
+      const rep = `${b.name}/rep`
+      expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+      const received = await guids(rep)
+      const bHeads = await machineB()
+      const coB = await checkout('b', bHeads, 'package')
+      await machine.writeThere(join(coB, 'fixed'), '')
+      expect((await machine.dcsnap(['resume', '--from', rep, '-q'], {cwd: coB})).exitCode).toBe(0)
+
+      // B changes compile: fetch's checkpoint is A's, in the replica; the head becomes a clone of it, B's first build
+      // is kept on a line.
+      await checkout('b', bHeads, 'package', true)
+      const hit = await machine.dcsnapJson<{
+        status: string
+        ran: string[]
+        cached: Array<{step: string; from: string}>
+      }>(['build', '-q'], {cwd: coB})
+      expect(hit.exitCode).toBe(0)
+      expect(hit.json).toMatchObject({status: 'completed', ran: ['compile', 'package'], cached: [{step: 'fetch'}]})
+      expect(hit.json.cached[0].from).toContain('dc-1-fetch')
+      expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1-fetch`)
+      expect(await prop(bHeads.cache, 'origin')).toBe(`${rep}/cache@dc-1-fetch`)
+      expect(await machine.readThere(join(bHeads.mountpoint, 'proto', 'binary'))).toBe('sources\nchanged\n')
+      expect(await machine.readThere(join(bHeads.mountpoint, 'proto', 'package'))).toBe('sources\nchanged\n1\n2\n')
+      const lines = await machine.dcsnapJson<{snapshots: Array<{name: string; line: string}>}>(['list', '--all'], {
+        cwd: coB,
+      })
+      expect(lines.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(
+        expect.arrayContaining(['dc-1-compile', 'dc-1-package']),
+      )
+
+      // A new build from the base starts from the baseline, also in the replica: cloned again.
+      const clean = await machine.dcsnapJson<{status: string}>(['build', '-q', '--no-cache'], {cwd: coB})
+      expect(clean.json.status).toBe('completed')
+      expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-1`)
+
+      // The replica is as it was received, and A's next push still applies.
+      expect(await guids(rep)).toEqual(received)
+      expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+    },
+    machine.BUILD_TEST_TIMEOUT,
+  )
+
+  test(
+    'what A builds and pushes later is a cache hit on B: the head becomes a clone of it, nothing runs',
+    async () => {
+      const coA = await checkout('a', a)
+      expect((await machine.dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
+      const rep = `${b.name}/rep`
+      expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+      // B finishes the build with a compile of its own.
+      const bHeads = await machineB()
+      const coB = await checkout('b', bHeads, 'compile', true)
+      await machine.writeThere(join(coB, 'fixed'), '')
+      expect((await machine.dcsnap(['resume', '--from', rep, '-q'], {cwd: coB})).exitCode).toBe(0)
+      // A fixes it its way, builds again and pushes.
+      await machine.writeThere(join(coA, 'fixed'), '')
+      expect((await machine.dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(0)
+      expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+      const received = await guids(rep)
+
+      // B goes back to A's compile: every step is A's latest build, in the replica.
+      await checkout('b', bHeads)
+      const why = await machine.dcsnap(['why'], {cwd: coB})
+      expect(why.stdout).toContain('replica:dc-2-package')
+      const hit = await machine.dcsnapJson<{build: string; ran: string[]; cached: Array<{step: string; from: string}>}>(
+        ['build', '-q'],
+        {cwd: coB},
+      )
+      expect(hit.exitCode).toBe(0)
+      // Build 2 is A's (its snapshots are on the replica's line): B's is 3.
+      expect(hit.json).toMatchObject({build: '3', ran: []})
+      expect(hit.json.cached.map(c => c.step)).toEqual(['fetch', 'compile', 'package'])
+      expect(await prop(bHeads.proto, 'origin')).toBe(`${rep}/proto@dc-2-package`)
+      for (const f of ['sources', 'binary', 'package']) {
+        expect(await machine.readThere(join(bHeads.mountpoint, 'proto', f))).toBe(
+          await machine.readThere(join(a.mountpoint, 'proto', f)),
+        )
+      }
+      // B's own build is kept on a line; the replica is as received.
+      const list = await machine.dcsnapJson<{snapshots: Array<{name: string; line: string}>}>(['list', '--all'], {
+        cwd: coB,
+      })
+      expect(list.json.snapshots.filter(s => s.line === 'k1').map(s => s.name)).toEqual(
+        expect.arrayContaining(['dc-1-compile', 'dc-1-package']),
+      )
+      expect(await guids(rep)).toEqual(received)
+    },
+    machine.BUILD_TEST_TIMEOUT,
+  )
 })
 
 describeWhere(

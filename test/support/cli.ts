@@ -35,7 +35,11 @@ export async function dcsnapJson<T = unknown>(
   args: string[],
   opts: Parameters<typeof dcsnap>[1] = {},
 ): Promise<{exitCode: number; json: T; stderr: string}> {
-  const r = await dcsnap([...args, '--json'], opts)
+  return jsonOf<T>(await dcsnap([...args, '--json'], opts))
+}
+
+/** Parses what a dcsnap --json run printed, as the shape T. */
+export function jsonOf<T = unknown>(r: Result): {exitCode: number; json: T; stderr: string} {
   let json: T
   try {
     json = JSON.parse(r.stdout) as T
