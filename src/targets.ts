@@ -2,7 +2,6 @@
 import {access} from 'node:fs/promises'
 import {UsageError} from './errors.js'
 import {assertDatasetName, datasetNameProblem} from './manifest/dataset-name.js'
-import {ManifestError, readManifestSource} from './manifest/source.js'
 
 /** The build datasets: proto first, then the data cache when there is one. */
 export interface BuildTarget {
@@ -33,6 +32,8 @@ export async function resolveBuildTarget(opts: {manifest?: string; datasets?: st
 
 /** Reads only `datasets:` of a manifest (commands that need no steps). */
 export async function manifestDatasets(file: string): Promise<BuildTarget> {
+  // Loaded here, not at the top: the YAML parser is the biggest module a command loads, and `-d` needs none.
+  const {ManifestError, readManifestSource} = await import('./manifest/source.js')
   const src = await readManifestSource(file)
   const data = src.data as {datasets?: {proto?: unknown; cache?: unknown}} | null
   const ds = data?.datasets

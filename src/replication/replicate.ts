@@ -156,7 +156,7 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
       [...byDataset.values()].map(async chain => {
         let sent: number | undefined = 0
         for (const s of chain) {
-          const n = await sendStream(ends, s, features, reports, opts, logger)
+          const n = await sendStream({ends, features, reports, opts, logger}, s)
           sent = sent === undefined || n === undefined ? undefined : sent + n
         }
         return sent
@@ -197,15 +197,20 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
   }
 }
 
+/** What every stream of one transfer shares. */
+interface StreamContext {
+  ends: TransferEnds
+  /** What the receiving ZFS can do. */
+  features: ReturnType<typeof sendFeatures>
+  /** Whether the sending ZFS reports a stream's size and progress (`send -vP`). */
+  reports: boolean
+  opts: TransferOptions
+  logger: Logger
+}
+
 /** Sends one stream into its replica dataset; returns its bytes where counted or reported. */
-async function sendStream(
-  ends: TransferEnds,
-  s: PlannedStream,
-  features: ReturnType<typeof sendFeatures>,
-  reports: boolean,
-  opts: TransferOptions,
-  logger: Logger,
-): Promise<number | undefined> {
+async function sendStream(ctx: StreamContext, s: PlannedStream): Promise<number | undefined> {
+  const {ends, features, reports, opts, logger} = ctx
   // A resumed send is not asked for reports: with -v it prints the token's contents too.
   const reported = reports && !('token' in s.send)
   const sendV = 'token' in s.send ? resumeSendArgv(s.send.token) : sendArgv(s.send, {report: reported})
