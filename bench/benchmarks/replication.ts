@@ -25,7 +25,11 @@ export async function replication(ctx: BenchContext): Promise<Row[]> {
   let sshd: TestSshd | undefined
   if (ctx.tier.kind === 'zfs-fuse') sshd = await startSshd()
   try {
-    for (const builds of [10, 200]) rows.push(...(await newCheckpoint(ctx, builds, sshd)))
+    // In the benchmark VM (TCG) making 200 builds' snapshots and sending past them takes hours: 10 there.
+    const counts = ctx.tier.kind === 'zfs-fuse' ? [10, 200] : [10]
+    if (ctx.tier.kind !== 'zfs-fuse')
+      ctx.log('  replication: the 200-build case runs on zfs-fuse only (hours under TCG)')
+    for (const builds of counts) rows.push(...(await newCheckpoint(ctx, builds, sshd)))
   } finally {
     await sshd?.stop()
   }

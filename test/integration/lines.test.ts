@@ -1,21 +1,25 @@
 // Kept lines on real ZFS: going back keeps what follows on a line, a kept line comes back, --discard destroys,
 // a busy head is refused before anything changes, and kill -9 between any two zfs calls of a move loses nothing.
 import {execa} from 'execa'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {ListView} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, readProto, snapshotsOf, writeProto} from '../support/checkpoints.js'
-import {repoRoot} from '../support/paths.js'
+import {callsOf, killedAfter} from '../support/kill-points.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {host, stepsSeeMounts, zfsOk} from '../support/zfs-host.js'
 
+/** A pool with build 1 (fetch, build, iso), compression on in its proto area. */
+async function builtPool(): Promise<TestPool> {
+  const p = await createTestPool()
+  await zfsOk('set', 'compression=on', p.proto)
+  await fakeBuild(p, '1', ['fetch', 'build', 'iso'])
+  return p
+}
+
 let pool: TestPool
 beforeEach(async () => {
-  pool = await createTestPool()
-  await zfsOk('set', 'compression=on', pool.proto)
-  await fakeBuild(pool, '1', ['fetch', 'build', 'iso'])
+  pool = await builtPool()
 })
 afterEach(async () => pool.destroy())
 
@@ -164,24 +168,6 @@ describeLocal('a busy head', () => {
 })
 
 describe('kill -9 between any two zfs calls of a move', () => {
-  const kill = join(repoRoot, 'fixtures', 'bin', 'kill-dcsnap-after-zfs')
-  const zfsWords = host.env.DCSNAP_ZFS ?? 'zfs'
-  let dir: string
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'dcsnap-kill-'))
-  })
-  afterEach(() => rmSync(dir, {recursive: true, force: true}))
-
-  /** Kills dcsnap after the `at`-th changing zfs call of `rollback fetch`; returns how many such calls it made. */
-  async function killedMove(at: number): Promise<{calls: number; result: Awaited<ReturnType<typeof dcsnap>>}> {
-    const count = join(dir, `count-${at}`)
-    const result = await dcsnap(['rollback', 'fetch', ...pool.flags], {
-      env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)},
-    })
-    const {readFileSync} = await import('node:fs')
-    return {calls: Number(readFileSync(count, 'utf8').trim()), result}
-  }
-
   /** After the next dcsnap: the move is finished or never began, nothing is lost, the head is as it must be. */
   async function checkRecovered(before: string[]): Promise<void> {
     const list = await dcsnapJson(['list', '--all', ...pool.flags])
@@ -207,28 +193,16 @@ describe('kill -9 between any two zfs calls of a move', () => {
     }
   }
 
+  /** The move: `rollback fetch`, the proto area edited after the build's last checkpoint. */
+  const edit = (p: TestPool) => writeProto(p, 'fetch.txt', 'edited in place')
+  const scene = async () => {
+    const p = await builtPool()
+    await edit(p)
+    return {pool: p}
+  }
+  const rollback = (s: {pool: TestPool}) => ['rollback', 'fetch', ...s.pool.flags]
   // The number of changing zfs calls of this move: counted once, by a run that is never killed.
   let counted: Promise<number> | undefined
-  async function callsOfMove(): Promise<number> {
-    const probe = await createTestPool()
-    const countDir = mkdtempSync(join(tmpdir(), 'dcsnap-count-'))
-    try {
-      await zfsOk('set', 'compression=on', probe.proto)
-      await fakeBuild(probe, '1', ['fetch', 'build', 'iso'])
-      await writeProto(probe, 'fetch.txt', 'edited in place')
-      const count = join(countDir, 'count')
-      const flags = ['-d', probe.proto, '-d', probe.cache]
-      const r = await dcsnap(['rollback', 'fetch', ...flags], {
-        env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: '0'},
-      })
-      expect(r.exitCode).toBe(0)
-      const {readFileSync} = await import('node:fs')
-      return Number(readFileSync(count, 'utf8').trim())
-    } finally {
-      rmSync(countDir, {recursive: true, force: true})
-      await probe.destroy()
-    }
-  }
 
   // Small ranges: each test stays well under two minutes on a busy machine. A move makes about 22 changing calls; the
   // last range takes whatever there is beyond 24. zfs-fuse is killed after every one of them. In the VM, where a kill
@@ -242,20 +216,17 @@ describe('kill -9 between any two zfs calls of a move', () => {
   test.each(ranges)(
     'killed after each changing call from %i to %i, the next dcsnap finishes or undoes it',
     async (from, to) => {
-      const total = await (counted ??= callsOfMove())
+      const total = await (counted ??= callsOf(scene, rollback))
       expect(total).toBeGreaterThan(10)
       expect(total).toBeLessThan(61)
       for (let at = from; at <= Math.min(to, total); at++) {
         if (at > from) {
           await pool.destroy()
-          pool = await createTestPool()
-          await zfsOk('set', 'compression=on', pool.proto)
-          await fakeBuild(pool, '1', ['fetch', 'build', 'iso'])
+          pool = await builtPool()
         }
-        await writeProto(pool, 'fetch.txt', 'edited in place')
+        await edit(pool)
         const before = await guids(pool)
-        const {result} = await killedMove(at)
-        expect(result.exitCode).not.toBe(0)
+        expect((await killedAfter(rollback({pool}), at)).exitCode).not.toBe(0)
         try {
           await checkRecovered(before)
         } catch (error) {

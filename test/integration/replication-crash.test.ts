@@ -2,18 +2,12 @@
 // the next push finishes the move or finds it undone, and the replica ends as an uninterrupted push leaves it, with
 // nothing it had lost. The move is the journalled line move, swept on both tiers by lines.test on build datasets;
 // here it runs on a replica, from push, on zfs-fuse, where a kill point costs seconds instead of half a minute.
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {openSession, seedFromReplica, Zfs} from '../../src/index.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {fakeBuild, snapshotsOf} from '../support/checkpoints.js'
-import {repoRoot} from '../support/paths.js'
+import {callsOf, killedAfter} from '../support/kill-points.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {describeWhere, host, zfsOk} from '../support/zfs-host.js'
-
-const kill = join(repoRoot, 'fixtures', 'bin', 'kill-dcsnap-after-zfs')
-const zfsWords = host.env.DCSNAP_ZFS ?? 'zfs'
 
 /** Every snapshot guid under a dataset (its kept lines included). */
 async function guids(dataset: string): Promise<string[]> {
@@ -21,41 +15,16 @@ async function guids(dataset: string): Promise<string[]> {
   return out.split('\n').filter(Boolean)
 }
 
-/** Runs `dcsnap args` with dcsnap killed after its `at`-th changing zfs call (0: never); returns how many it made. */
-async function killedAfter(dir: string, args: string[], at: number): Promise<{calls: number; exitCode: number}> {
-  const count = join(dir, `count-${at}-${Math.random().toString(36).slice(2)}`)
-  const r = await dcsnap(args, {
-    env: {DCSNAP_ZFS: `${kill} ${zfsWords}`, DCSNAP_KILL_COUNT_FILE: count, DCSNAP_KILL_AT: String(at)},
-  })
-  return {calls: Number(readFileSync(count, 'utf8').trim()), exitCode: r.exitCode}
-}
-
-/** How many changing zfs calls `args` makes, uninterrupted, in a scene of its own. */
-async function callsOf<S extends {a: TestPool}>(
-  dir: string,
-  scene: () => Promise<S>,
-  args: (s: S) => string[],
-): Promise<number> {
-  const s = await scene()
-  try {
-    const r = await killedAfter(dir, args(s), 0)
-    expect(r.exitCode).toBe(0)
-    return r.calls
-  } finally {
-    await s.a.destroy()
-  }
-}
-
 /** Build 1 pushed to a replica (in the same pool: one pool per kill point), then the source moved back to fetch with
  * a new checkpoint after it. */
-async function scene(): Promise<{a: TestPool; rep: string}> {
+async function scene(): Promise<{pool: TestPool; rep: string}> {
   const a = await createTestPool()
   const rep = `${a.name}/rep`
   await fakeBuild(a, '1', ['fetch', 'build'])
   expect((await dcsnap(['push', rep, ...a.flags])).exitCode).toBe(0)
   expect((await dcsnap(['rollback', 'fetch', ...a.flags])).exitCode).toBe(0)
   for (const ds of [a.proto, a.cache]) await zfsOk('snapshot', '-o', 'dcsnap:build=1', `${ds}@dc-1-other`)
-  return {a, rep}
+  return {pool: a, rep}
 }
 
 describeWhere(
@@ -63,13 +32,7 @@ describeWhere(
   'kill -9 between any two zfs calls of a push that moves the replica',
   'a kill point costs about 30 s in the VM; the move itself is swept there by lines.test',
   () => {
-    let dir: string
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'dcsnap-push-kill-'))
-    })
-    afterAll(() => rmSync(dir, {recursive: true, force: true}))
-
-    const push = (s: {a: TestPool; rep: string}) => ['push', s.rep, '--all', ...s.a.flags]
+    const push = (s: {pool: TestPool; rep: string}) => ['push', s.rep, '--all', ...s.pool.flags]
     let counted: Promise<number> | undefined
 
     // A push that moves the replica makes 18 changing calls on zfs-fuse: the move's 16 (containers, journal, clones,
@@ -88,15 +51,15 @@ describeWhere(
     test.each(points)(
       'killed after changing call %s, the next push leaves the replica as an uninterrupted one',
       async (_title, ats) => {
-        const total = await (counted ??= callsOf(dir, scene, push))
+        const total = await (counted ??= callsOf(scene, push))
         expect(total).toBeGreaterThan(8)
         expect(total).toBeLessThan(61)
         for (const at of ats.filter(n => n <= total)) {
           const s = await scene()
           try {
             const before = await guids(s.rep)
-            expect((await killedAfter(dir, push(s), at)).exitCode).not.toBe(0)
-            const again = await dcsnapJson<{moveTo?: string}>(['push', s.rep, '--all', ...s.a.flags])
+            expect((await killedAfter(push(s), at)).exitCode).not.toBe(0)
+            const again = await dcsnapJson<{moveTo?: string}>(['push', s.rep, '--all', ...s.pool.flags])
             try {
               expect(again.exitCode).toBe(0)
               expect(await snapshotsOf(`${s.rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-other'])
@@ -109,13 +72,13 @@ describeWhere(
               for (const g of before) expect(after).toContain(g)
               // A third push has nothing to send.
               expect(
-                (await dcsnapJson<{streams: unknown[]}>(['push', s.rep, '--all', ...s.a.flags])).json.streams,
+                (await dcsnapJson<{streams: unknown[]}>(['push', s.rep, '--all', ...s.pool.flags])).json.streams,
               ).toEqual([])
             } catch (error) {
               throw new Error(`killed after changing call ${at} of ${total}: ${(error as Error).message}`)
             }
           } finally {
-            await s.a.destroy()
+            await s.pool.destroy()
           }
         }
       },
@@ -124,7 +87,7 @@ describeWhere(
 )
 
 /** Build 1 pushed to a replica, and build datasets of B's seeded from its last checkpoint (one pool per kill point). */
-async function seeded(): Promise<{a: TestPool; rep: string; heads: string[]}> {
+async function seeded(): Promise<{pool: TestPool; rep: string; heads: string[]}> {
   const a = await createTestPool()
   const rep = `${a.name}/rep`
   await fakeBuild(a, '1', ['fetch', 'build'])
@@ -133,7 +96,7 @@ async function seeded(): Promise<{a: TestPool; rep: string; heads: string[]}> {
   const heads = [`${a.name}/work/proto`, `${a.name}/work/cache`]
   const zfs = new Zfs({env: {...process.env, ...host.env}, capabilitiesCache: false})
   await seedFromReplica(openSession(heads, {zfs}), rep)
-  return {a, rep, heads}
+  return {pool: a, rep, heads}
 }
 
 describeWhere(
@@ -141,12 +104,6 @@ describeWhere(
   'kill -9 between any two zfs calls of a rollback into the replica the build datasets were cloned from',
   'a kill point costs about 30 s in the VM; the move is swept there by lines.test on build datasets',
   () => {
-    let dir: string
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'dcsnap-replica-move-kill-'))
-    })
-    afterAll(() => rmSync(dir, {recursive: true, force: true}))
-
     /** `rollback fetch`: fetch lies in the replica. */
     const rollback = (s: {heads: string[]}) => ['rollback', 'fetch', '-d', s.heads[0], '-d', s.heads[1]]
     let counted: Promise<number> | undefined
@@ -163,7 +120,7 @@ describeWhere(
     test.each(points)(
       'killed after changing call %s, the next dcsnap finishes the move or finds it undone; the replica is untouched',
       async (_title, ats) => {
-        const total = await (counted ??= callsOf(dir, seeded, rollback))
+        const total = await (counted ??= callsOf(seeded, rollback))
         expect(total).toBeGreaterThan(6)
         expect(total).toBeLessThan(29)
         for (const at of [...new Set(ats.map(n => (n < 0 ? total : n)))].filter(n => n <= total)) {
@@ -171,7 +128,7 @@ describeWhere(
           try {
             const replica = await guids(s.rep)
             const own = (await zfsOk('get', '-H', '-o', 'value', 'guid', `${s.heads[0]}@dc-1-build`)).trim()
-            expect((await killedAfter(dir, rollback(s), at)).exitCode).not.toBe(0)
+            expect((await killedAfter(rollback(s), at)).exitCode).not.toBe(0)
             const list = await dcsnapJson<{snapshots: Array<{name: string; line: string}>}>([
               'list',
               '--all',
@@ -188,9 +145,9 @@ describeWhere(
               // B's own checkpoint is on the head (not moved) or on a kept line (moved); never lost, never twice.
               const where = list.json.snapshots.filter(x => x.name === 'dc-1-build').map(x => x.line)
               expect(where).toEqual([moved ? 'k1' : 'head'])
-              expect(await guids(`${s.a.name}/work`)).toContain(own)
+              expect(await guids(`${s.pool.name}/work`)).toContain(own)
               expect(await guids(s.rep)).toEqual(replica)
-              const names = (await zfsOk('list', '-H', '-r', '-o', 'name', `${s.a.name}/work`)).split('\n')
+              const names = (await zfsOk('list', '-H', '-r', '-o', 'name', `${s.pool.name}/work`)).split('\n')
               expect(names.filter(n => n.endsWith('/moving'))).toEqual([])
               expect(
                 (
@@ -201,7 +158,7 @@ describeWhere(
               throw new Error(`killed after changing call ${at} of ${total}: ${(error as Error).message}`)
             }
           } finally {
-            await s.a.destroy()
+            await s.pool.destroy()
           }
         }
       },
