@@ -8,5 +8,7 @@ export interface BenchContext {
   version: string
   /** Timed runs per side, when the user chose (`--runs`); else the benchmark's default. */
   runs?: number
+  /** Skip the slow cases (`--quick`): their earlier results stay. */
+  quick?: boolean
   log: (line: string) => void
 }

@@ -18,13 +18,14 @@ import {makeTier, run, runOk, vmRunDir, vmRunning, vmTool, zfsVersion, type Tier
 
 const BENCHMARKS = {startup, list, checkpoint, resume, cache, replication} as const
 
-const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(',')}] [--runs N] [--tier zfs-fuse|openzfs]... [--openzfs] [--no-save] [--report]
+const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(',')}] [--runs N] [--tier zfs-fuse|openzfs]... [--openzfs] [--quick] [--no-save] [--report]
   --only      benchmarks to run (default: all)
   --runs      timed runs per side (default: each benchmark's own)
   --tier      ZFS to run on (repeatable; default: zfs-fuse, plus openzfs when the benchmark VM is running)
   --openzfs   also OpenZFS: starts the benchmark VM (DCSNAP_BENCH_VM_RUN, default /run/dcsnap-vm-bench) if needed, stops it after
   --no-save   print the rows only; write no results and leave docs/performance.md alone
   --report    only regenerate docs/performance.md from bench/results/
+  --quick     skip the slow cases (replication with 200 earlier builds); their earlier rows stay in the results
   --prepare   only make (and cache) the 10,000-snapshot pool of each tier, untimed: the slow part of a first run`
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       'no-save': {type: 'boolean'},
       report: {type: 'boolean'},
       prepare: {type: 'boolean'},
+      quick: {type: 'boolean'},
       help: {type: 'boolean', short: 'h'},
     },
   })
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
         continue
       }
       if (load > 0.5) log(`warning: load average ${load.toFixed(2)}: other work on this machine skews the medians`)
-      const ctx: BenchContext = {tier, version: zfs.version, runs, log}
+      const ctx: BenchContext = {tier, version: zfs.version, runs, quick: values.quick, log}
       const rows: Row[] = []
       for (const name of only) {
         log(`-- ${name}`)
