@@ -44,6 +44,8 @@ export interface PipeOptions {
   count?: boolean
   /** The sender runs with `-vP` (OpenZFS): its stderr reports sizes and progress (`parseSendReport`). */
   reports?: boolean
+  /** Called once the sender has exited with success: the stream is out of the source (the receiver may still run). */
+  onSent?: () => void
 }
 
 interface Exit {
@@ -127,6 +129,7 @@ export async function pipeSendReceive(send: PipeEnd, receive: PipeEnd, opts: Pip
   }
   if (opts.signal?.aborted) stop()
   opts.signal?.addEventListener('abort', stop, {once: true})
+  if (opts.onSent) void snd.exit.then(e => e.code === 0 && opts.onSent?.())
   try {
     // A receiver that exits early breaks the pipe; its own exit status says why, so the pipe's error is not the story.
     const flowing = opts.count

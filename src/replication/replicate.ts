@@ -138,8 +138,9 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
     await releaseStaleHolds(ends.source.zfs, heldSource, logger)
   if (plan.createRoot) await dst.create(ends.root, {readonly: 'on', mountpoint: 'none'})
   if (plan.moveTo !== undefined) keptLine = await moveReplica(ends, destDatasets, plan.moveTo, logger, opts.signal)
-  // Holds keep every snapshot a stream starts or ends at until it is received (prune cannot take the incremental
-  // source away meanwhile); the tag is this transfer's own, released whatever happens.
+  // Holds keep every snapshot a stream starts or ends at until the last stream is out of the source (prune cannot take
+  // the incremental source away meanwhile); the tag is this transfer's own, released whatever happens. They go while
+  // the receivers still write: on zfs-fuse a small stream's receive ends long after its send.
   const tag = transferTag()
   const held = [
     ...new Set(
@@ -147,6 +148,22 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
     ),
   ]
   if (held.length > 0) await ends.source.zfs.hold(tag, held)
+  let released: Promise<void> | undefined
+  const release = () =>
+    (released ??=
+      held.length === 0
+        ? Promise.resolve()
+        : ends.source.zfs
+            .release(tag, held)
+            .catch(error =>
+              logger.warn(
+                `could not release the transfer's holds (${tag}) on ${held.join(', ')}: ${(error as Error).message}; release them with \`zfs release ${tag} SNAPSHOT\``,
+              ),
+            ))
+  let unsent = plan.streams.length
+  const sent = () => {
+    if (--unsent === 0) void release()
+  }
   try {
     // Each replica dataset's streams go in order; the datasets' go side by side (a small checkpoint's transfer is mostly
     // each zfs process's fixed cost, which they then share). One that fails does not stop the other: what arrived is kept.
@@ -154,12 +171,12 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
     for (const s of plan.streams) byDataset.set(s.dataset, [...(byDataset.get(s.dataset) ?? []), s])
     const settled = await Promise.allSettled(
       [...byDataset.values()].map(async chain => {
-        let sent: number | undefined = 0
+        let total: number | undefined = 0
         for (const s of chain) {
-          const n = await sendStream({ends, features, reports, opts, logger}, s)
-          sent = sent === undefined || n === undefined ? undefined : sent + n
+          const n = await sendStream({ends, features, reports, opts, logger, sent}, s)
+          total = total === undefined || n === undefined ? undefined : total + n
         }
-        return sent
+        return total
       }),
     )
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -167,14 +184,7 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
     for (const r of settled as Array<PromiseFulfilledResult<number | undefined>>)
       bytes = bytes === undefined || r.value === undefined ? undefined : bytes + r.value
   } finally {
-    if (held.length > 0)
-      await ends.source.zfs
-        .release(tag, held)
-        .catch(error =>
-          logger.warn(
-            `could not release the transfer's holds (${tag}) on ${held.join(', ')}: ${(error as Error).message}; release them with \`zfs release ${tag} SNAPSHOT\``,
-          ),
-        )
+    await release()
   }
   await carryStoppedLog(ends, destDatasets, plan.build, sourceCacheMount, logger)
   const done: TransferResult = {
@@ -206,6 +216,8 @@ interface StreamContext {
   reports: boolean
   opts: TransferOptions
   logger: Logger
+  /** Called when a stream's sender has exited with success. */
+  sent: () => void
 }
 
 /** Sends one stream into its replica dataset; returns its bytes where counted or reported. */
@@ -230,6 +242,7 @@ async function sendStream(ctx: StreamContext, s: PlannedStream): Promise<number 
           onProgress: opts.onProgress && (p => opts.onProgress?.(s, p)),
           count: opts.countBytes === true && !reported,
           reports: reported,
+          onSent: ctx.sent,
         },
       )
     ).bytes
