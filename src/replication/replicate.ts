@@ -169,11 +169,12 @@ export async function transfer(ends: TransferEnds, opts: TransferOptions = {}): 
     // each zfs process's fixed cost, which they then share). One that fails does not stop the other: what arrived is kept.
     const byDataset = new Map<string, PlannedStream[]>()
     for (const s of plan.streams) byDataset.set(s.dataset, [...(byDataset.get(s.dataset) ?? []), s])
+    const ctx: StreamContext = {ends, features, reports, opts, logger, sent}
     const settled = await Promise.allSettled(
       [...byDataset.values()].map(async chain => {
         let total: number | undefined = 0
         for (const s of chain) {
-          const n = await sendStream({ends, features, reports, opts, logger, sent}, s)
+          const n = await sendStream(ctx, s)
           total = total === undefined || n === undefined ? undefined : total + n
         }
         return total

@@ -3,7 +3,8 @@
 // a user's machine (node, flock and the built CLI are copied in once per VM boot; test/vm/README.md).
 import {execa, execaSync} from 'execa'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {dcsnap as dcsnapHere, jsonOf} from './cli.js'
 import {repoRoot} from './paths.js'
@@ -27,6 +28,11 @@ async function inVmOk(args: string[], input?: string): Promise<string> {
   })
   if (r.exitCode !== 0) throw new Error(`in the VM: ${args.join(' ')} failed (${r.exitCode}): ${r.stderr}`)
   return r.stdout
+}
+
+/** Whether `test ARGS` succeeds in the VM. */
+async function vmTest(...args: string[]): Promise<boolean> {
+  return (await execa(vm('exec'), ['test', ...args], {reject: false, stdin: 'ignore'})).exitCode === 0
 }
 
 /** Streams a tar of paths under dir (GNU tar here) into `sh -c script sh ...args` in the VM (busybox tar there). */
@@ -79,9 +85,8 @@ function install(): Promise<string> {
     const ldso = libs.find(l => l.includes('/ld-linux'))
     if (!ldso) throw new Error(`no ld.so among node's libraries: ${libs.join(' ')}`)
     const progDir = `/opt/node-${process.version}`
-    const have = await execa(vm('exec'), ['test', '-x', `${progDir}/bin/node`], {reject: false, stdin: 'ignore'})
-    if (have.exitCode !== 0) {
-      const staging = String((await execa('mktemp', ['-d'])).stdout)
+    if (!(await vmTest('-x', `${progDir}/bin/node`))) {
+      const staging = mkdtempSync(join(tmpdir(), 'dcsnap-vm-node-'))
       try {
         mkdirSync(join(staging, 'bin'))
         mkdirSync(join(staging, 'lib'))
@@ -104,8 +109,7 @@ function install(): Promise<string> {
     const hash = createHash('sha256')
     for (const file of shippedFiles()) hash.update(file).update(readFileSync(join(repoRoot, file)))
     const cli = `/opt/dcsnap-${hash.digest('hex').slice(0, 16)}`
-    const there = await execa(vm('exec'), ['test', '-f', `${cli}/bin/run.js`], {reject: false, stdin: 'ignore'})
-    if (there.exitCode !== 0) await unpackAs(cli, repoRoot, [...SHIPPED, PLUGIN])
+    if (!(await vmTest('-f', `${cli}/bin/run.js`))) await unpackAs(cli, repoRoot, [...SHIPPED, PLUGIN])
     return `${cli}/bin/run.js`
   })()
   return installed
@@ -169,7 +173,7 @@ export async function readThere(file: string): Promise<string> {
 /** Whether a path exists where the builds run. */
 export async function existsThere(path: string): Promise<boolean> {
   if (!inVm) return existsSync(path)
-  return (await execa(vm('exec'), ['test', '-e', path], {reject: false, stdin: 'ignore'})).exitCode === 0
+  return vmTest('-e', path)
 }
 
 /** Removes a directory here and where the builds run. */
