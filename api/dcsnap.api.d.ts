@@ -143,10 +143,14 @@ export interface EndpointZfs {
 }
 
 // endpointZfs (src/replication/endpoint)
-export declare function endpointZfs(endpoint: Endpoint, opts?: {
+export declare function endpointZfs(endpoint: Endpoint, opts?: EndpointZfsOptions): EndpointZfs;
+
+// EndpointZfsOptions (src/replication/endpoint)
+export interface EndpointZfsOptions {
     env?: NodeJS.ProcessEnv;
     debug?: (line: string) => void;
-}): EndpointZfs;
+    local?: Zfs;
+}
 
 // executeDestroy (src/operations/destroy)
 export declare function executeDestroy(session: Session, plan: DestroyPlan): Promise<void>;
@@ -751,6 +755,12 @@ export interface TransferResult extends TransferPlan {
     seconds: number;
     keptLine?: string;
 }
+
+// transferZfs (src/replication/endpoint)
+export declare function transferZfs(source: Endpoint, destination: Endpoint, opts?: EndpointZfsOptions): {
+    source: EndpointZfs;
+    destination: EndpointZfs;
+};
 
 // UsageError (src/errors)
 export declare class UsageError extends DcsnapError {

@@ -34,21 +34,15 @@ export default class Pull extends DcsnapCommand {
 
   async run() {
     const {args, flags} = await this.parse(Pull)
-    const {endpointZfs, parseEndpoint} = await import('../src/replication/endpoint.js')
+    const {parseEndpoint, transferZfs} = await import('../src/replication/endpoint.js')
     const {replicaSource} = await import('../src/replication/replicate.js')
     const {transferCommand} = await import('../src/cli/transfer.js')
     const source = parseEndpoint(args.source)
     const into = parseEndpoint(flags.into)
     if (into.host !== undefined) this.error('--into names a dataset on this machine (POOL/PATH)', {exit: 2})
     const debug = (line: string) => this.logger.debug(line)
-    const src = endpointZfs(source, {debug})
-    const ends = {
-      source: src,
-      sourceDatasets: await replicaSource(src),
-      destination: endpointZfs(into, {debug}),
-      root: into.dataset,
-      fromReplica: true,
-    }
+    const zfs = transferZfs(source, into, {debug})
+    const ends = {...zfs, sourceDatasets: await replicaSource(zfs.source), root: into.dataset, fromReplica: true}
     return transferCommand(this, ends, flags)
   }
 }

@@ -32,17 +32,13 @@ export default class Push extends DcsnapCommand {
   async run() {
     const {args, flags} = await this.parse(Push)
     const {resolveBuildTarget} = await import('../src/targets.js')
-    const {endpointZfs, parseEndpoint} = await import('../src/replication/endpoint.js')
+    const {parseEndpoint, transferZfs} = await import('../src/replication/endpoint.js')
     const {transferCommand} = await import('../src/cli/transfer.js')
     const destination = parseEndpoint(args.destination)
     const target = await resolveBuildTarget({manifest: flags.manifest, datasets: flags.dataset})
     const debug = (line: string) => this.logger.debug(line)
-    const ends = {
-      source: endpointZfs({dataset: target.datasets[0]}, {debug}),
-      sourceDatasets: target.datasets,
-      destination: endpointZfs(destination, {debug}),
-      root: destination.dataset,
-    }
+    const zfs = transferZfs({dataset: target.datasets[0]}, destination, {debug})
+    const ends = {...zfs, sourceDatasets: target.datasets, root: destination.dataset}
     return transferCommand(this, ends, flags)
   }
 }

@@ -243,6 +243,10 @@ export {
   parseEndpoint,
   /** The zfs of an endpoint: local (DCSNAP_ZFS) or through the system's ssh (DCSNAP_SSH, DCSNAP_REMOTE_ZFS). */
   endpointZfs,
+  /** The zfs of both ends of a transfer; ends on this machine share one client (both read in one zfs call). */
+  transferZfs,
+  /** How to reach zfs at endpoints: environment, debug log, a client to share for this machine. */
+  type EndpointZfsOptions,
   /** A replica's place: a dataset, here or on an ssh host. */
   type Endpoint,
   /** How zfs runs at an endpoint: a Zfs client for calls, and the invocation for send and receive streams. */

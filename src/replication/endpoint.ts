@@ -54,20 +54,37 @@ export interface EndpointZfs {
   invocation(argv: readonly string[]): ZfsInvocation
 }
 
+/** How to reach zfs at endpoints: the environment, a debug log, and the client to share for this machine's. */
+export interface EndpointZfsOptions {
+  env?: NodeJS.ProcessEnv
+  debug?: (line: string) => void
+  /** The client for this machine (default: a new one). */
+  local?: Zfs
+}
+
 /** The zfs of an endpoint: DCSNAP_ZFS here; over ssh (DCSNAP_SSH, default `ssh`) `zfs` there (DCSNAP_REMOTE_ZFS). */
-export function endpointZfs(
-  endpoint: Endpoint,
-  opts: {env?: NodeJS.ProcessEnv; debug?: (line: string) => void} = {},
-): EndpointZfs {
+export function endpointZfs(endpoint: Endpoint, opts: EndpointZfsOptions = {}): EndpointZfs {
   const env = opts.env ?? process.env
   if (endpoint.host === undefined) {
     const words = zfsCommandWords(env)
     return {
       endpoint,
-      zfs: new Zfs({env, debug: opts.debug}),
+      zfs: opts.local ?? new Zfs({env, debug: opts.debug}),
       invocation: argv => ({file: words[0], args: [...words.slice(1), ...argv]}),
     }
   }
   const remote = sshZfsRunner(endpoint.host, env, opts.debug)
   return {endpoint, zfs: new Zfs({env, runner: remote.run, capabilitiesCache: false}), invocation: remote.invocation}
+}
+
+/**
+ * The zfs of both ends of a transfer. Ends on this machine share one client, so that reading both is one zfs call.
+ */
+export function transferZfs(
+  source: Endpoint,
+  destination: Endpoint,
+  opts: EndpointZfsOptions = {},
+): {source: EndpointZfs; destination: EndpointZfs} {
+  const local = opts.local ?? new Zfs({env: opts.env ?? process.env, debug: opts.debug})
+  return {source: endpointZfs(source, {...opts, local}), destination: endpointZfs(destination, {...opts, local})}
 }

@@ -210,6 +210,26 @@ export function checkListed(listing: ZfsListing, datasets: readonly string[], ar
   if (missing.length > 0) failFor(argv)(`it has no line for ${missing.join(', ')}`)
 }
 
+/**
+ * The part of a listing that `zfs list -d DEPTH NAMES` would have given: each name itself, and what lies at most
+ * `depth` levels below it (a child or a snapshot is one level), once each. Lets one zfs call serve several callers.
+ */
+export function listingPart(listing: ZfsListing, names: readonly string[], depth: number): ZfsListing {
+  const within = (name: string) =>
+    names.some(n => {
+      if (name === n) return true
+      if (!name.startsWith(`${n}/`) && !name.startsWith(`${n}@`)) return false
+      const rest = name.slice(n.length)
+      return (rest.match(/\//g)?.length ?? 0) + (rest.includes('@') ? 1 : 0) <= depth
+    })
+  const seen = new Set<string>()
+  const first = (name: string) => within(name) && !seen.has(name) && seen.add(name) !== undefined
+  return {
+    datasets: listing.datasets.filter(d => first(d.name)),
+    snapshots: listing.snapshots.filter(s => first(s.name)),
+  }
+}
+
 function emptyListing(): ZfsListing {
   return {datasets: [], snapshots: []}
 }

@@ -13,7 +13,15 @@ import {
 import {missingNames, ZfsError, zfsErrorFor, zfsUnsupportedOutput} from './errors.js'
 import {parseAllow} from './allow.js'
 import {parseDiff, type DiffEntry} from './diff.js'
-import {checkListed, listProperties, parseGetRows, parseJson, parseTabular, type ZfsListing} from './listing.js'
+import {
+  checkListed,
+  listingPart,
+  listProperties,
+  parseGetRows,
+  parseJson,
+  parseTabular,
+  type ZfsListing,
+} from './listing.js'
 
 /** How to reach zfs. */
 export interface ZfsOptions {
@@ -40,6 +48,14 @@ export interface ObjectState {
   mountpoint?: string
 }
 
+/** A list asked for and not yet run. */
+interface PendingList {
+  datasets: readonly string[]
+  containers: readonly string[]
+  resolve: (listing: ZfsListing) => void
+  reject: (error: unknown) => void
+}
+
 /** A zfs client bound to one zfs command. */
 export class Zfs {
   readonly words: string[]
@@ -48,6 +64,7 @@ export class Zfs {
   private readonly cachePath: string | false
   private caps?: Promise<ZfsCapabilities>
   private capsFromCache = false
+  private pendingLists?: PendingList[]
 
   constructor(opts: ZfsOptions = {}) {
     this.env = opts.env ?? process.env
@@ -116,10 +133,38 @@ export class Zfs {
   /**
    * The datasets and all their snapshots, in ONE zfs call whatever their number; each dataset must be listed.
    * `containers` (lines containers, section 7) are listed with their children and those children's snapshots in
-   * the same call; one that does not exist (no line kept yet) is left out.
+   * the same call; one that does not exist (no line kept yet) is left out. Lists asked for in the same tick share
+   * one call.
    */
   list(datasets: readonly string[], containers: readonly string[] = []): Promise<ZfsListing> {
-    return this.withFreshCapabilities(() => this.listOnce(datasets, containers))
+    return new Promise((resolve, reject) => {
+      const batch = (this.pendingLists ??= [])
+      batch.push({datasets, containers, resolve, reject})
+      if (batch.length === 1) queueMicrotask(() => void this.flushLists())
+    })
+  }
+
+  /**
+   * Runs the lists asked for in one tick (both ends of a local push, read side by side) as ONE zfs call, and gives each
+   * caller its part. Should that call fail, each list runs alone, so that each caller gets its own error.
+   */
+  private async flushLists(): Promise<void> {
+    const batch = this.pendingLists ?? []
+    this.pendingLists = undefined
+    const alone = (l: PendingList) =>
+      this.withFreshCapabilities(() => this.listOnce(l.datasets, l.containers)).then(l.resolve, l.reject)
+    if (batch.length === 1) return alone(batch[0])
+    const datasets = [...new Set(batch.flatMap(l => l.datasets))]
+    const containers = [...new Set(batch.flatMap(l => l.containers))].filter(c => !datasets.includes(c))
+    let whole: ZfsListing
+    try {
+      whole = await this.withFreshCapabilities(() => this.listOnce(datasets, containers))
+    } catch {
+      await Promise.all(batch.map(alone))
+      return
+    }
+    for (const l of batch)
+      l.resolve(listingPart(whole, [...l.datasets, ...l.containers], l.containers.length > 0 ? 2 : 1))
   }
 
   private async listOnce(datasets: readonly string[], containers: readonly string[]): Promise<ZfsListing> {

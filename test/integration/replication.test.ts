@@ -11,6 +11,7 @@ import * as machine from '../support/build-machine.js'
 import {dcsnap, dcsnapJson} from '../support/cli.js'
 import {repoRoot} from '../support/paths.js'
 import {fakeBuild, snapshotsOf} from '../support/checkpoints.js'
+import {countZfsCalls} from '../support/count.js'
 import {writeManifest} from '../support/manifest.js'
 import {createTestPool, type TestPool} from '../support/pool.js'
 import {SSHD, startSshd, type TestSshd} from '../support/sshd.js'
@@ -94,6 +95,25 @@ test('the first push sends full streams into a readonly, unmounted replica; the 
     `${rep}/cache`,
   ])
   expect(list.json.snapshots.map(s => s.name)).toEqual(['dc-1', 'dc-1-fetch', 'dc-1-build', 'dc-2', 'dc-2-fetch'])
+})
+
+test('a push to this machine reads both ends in one zfs call; a missing source is still named as such', async () => {
+  await fakeBuild(a, '1', ['fetch'])
+  const rep = `${b.name}/rep`
+  expect((await push(rep)).exitCode).toBe(0)
+  await fakeBuild(a, '2', ['fetch'])
+  const {result, calls} = await countZfsCalls(['push', rep, ...a.flags], [a.proto, a.cache])
+  expect(result.exitCode).toBe(0)
+  const listings = calls.filter(c => /^(list|get -H -p -r) /.test(c))
+  expect(listings).toHaveLength(1)
+  expect(listings[0]).toContain(a.proto)
+  expect(listings[0]).toContain(rep)
+  expect(await snapshotsOf(`${rep}/proto`)).toEqual(['dc-1', 'dc-1-fetch', 'dc-2', 'dc-2-fetch'])
+  // When the shared call fails, each end is read alone: the error is the source's own.
+  const gone = await dcsnapJson<Transfer>(['push', rep, '-d', `${a.name}/nosuch`])
+  expect(gone.exitCode).toBe(2)
+  expect(gone.json.error).toMatchObject({code: 'NO_SUCH_DATASET'})
+  expect(gone.json.error?.message).toContain(`${a.name}/nosuch`)
 })
 
 test('--dry-run lists the streams and changes nothing; a build on the head is chosen with --build', async () => {

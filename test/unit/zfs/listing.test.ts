@@ -2,6 +2,7 @@ import {parseDiff, unescapePath} from '../../../src/zfs/diff.js'
 import {ZfsError} from '../../../src/zfs/errors.js'
 import {
   checkListed,
+  listingPart,
   listProperties as allProperties,
   parseGetRows,
   parseJson,
@@ -423,5 +424,51 @@ describe('output that does not parse is an error, never a default', () => {
     outputError(() => parseDiff('M\t/p/a\n', dArgv))
     outputError(() => parseDiff('R\tF\t/p/a\n', dArgv))
     outputError(() => parseDiff('M\tF\t/p/a\t/p/b\n', dArgv))
+  })
+})
+
+describe('listingPart: one listing serving several callers', () => {
+  const ds = (name: string) => ({name, type: 'filesystem' as const, createtxg: 1, user: {}})
+  const snap = (name: string) => ({
+    name,
+    dataset: name.split('@')[0],
+    snapshot: name.split('@')[1],
+    createtxg: 2,
+    creation: 0,
+    used: 0,
+    referenced: 0,
+    userrefs: 0,
+    user: {},
+  })
+  // What `zfs get -r -d 2 a/proto a/proto.dclines b/rep` lists (b/rep's own depth-2 listing, and a/proto's).
+  const whole: ZfsListing = {
+    datasets: [
+      'a/proto',
+      'a/proto/sub',
+      'a/proto.dclines',
+      'a/proto.dclines/k1',
+      'b/rep',
+      'b/rep/proto',
+      'b/rep/proto',
+    ].map(ds),
+    snapshots: ['a/proto@dc-1', 'a/proto/sub@x', 'a/proto.dclines/k1@dc-2', 'b/rep/proto@dc-1', 'b/repo@y'].map(snap),
+  }
+  const names = (l: ZfsListing) => [...l.datasets, ...l.snapshots].map(o => o.name)
+
+  test('a name, and what lies at most DEPTH levels below it (a child or a snapshot is one level)', () => {
+    expect(names(listingPart(whole, ['a/proto'], 1))).toEqual(['a/proto', 'a/proto/sub', 'a/proto@dc-1'])
+    expect(names(listingPart(whole, ['a/proto', 'a/proto.dclines'], 2))).toEqual([
+      'a/proto',
+      'a/proto/sub',
+      'a/proto.dclines',
+      'a/proto.dclines/k1',
+      'a/proto@dc-1',
+      'a/proto/sub@x',
+      'a/proto.dclines/k1@dc-2',
+    ])
+  })
+
+  test('a name is not a prefix of another (b/rep is not b/repo), and what zfs listed twice comes once', () => {
+    expect(names(listingPart(whole, ['b/rep'], 2))).toEqual(['b/rep', 'b/rep/proto', 'b/rep/proto@dc-1'])
   })
 })
