@@ -436,19 +436,31 @@ describe('a build across two machines', () => {
     return {...b, proto: `${b.name}/work/proto`, cache: `${b.name}/work/cache`, mountpoint: `${b.mountpoint}/work`}
   }
 
+  /** A: a checkout whose `gate` step fails without ./fixed, a build that stops there, and a push to B's replica. */
+  async function aFailsAndPushes(gate = 'compile'): Promise<{coA: string; rep: string}> {
+    const coA = await checkout('a', a, gate)
+    expect((await machine.dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
+    const rep = `${b.name}/rep`
+    expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+    return {coA, rep}
+  }
+
+  /** B: its own build datasets in the replica's pool, and a checkout there with the fix. */
+  async function bFixed(gate = 'compile', changed = false): Promise<{bHeads: TestPool; coB: string}> {
+    const bHeads = await machineB()
+    const coB = await checkout('b', bHeads, gate, changed)
+    await machine.writeThere(join(coB, 'fixed'), '')
+    return {bHeads, coB}
+  }
+
   test(
     'fails on A; push; on B fix and resume --from the replica: the result equals a clean build, the replica unchanged',
     async () => {
-      const coA = await checkout('a', a)
-      expect((await machine.dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
-      const rep = `${b.name}/rep`
-      expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+      const {coA, rep} = await aFailsAndPushes()
       const received = await guids(rep)
 
       // B: its own build datasets in the replica's pool, the fix, and resume from the replica.
-      const bHeads = await machineB()
-      const coB = await checkout('b', bHeads)
-      await machine.writeThere(join(coB, 'fixed'), '')
+      const {bHeads, coB} = await bFixed()
       const dry = await machine.dcsnap(['resume', '--from', rep, '--dry-run'], {cwd: coB})
       expect(dry.stdout).toContain(
         `clones ${rep}/proto@dc-1-fetch, ${rep}/cache@dc-1-fetch into ${bHeads.proto}, ${bHeads.cache}`,
@@ -500,14 +512,9 @@ describe('a build across two machines', () => {
     "a new build on B reuses A's checkpoints from the replica: the head becomes a new clone of where it starts",
     async () => {
       // A: fetch and compile ran, package stopped.
-      const coA = await checkout('a', a, 'package')
-      expect((await machine.dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
-      const rep = `${b.name}/rep`
-      expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+      const {coA, rep} = await aFailsAndPushes('package')
       const received = await guids(rep)
-      const bHeads = await machineB()
-      const coB = await checkout('b', bHeads, 'package')
-      await machine.writeThere(join(coB, 'fixed'), '')
+      const {bHeads, coB} = await bFixed('package')
       expect((await machine.dcsnap(['resume', '--from', rep, '-q'], {cwd: coB})).exitCode).toBe(0)
 
       // B changes compile: fetch's checkpoint is A's, in the replica; the head becomes a clone of it, B's first build
@@ -547,14 +554,9 @@ describe('a build across two machines', () => {
   test(
     'what A builds and pushes later is a cache hit on B: the head becomes a clone of it, nothing runs',
     async () => {
-      const coA = await checkout('a', a)
-      expect((await machine.dcsnap(['build', '-q'], {cwd: coA})).exitCode).toBe(1)
-      const rep = `${b.name}/rep`
-      expect((await machine.dcsnap(['push', rep], {cwd: coA})).exitCode).toBe(0)
+      const {coA, rep} = await aFailsAndPushes()
       // B finishes the build with a compile of its own.
-      const bHeads = await machineB()
-      const coB = await checkout('b', bHeads, 'compile', true)
-      await machine.writeThere(join(coB, 'fixed'), '')
+      const {bHeads, coB} = await bFixed('compile', true)
       expect((await machine.dcsnap(['resume', '--from', rep, '-q'], {cwd: coB})).exitCode).toBe(0)
       // A fixes it its way, builds again and pushes.
       await machine.writeThere(join(coA, 'fixed'), '')
