@@ -1,5 +1,5 @@
 // Runs the zfs command (or DCSNAP_ZFS) with an argument array, never through a shell.
-import {execa} from 'execa'
+import {spawn} from 'node:child_process'
 import {heldLockFds} from '../lock/held-fds.js'
 import {ZfsError, zfsErrorFor, zfsKilled, zfsNotFound} from './errors.js'
 
@@ -53,17 +53,9 @@ export function execInvocationRunner(
   return async argv => {
     debug?.(`zfs ${argv.join(' ')}`)
     const {file, args} = invoke(argv)
-    const r = await execa(file, args, {
-      reject: false,
-      stripFinalNewline: false,
-      // execa 9 passes a bare fd number at index 3+ to spawn as it is (lib/stdio/native.js); its types only list 3-9.
-      stdio: ['ignore', 'pipe', 'pipe', ...(heldLockFds() as Array<3>)],
-      detached: true,
-      env: {...env, LC_ALL: 'C'},
-      maxBuffer: MAX_OUTPUT,
-    })
+    const r = await runBuffered(file, args, {...process.env, ...env, LC_ALL: 'C'})
     if (r.signal) throw zfsKilled(argv, r.signal)
-    if (r.isMaxBuffer)
+    if (r.overflow)
       throw new ZfsError(
         'unknown',
         argv,
@@ -72,18 +64,65 @@ export function execInvocationRunner(
         `\`zfs ${argv.join(' ')}\` printed more than ${MAX_OUTPUT} bytes`,
       )
     if (r.exitCode === undefined) {
-      const cause = (r as {code?: string}).code
+      const cause = r.spawnError
       if (cause === 'ENOENT' || cause === 'EACCES') throw zfsNotFound(words, cause)
       throw new ZfsError(
         'unknown',
         argv,
         '',
         undefined,
-        `cannot run zfs: \`${words.join(' ')}\` failed to start (${cause ?? r.shortMessage})`,
+        `cannot run zfs: \`${words.join(' ')}\` failed to start (${cause})`,
       )
     }
-    return {stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode}
+    return {stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode}
   }
+}
+
+/** How a buffered child ended: its output, and its exit code, or the signal that killed it, or why it did not start. */
+interface Buffered {
+  stdout: string
+  stderr: string
+  exitCode?: number
+  signal?: NodeJS.Signals
+  spawnError?: string
+  /** Its output passed MAX_OUTPUT: it was killed. */
+  overflow: boolean
+}
+
+/**
+ * Runs a program with its output buffered, in a process group of its own, sharing the held lock fds. node's own
+ * spawn, not execa: loading execa costs every zfs-reading command ~35 ms of start-up (docs/decisions.md).
+ */
+function runBuffered(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Buffered> {
+  return new Promise(resolve => {
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    let size = 0
+    let overflow = false
+    let done = false
+    const finish = (end: Pick<Buffered, 'exitCode' | 'signal' | 'spawnError'>) => {
+      if (done) return
+      done = true
+      const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8')
+      resolve({stdout: text(out), stderr: text(err), overflow, ...end})
+    }
+    const child = spawn(file, args, {stdio: ['ignore', 'pipe', 'pipe', ...heldLockFds()], detached: true, env})
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_OUTPUT) {
+        overflow = true
+        child.kill('SIGKILL')
+        return
+      }
+      into.push(chunk)
+    }
+    child.stdout?.on('data', collect(out))
+    child.stderr?.on('data', collect(err))
+    child.on('error', (e: NodeJS.ErrnoException) => finish({spawnError: e.code ?? e.message}))
+    child.on('close', (code, signal) =>
+      finish(overflow ? {} : signal ? {signal} : code === null ? {spawnError: 'no exit status'} : {exitCode: code}),
+    )
+  })
 }
 
 /** Runs zfs and throws the typed ZfsError when it fails; returns stdout. */
