@@ -68,6 +68,11 @@ export async function alternate(contenders: Contender[], runs: number, warmup = 
   return Object.fromEntries([...samples].map(([name, xs]) => [name, summarise(xs)]))
 }
 
+/** The median of each round's own difference, a - b: rounds run side by side, so this is steadier under drifting load. */
+export function pairedDifference(a: Timing, b: Timing): number {
+  return summarise(a.samples.map((x, i) => x - b.samples[i])).median
+}
+
 /** Median, min and max of samples (rounded to the millisecond for the results). */
 export function summarise(samples: number[]): Timing {
   const sorted = [...samples].sort((a, b) => a - b)
