@@ -223,7 +223,11 @@ export function listingPart(listing: ZfsListing, names: readonly string[], depth
       return (rest.match(/\//g)?.length ?? 0) + (rest.includes('@') ? 1 : 0) <= depth
     })
   const seen = new Set<string>()
-  const first = (name: string) => within(name) && !seen.has(name) && seen.add(name) !== undefined
+  const first = (name: string) => {
+    if (!within(name) || seen.has(name)) return false
+    seen.add(name)
+    return true
+  }
   return {
     datasets: listing.datasets.filter(d => first(d.name)),
     snapshots: listing.snapshots.filter(s => first(s.name)),

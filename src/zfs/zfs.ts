@@ -48,6 +48,11 @@ export interface ObjectState {
   mountpoint?: string
 }
 
+/** How deep a list reaches below its names: lines containers hold kept lines, whose snapshots are one level further. */
+function listDepth(containers: readonly string[]): number {
+  return containers.length > 0 ? 2 : 1
+}
+
 /** A list asked for and not yet run. */
 interface PendingList {
   datasets: readonly string[]
@@ -163,14 +168,13 @@ export class Zfs {
       await Promise.all(batch.map(alone))
       return
     }
-    for (const l of batch)
-      l.resolve(listingPart(whole, [...l.datasets, ...l.containers], l.containers.length > 0 ? 2 : 1))
+    for (const l of batch) l.resolve(listingPart(whole, [...l.datasets, ...l.containers], listDepth(l.containers)))
   }
 
   private async listOnce(datasets: readonly string[], containers: readonly string[]): Promise<ZfsListing> {
     const caps = await this.capabilities()
     const props = listProperties(caps)
-    const depth = containers.length > 0 ? '2' : '1'
+    const depth = String(listDepth(containers))
     const scope = ['-t', 'filesystem,volume,snapshot', '-d', depth]
     const names = [...datasets, ...containers]
     // No name would list every dataset of every pool.
